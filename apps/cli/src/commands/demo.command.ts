@@ -1,0 +1,100 @@
+import { join } from 'node:path';
+import { CertificateVerifier, readCertificatesPem } from '@comity/pki';
+import { verifyReceiptOffline } from '@comity/protocol';
+import { readFileSync } from 'node:fs';
+import { ensureDevCertificates } from '../federation/dev-certificates';
+import { DEV_STATES } from '../federation/dev-directory';
+import { Federation } from '../federation/federation-launcher';
+import { repoRoot } from '../federation/repo-root';
+import { GatewayClient } from '../gateway-client';
+
+export interface DemoOptions {
+  once: boolean;
+  basePort: number;
+  postgresUrl: string;
+  amqpUrl: string;
+}
+
+/**
+ * The main job: three States' gateways as separate processes on the local RabbitMQ and
+ * PostgreSQL; Austria sends an MLA request to France; the timeline up to "delivered, receipt
+ * verified" is printed, and the receipt is verified again offline from the two files.
+ */
+export async function runDemo(options: DemoOptions): Promise<void> {
+  const root = repoRoot();
+  const started = Date.now();
+  const certificates = await ensureDevCertificates(join(root, 'certs-dev'), DEV_STATES);
+  console.log(`dev PKI and directory ready in certs-dev/ (${DEV_STATES.map((s) => `${s.code}:${s.suite}`).join(', ')})`);
+
+  const federation = await Federation.launch({
+    layout: certificates.layout,
+    directoryPath: certificates.directoryPath,
+    nodes: DEV_STATES.map((state, index) => ({
+      state: state.code,
+      port: options.basePort + index,
+      databaseName: `comity_${state.code.toLowerCase()}`,
+    })),
+    postgresAdminUrl: options.postgresUrl,
+    amqpUrl: options.amqpUrl,
+    logDirectory: join(root, 'var', 'logs'),
+  });
+  try {
+    console.log(`three gateways up in ${Date.now() - started} ms:`);
+    for (const node of federation.nodes.values()) {
+      console.log(`  ${node.state}  ${node.url}  (API docs ${node.url}/docs, log ${node.logPath})`);
+    }
+    const austria = new GatewayClient(federation.node('AT').url);
+    const france = new GatewayClient(federation.node('FR').url);
+
+    const submittedAt = Date.now();
+    const submitted = await austria.submit({
+      kind: 'mla_request',
+      senderAuthority: 'at-central-authority',
+      recipient: { state: 'FR', authority: 'fr-central-authority' },
+      legalBasis: 'United Nations Convention against Corruption, article 46',
+      urgency: 'urgent',
+      deadline: '2027-01-31',
+      subject: 'Bank records of a suspected bribery intermediary',
+      body: 'The Central Authority of Austria requests copies of account statements (2019-2024) ...',
+      attachments: [
+        { filename: 'request-letter.txt', mediaType: 'text/plain', data: Buffer.from('Formal letter of request').toString('base64') },
+      ],
+    });
+    console.log(`\nAT submitted MLA request ${submitted.id} to FR`);
+    const delivered = await austria.waitForStatus(submitted.id, ['delivered', 'rejected', 'failed']);
+    const elapsed = Date.now() - submittedAt;
+    console.log('timeline at the sender (AT):');
+    const origin = Date.parse(delivered.timeline[0]?.at ?? delivered.createdAt);
+    for (const evidence of delivered.timeline) {
+      const offset = `+${Date.parse(evidence.at) - origin} ms`.padStart(9);
+      console.log(`  ${offset}  ${evidence.type.padEnd(10)} ${evidence.detail ?? ''}${evidence.reason ? ` (${evidence.reason})` : ''}`);
+    }
+    if (delivered.status !== 'delivered') {
+      throw new Error(`the request ended ${delivered.status}: ${delivered.statusReason ?? ''}`);
+    }
+    console.log(`delivered, receipt verified: ${elapsed} ms from submit to verified receipt`);
+
+    const received = await france.inbound(submitted.id);
+    console.log(`FR holds it once, decrypted for its clerk: "${String(received.content?.subject)}"`);
+
+    const verifier = new CertificateVerifier(readCertificatesPem(readFileSync(certificates.layout.trustAnchor, 'utf8')));
+    const offline = verifyReceiptOffline({
+      envelope: await austria.envelope(submitted.id),
+      receipt: await austria.receipt(submitted.id),
+      verifier,
+    });
+    console.log(
+      `offline check of the receipt against the envelope and the trust anchor: ${offline.receipt.statement.status}, signed by ${offline.receipt.signer.state}`,
+    );
+
+    if (options.once) return;
+    console.log('\nthe gateways keep running; press Ctrl-C to stop them.');
+    await new Promise<void>((resolve) => {
+      process.once('SIGINT', resolve);
+      process.once('SIGTERM', resolve);
+    });
+  } finally {
+    await federation.stop();
+    console.log('gateways stopped.');
+  }
+}

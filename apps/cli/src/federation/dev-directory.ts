@@ -1,0 +1,52 @@
+import { readFileSync } from 'node:fs';
+import type { DevFederationLayout, KeySuite } from '@comity/pki';
+import type { DirectoryDocument } from '@comity/protocol';
+
+export interface DevStateDescription {
+  code: string;
+  name: string;
+  suite: KeySuite;
+}
+
+/** The development federation the demo and the tests run: two Ed25519 States and one RSA State. */
+export const DEV_STATES: DevStateDescription[] = [
+  { code: 'AT', name: 'Austria', suite: 'ed25519-x25519' },
+  { code: 'FR', name: 'France', suite: 'ed25519-x25519' },
+  { code: 'KE', name: 'Kenya', suite: 'rsa' },
+];
+
+/** Builds the (development) directory document from the issued certificates. */
+export function buildDevDirectory(layout: DevFederationLayout, states: DevStateDescription[]): DirectoryDocument {
+  return {
+    federation: 'comity-development',
+    states: states.map((state) => {
+      const paths = layout.states[state.code];
+      if (!paths) throw new Error(`no credentials were issued for ${state.code}`);
+      const lower = state.code.toLowerCase();
+      return {
+        code: state.code,
+        name: state.name,
+        routingKey: state.code,
+        caCertificates: [readFileSync(paths.stateCaCertificate, 'utf8')],
+        signingCertificates: [readFileSync(paths.signingCertificate, 'utf8')],
+        encryptionCertificates: [readFileSync(paths.encryptionCertificate, 'utf8')],
+        authorities: [
+          {
+            id: `${lower}-central-authority`,
+            name: `${state.name}: central authority for mutual legal assistance`,
+            types: ['mla_central_authority', 'asset_recovery_focal_point'],
+            requestKinds: ['mla_request', 'asset_recovery_request', 'supplementary_information', 'reply'],
+            languages: ['en'],
+          },
+          {
+            id: `${lower}-extradition-authority`,
+            name: `${state.name}: extradition authority`,
+            types: ['extradition_authority'],
+            requestKinds: ['extradition_request', 'provisional_arrest_request', 'supplementary_information', 'reply'],
+            languages: ['en'],
+          },
+        ],
+      };
+    }),
+  };
+}

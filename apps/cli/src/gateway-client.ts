@@ -1,0 +1,80 @@
+/** A thin HTTP client for a gateway node's API, as a State's case-management system would use it. */
+export interface MessageView {
+  id: string;
+  kind: string;
+  status: string;
+  statusReason: string | null;
+  from: { state: string; authority: string };
+  to: { state: string; authority: string };
+  createdAt: string;
+  envelopeDigest: string;
+  timeline: Array<{ type: string; at: string; reason: string | null; detail: string | null }>;
+  content?: Record<string, unknown>;
+}
+
+export class GatewayApiError extends Error {
+  override readonly name = 'GatewayApiError';
+
+  constructor(
+    readonly status: number,
+    readonly body: unknown,
+  ) {
+    const message = (body as { message?: unknown } | null)?.message;
+    super(`gateway answered ${status}: ${Array.isArray(message) ? message.join('; ') : String(message ?? JSON.stringify(body))}`);
+  }
+}
+
+export class GatewayClient {
+  constructor(readonly baseUrl: string) {}
+
+  submit(request: Record<string, unknown>): Promise<MessageView> {
+    return this.json('POST', '/v1/outbound-messages', request);
+  }
+
+  outbound(id: string): Promise<MessageView> {
+    return this.json('GET', `/v1/outbound-messages/${encodeURIComponent(id)}`);
+  }
+
+  inbound(id: string): Promise<MessageView> {
+    return this.json('GET', `/v1/inbound-messages/${encodeURIComponent(id)}`);
+  }
+
+  envelope(id: string): Promise<Buffer> {
+    return this.bytes(`/v1/outbound-messages/${encodeURIComponent(id)}/envelope`);
+  }
+
+  receipt(id: string): Promise<Buffer> {
+    return this.bytes(`/v1/outbound-messages/${encodeURIComponent(id)}/receipt`);
+  }
+
+  /** Polls until the message reaches one of `statuses`; returns it, or throws after the timeout. */
+  async waitForStatus(id: string, statuses: string[], timeoutMs = 30_000): Promise<MessageView> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const message = await this.outbound(id);
+      if (statuses.includes(message.status)) return message;
+      if (Date.now() > deadline) {
+        throw new Error(`message ${id} still ${message.status} after ${timeoutMs} ms`);
+      }
+      await new Promise((resolve) => setTimeout(resolve, 25));
+    }
+  }
+
+  private async json<T>(method: string, path: string, body?: unknown): Promise<T> {
+    const response = await fetch(`${this.baseUrl}${path}`, {
+      method,
+      headers: body === undefined ? {} : { 'content-type': 'application/json' },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+    const text = await response.text();
+    const parsed: unknown = text ? JSON.parse(text) : null;
+    if (!response.ok) throw new GatewayApiError(response.status, parsed);
+    return parsed as T;
+  }
+
+  private async bytes(path: string): Promise<Buffer> {
+    const response = await fetch(`${this.baseUrl}${path}`);
+    if (!response.ok) throw new GatewayApiError(response.status, await response.json().catch(() => null));
+    return Buffer.from(await response.arrayBuffer());
+  }
+}

@@ -1,0 +1,41 @@
+import { type DynamicModule, Module } from '@nestjs/common';
+import { TypeOrmModule } from '@nestjs/typeorm';
+import { Clock } from './common/clock';
+import { GATEWAY_CONFIG, type GatewayConfig } from './config/gateway-config';
+import { HealthController } from './health/health.controller';
+import { EnvelopeIntake } from './inbound/envelope-intake.service';
+import { InboundController } from './inbound/inbound.controller';
+import { InboundService } from './inbound/inbound.service';
+import { InboxController } from './inbound/inbox.controller';
+import { OutboundController } from './outbound/outbound.controller';
+import { OutboundService } from './outbound/outbound.service';
+import { OutboxRelay } from './outbound/outbox-relay.service';
+import { ReceiptIntake } from './outbound/receipt-intake.service';
+import { dataSourceOptions } from './persistence/data-source-options';
+import { MessageStore } from './persistence/message-store';
+import { AmqpPublisher } from './transport/amqp-publisher';
+import { FederationTrust } from './trust/federation-trust';
+
+/** One gateway node. The configuration is read and validated before this module is built. */
+@Module({})
+export class AppModule {
+  static forRoot(config: GatewayConfig): DynamicModule {
+    return {
+      module: AppModule,
+      imports: [TypeOrmModule.forRoot(dataSourceOptions(config.databaseUrl))],
+      controllers: [OutboundController, InboundController, InboxController, HealthController],
+      providers: [
+        { provide: GATEWAY_CONFIG, useValue: config },
+        Clock,
+        FederationTrust,
+        MessageStore,
+        AmqpPublisher,
+        OutboxRelay,
+        OutboundService,
+        ReceiptIntake,
+        EnvelopeIntake,
+        InboundService,
+      ],
+    };
+  }
+}

@@ -1,0 +1,104 @@
+/**
+ * The node's configuration, read once from the environment at start-up. Every problem is
+ * collected and reported together, naming the variable, so an operator fixes them in one go.
+ */
+export interface GatewayConfig {
+  state: string;
+  http: { host: string; port: number };
+  databaseUrl: string;
+  amqpUrl: string;
+  trustAnchorPath: string;
+  directoryPath: string;
+  credentials:
+    | { kind: 'pem-directory'; directory: string }
+    | { kind: 'pkcs12'; signingPath: string; encryptionPath: string; password: string };
+  limits: { maxEnvelopeBytes: number; clockSkewMs: number; messageTtlMs: number };
+  transport: { prefetch: number };
+  outbox: { pollIntervalMs: number; batchSize: number };
+}
+
+export class ConfigError extends Error {
+  override readonly name = 'ConfigError';
+
+  constructor(readonly problems: string[]) {
+    super(`invalid configuration:\n  - ${problems.join('\n  - ')}`);
+  }
+}
+
+export const GATEWAY_CONFIG = Symbol('GATEWAY_CONFIG');
+
+type Env = Record<string, string | undefined>;
+
+export function loadGatewayConfig(env: Env): GatewayConfig {
+  const problems: string[] = [];
+  const text = (name: string, fallback?: string): string => {
+    const value = env[name]?.trim() || fallback;
+    if (value === undefined) {
+      problems.push(`${name} is required`);
+      return '';
+    }
+    return value;
+  };
+  const integer = (name: string, fallback: number, min: number, max: number): number => {
+    const raw = env[name]?.trim();
+    if (raw === undefined || raw === '') return fallback;
+    const value = Number(raw);
+    if (!Number.isInteger(value) || value < min || value > max) {
+      problems.push(`${name} must be an integer from ${min} to ${max} (got "${raw}")`);
+      return fallback;
+    }
+    return value;
+  };
+  const url = (name: string, fallback: string | undefined, protocols: string[]): string => {
+    const value = text(name, fallback);
+    if (value === '') return value;
+    try {
+      const parsed = new URL(value);
+      if (!protocols.includes(parsed.protocol)) {
+        problems.push(`${name} must use ${protocols.join(' or ')} (got ${parsed.protocol})`);
+      }
+    } catch {
+      problems.push(`${name} is not a valid URL`);
+    }
+    return value;
+  };
+
+  const state = text('COMITY_STATE');
+  if (state && !/^[A-Z]{2}$/.test(state)) {
+    problems.push(`COMITY_STATE must be an ISO 3166 alpha-2 code such as AT (got "${state}")`);
+  }
+  const signingP12 = env.COMITY_SIGNING_PKCS12?.trim();
+  const credentials: GatewayConfig['credentials'] = signingP12
+    ? {
+        kind: 'pkcs12',
+        signingPath: signingP12,
+        encryptionPath: text('COMITY_ENCRYPTION_PKCS12'),
+        password: text('COMITY_PKCS12_PASSWORD'),
+      }
+    : { kind: 'pem-directory', directory: text('COMITY_CREDENTIALS_DIR') };
+
+  const config: GatewayConfig = {
+    state,
+    http: {
+      host: text('COMITY_HTTP_HOST', '127.0.0.1'),
+      port: integer('COMITY_HTTP_PORT', 3000, 0, 65535),
+    },
+    databaseUrl: url('COMITY_DATABASE_URL', undefined, ['postgres:', 'postgresql:']),
+    amqpUrl: url('COMITY_AMQP_URL', 'amqp://guest:guest@127.0.0.1:5672', ['amqp:', 'amqps:']),
+    trustAnchorPath: text('COMITY_TRUST_ANCHOR'),
+    directoryPath: text('COMITY_DIRECTORY'),
+    credentials,
+    limits: {
+      maxEnvelopeBytes: integer('COMITY_MAX_ENVELOPE_BYTES', 16 * 1024 * 1024, 64 * 1024, 512 * 1024 * 1024),
+      clockSkewMs: integer('COMITY_CLOCK_SKEW_SECONDS', 300, 0, 3600) * 1000,
+      messageTtlMs: integer('COMITY_MESSAGE_TTL_HOURS', 24 * 30, 1, 24 * 365) * 3600 * 1000,
+    },
+    transport: { prefetch: integer('COMITY_PREFETCH', 64, 1, 1000) },
+    outbox: {
+      pollIntervalMs: integer('COMITY_OUTBOX_POLL_MS', 250, 10, 60_000),
+      batchSize: integer('COMITY_OUTBOX_BATCH', 100, 1, 1000),
+    },
+  };
+  if (problems.length > 0) throw new ConfigError(problems);
+  return config;
+}

@@ -1,0 +1,175 @@
+import { Inject, Injectable, Logger } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import type { DataSource } from 'typeorm';
+import {
+  ProtocolError,
+  authenticateEnvelope,
+  issueReceipt,
+  openEnvelope,
+  type AuthenticatedEnvelope,
+} from '@comity/protocol';
+import { Clock } from '../common/clock';
+import { GATEWAY_CONFIG, type GatewayConfig } from '../config/gateway-config';
+import type { InboundMessageEntity } from '../persistence/entities/inbound-message.entity';
+import { MessageStore } from '../persistence/message-store';
+import { OutboxRelay } from '../outbound/outbox-relay.service';
+import { FederationTrust } from '../trust/federation-trust';
+import { ACK, type InboxDisposition } from '../transport/inbox-disposition';
+
+/**
+ * Receives one envelope from the inbox: authenticate, then decrypt and check the binding,
+ * then store it exactly once together with its signed receipt and the receipt's outbox entry.
+ * Only then is the broker message acked (by the transport, on ACK).
+ */
+@Injectable()
+export class EnvelopeIntake {
+  private readonly logger = new Logger(EnvelopeIntake.name);
+
+  constructor(
+    @Inject(GATEWAY_CONFIG) private readonly config: GatewayConfig,
+    @InjectDataSource() private readonly dataSource: DataSource,
+    private readonly store: MessageStore,
+    private readonly trust: FederationTrust,
+    private readonly relay: OutboxRelay,
+    private readonly clock: Clock,
+  ) {}
+
+  async receive(bytes: Buffer): Promise<InboxDisposition> {
+    const now = this.clock.now();
+    let envelope: AuthenticatedEnvelope;
+    try {
+      envelope = authenticateEnvelope(bytes, {
+        verifier: this.trust.verifier,
+        self: this.trust.state,
+        now,
+        maxEnvelopeBytes: this.config.limits.maxEnvelopeBytes,
+        clockSkewMs: this.config.limits.clockSkewMs,
+      });
+    } catch (error) {
+      // Unauthenticated: nobody to answer. Keep it for the operator, with the reason.
+      if (error instanceof ProtocolError) return { action: 'quarantine', reason: error.reason, detail: error.message };
+      throw error;
+    }
+
+    const existing = await this.store.findInbound(envelope.header.id);
+    if (existing) return this.duplicate(existing, envelope, now);
+
+    let opened;
+    try {
+      opened = openEnvelope(envelope, this.trust.decryption);
+    } catch (error) {
+      if (error instanceof ProtocolError) return this.reject(envelope, error, now);
+      throw error;
+    }
+    const { header } = opened;
+    const receipt = issueReceipt({
+      signer: this.trust.signing,
+      envelopeId: header.id,
+      envelopeDigest: envelope.digest,
+      senderState: header.from.state,
+      status: 'delivered',
+      now,
+    });
+    const stored = await this.dataSource.transaction(async (manager) => {
+      const inserted = await this.store.insertInboundOnce(manager, {
+        id: header.id,
+        threadId: header.thread,
+        inReplyTo: header.inReplyTo,
+        kind: header.kind,
+        fromState: header.from.state,
+        fromAuthority: header.from.authority,
+        toAuthority: header.to.authority,
+        status: 'delivered',
+        envelope: bytes,
+        envelopeDigest: envelope.digest,
+        receiptId: receipt.statement.id,
+        receipt: receipt.bytes,
+        createdAt: new Date(header.created),
+        expiresAt: new Date(header.expires),
+        receivedAt: now,
+      });
+      if (!inserted) return false;
+      await this.store.addEvidence(manager, { messageId: header.id, direction: 'inbound', type: 'received', at: now });
+      await this.store.enqueue(manager, {
+        messageId: header.id,
+        payloadType: 'receipt',
+        routingKey: this.trust.routingKeyOf(header.from.state),
+        payload: receipt.bytes,
+        availableAt: now,
+      });
+      return true;
+    });
+    if (!stored) {
+      // A concurrent delivery of the same envelope won the insert: answer as for any duplicate.
+      const winner = await this.store.findInbound(header.id);
+      if (winner) return this.duplicate(winner, envelope, now);
+    }
+    this.relay.wake();
+    return ACK;
+  }
+
+  /** The same envelope again: resend the receipt already given; never a second delivery. */
+  private async duplicate(
+    existing: InboundMessageEntity,
+    envelope: AuthenticatedEnvelope,
+    now: Date,
+  ): Promise<InboxDisposition> {
+    if (existing.envelopeDigest !== envelope.digest) {
+      return this.reject(
+        envelope,
+        new ProtocolError(
+          'duplicate-envelope-conflict',
+          `envelope id ${existing.id} was already delivered with different bytes`,
+        ),
+        now,
+      );
+    }
+    await this.dataSource.transaction(async (manager) => {
+      await this.store.addEvidence(manager, { messageId: existing.id, direction: 'inbound', type: 'duplicate', at: now });
+      await this.store.enqueue(manager, {
+        messageId: existing.id,
+        payloadType: 'receipt',
+        routingKey: this.trust.routingKeyOf(existing.fromState),
+        payload: existing.receipt,
+        availableAt: now,
+      });
+    });
+    this.relay.wake();
+    return ACK;
+  }
+
+  /** An authenticated sender whose envelope fails: record it and answer with a signed negative receipt. */
+  private async reject(envelope: AuthenticatedEnvelope, error: ProtocolError, now: Date): Promise<InboxDisposition> {
+    const { header } = envelope;
+    this.logger.warn(`rejected envelope ${header.id} from ${header.from.state}: ${error.reason}`);
+    const receipt = issueReceipt({
+      signer: this.trust.signing,
+      envelopeId: header.id,
+      envelopeDigest: envelope.digest,
+      senderState: header.from.state,
+      status: 'rejected',
+      reason: error.reason,
+      now,
+    });
+    await this.dataSource.transaction(async (manager) => {
+      await this.store.insertRejection(manager, {
+        envelopeId: header.id,
+        fromState: header.from.state,
+        reason: error.reason,
+        envelopeDigest: envelope.digest,
+        envelope: envelope.bytes,
+        receipt: receipt.bytes,
+        receivedAt: now,
+      });
+      await this.store.enqueue(manager, {
+        messageId: header.id,
+        payloadType: 'receipt',
+        routingKey: this.trust.routingKeyOf(header.from.state),
+        payload: receipt.bytes,
+        availableAt: now,
+      });
+    });
+    this.relay.wake();
+    return ACK;
+  }
+}

@@ -1,0 +1,76 @@
+import { Injectable, NotFoundException } from '@nestjs/common';
+import {
+  ENVELOPE_MEDIA_TYPE,
+  authenticateEnvelope,
+  openEnvelope,
+} from '@comity/protocol';
+import {
+  timelineOf,
+  type MessageDetailView,
+  type MessagePageView,
+  type MessageSummaryView,
+} from '../common/message-views';
+import type { InboundMessageEntity } from '../persistence/entities/inbound-message.entity';
+import { MessageStore } from '../persistence/message-store';
+import { FederationTrust } from '../trust/federation-trust';
+
+/** Reading the requests delivered to this node. Content is decrypted on read, never stored in clear. */
+@Injectable()
+export class InboundService {
+  constructor(
+    private readonly store: MessageStore,
+    private readonly trust: FederationTrust,
+  ) {}
+
+  async list(limit: number, before?: string): Promise<MessagePageView> {
+    const rows = await this.store.listInbound(limit + 1, before);
+    const items = rows.slice(0, limit).map((row) => this.summary(row));
+    return { items, nextCursor: rows.length > limit ? (items[items.length - 1]?.id ?? null) : null };
+  }
+
+  async get(id: string): Promise<MessageDetailView> {
+    const row = await this.require(id);
+    // The stored bytes were authenticated on arrival; they are checked again at the time they
+    // arrived (certificates may have expired since), then decrypted for this reader only.
+    const envelope = authenticateEnvelope(row.envelope, {
+      verifier: this.trust.verifier,
+      self: this.trust.state,
+      now: row.receivedAt,
+      maxEnvelopeBytes: Number.MAX_SAFE_INTEGER,
+      clockSkewMs: Number.MAX_SAFE_INTEGER,
+    });
+    const opened = openEnvelope(envelope, this.trust.decryption);
+    const evidences = await this.store.timeline(id, 'inbound');
+    return { ...this.summary(row), timeline: timelineOf(evidences), content: opened.statement.content };
+  }
+
+  async envelope(id: string): Promise<{ bytes: Buffer; mediaType: string }> {
+    return { bytes: (await this.require(id)).envelope, mediaType: ENVELOPE_MEDIA_TYPE };
+  }
+
+  async receipt(id: string): Promise<Buffer> {
+    return (await this.require(id)).receipt;
+  }
+
+  private async require(id: string): Promise<InboundMessageEntity> {
+    const row = await this.store.findInbound(id);
+    if (!row) throw new NotFoundException(`no inbound message ${id}`);
+    return row;
+  }
+
+  private summary(row: InboundMessageEntity): MessageSummaryView {
+    return {
+      id: row.id,
+      kind: row.kind,
+      thread: row.threadId,
+      inReplyTo: row.inReplyTo,
+      from: { state: row.fromState, authority: row.fromAuthority },
+      to: { state: this.trust.state, authority: row.toAuthority },
+      status: row.status,
+      statusReason: null,
+      createdAt: row.createdAt.toISOString(),
+      expiresAt: row.expiresAt.toISOString(),
+      envelopeDigest: row.envelopeDigest,
+    };
+  }
+}

@@ -1,0 +1,57 @@
+import 'reflect-metadata';
+import { ConsoleLogger, ValidationPipe } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import type { NestExpressApplication } from '@nestjs/platform-express';
+import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
+import { AppModule } from './app.module';
+import { ConfigError, loadGatewayConfig, type GatewayConfig } from './config/gateway-config';
+import { AmqpInboxServer } from './transport/amqp-inbox.server';
+
+export async function startGateway(config: GatewayConfig): Promise<NestExpressApplication> {
+  const logger = new ConsoleLogger({ json: true, prefix: `comity-${config.state}` });
+  const app = await NestFactory.create<NestExpressApplication>(AppModule.forRoot(config), {
+    logger,
+    bodyParser: false,
+  });
+  // Inline attachments are capped at 5 MiB decoded; base64 and JSON add about a third.
+  app.useBodyParser('json', { limit: '8mb' });
+  app.useGlobalPipes(
+    new ValidationPipe({ whitelist: true, forbidNonWhitelisted: true, transform: true }),
+  );
+  app.enableShutdownHooks();
+  app.connectMicroservice({
+    strategy: new AmqpInboxServer({
+      amqpUrl: config.amqpUrl,
+      state: config.state,
+      prefetch: config.transport.prefetch,
+      logger,
+    }),
+  });
+  const document = SwaggerModule.createDocument(
+    app,
+    new DocumentBuilder()
+      .setTitle(`Comity gateway (${config.state})`)
+      .setDescription('Submit and track extradition and mutual legal assistance requests between States.')
+      .setVersion('1')
+      .build(),
+  );
+  SwaggerModule.setup('docs', app, document);
+  await app.startAllMicroservices();
+  await app.listen(config.http.port, config.http.host);
+  logger.log(`gateway ${config.state} listening on ${await app.getUrl()}`);
+  return app;
+}
+
+if (require.main === module) {
+  let config: GatewayConfig;
+  try {
+    config = loadGatewayConfig(process.env);
+  } catch (error) {
+    process.stderr.write(`comity gateway: ${error instanceof ConfigError ? error.message : String(error)}\n`);
+    process.exit(2);
+  }
+  startGateway(config).catch((error: unknown) => {
+    process.stderr.write(`comity gateway ${config.state} failed to start: ${error instanceof Error ? error.message : String(error)}\n`);
+    process.exit(1);
+  });
+}

@@ -1,0 +1,48 @@
+import { Body, Controller, Get, HttpCode, Param, Post, Query, StreamableFile } from '@nestjs/common';
+import { ApiCreatedResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { MessageDetailView, MessagePageView } from '../common/message-views';
+import { MessageIdParamDto, PageQueryDto } from '../common/page-query.dto';
+import { OutboundService } from './outbound.service';
+import { SubmitRequestDto } from './submit-request.dto';
+
+@ApiTags('outbound messages')
+@Controller('v1/outbound-messages')
+export class OutboundController {
+  constructor(private readonly outbound: OutboundService) {}
+
+  @Post()
+  @HttpCode(201)
+  @ApiOperation({ summary: 'Submit a request: sealed, stored and queued for sending before this answers' })
+  @ApiCreatedResponse({ type: MessageDetailView })
+  submit(@Body() request: SubmitRequestDto): Promise<MessageDetailView> {
+    return this.outbound.submit(request);
+  }
+
+  @Get()
+  @ApiOperation({ summary: 'List sent requests, newest first' })
+  @ApiOkResponse({ type: MessagePageView })
+  list(@Query() query: PageQueryDto): Promise<MessagePageView> {
+    return this.outbound.list(query.limit, query.before);
+  }
+
+  @Get(':id')
+  @ApiOperation({ summary: 'A sent request with its status, timeline and content' })
+  @ApiOkResponse({ type: MessageDetailView })
+  get(@Param() { id }: MessageIdParamDto): Promise<MessageDetailView> {
+    return this.outbound.get(id, { withContent: true });
+  }
+
+  @Get(':id/envelope')
+  @ApiOperation({ summary: 'The exact sealed envelope bytes that were sent' })
+  async envelope(@Param() { id }: MessageIdParamDto): Promise<StreamableFile> {
+    const { bytes, mediaType } = await this.outbound.envelope(id);
+    return new StreamableFile(bytes, { type: mediaType, disposition: `attachment; filename="${id}.envelope.json"` });
+  }
+
+  @Get(':id/receipt')
+  @ApiOperation({ summary: "The recipient's signed receipt (compact JWS)" })
+  async receipt(@Param() { id }: MessageIdParamDto): Promise<StreamableFile> {
+    const bytes = await this.outbound.receipt(id);
+    return new StreamableFile(bytes, { type: 'application/jose', disposition: `attachment; filename="${id}.receipt.jws"` });
+  }
+}

@@ -1,0 +1,177 @@
+import { BadRequestException, Inject, Injectable, NotFoundException } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { DataSource } from 'typeorm';
+import {
+  ENVELOPE_MEDIA_TYPE,
+  ProtocolError,
+  decryptFromCertificate,
+  encryptToCertificate,
+  sealEnvelope,
+  uuidV7,
+  verifyContentStatement,
+  type RequestContent,
+} from '@comity/protocol';
+import { Clock } from '../common/clock';
+import {
+  timelineOf,
+  type MessageDetailView,
+  type MessagePageView,
+  type MessageSummaryView,
+} from '../common/message-views';
+import { GATEWAY_CONFIG, type GatewayConfig } from '../config/gateway-config';
+import { MessageStore } from '../persistence/message-store';
+import type { OutboundMessageEntity } from '../persistence/entities/outbound-message.entity';
+import { FederationTrust } from '../trust/federation-trust';
+import { OutboxRelay } from './outbox-relay.service';
+import type { SubmitRequestDto } from './submit-request.dto';
+
+/** Submitting, listing and reading the requests this node sends. */
+@Injectable()
+export class OutboundService {
+  constructor(
+    @Inject(GATEWAY_CONFIG) private readonly config: GatewayConfig,
+    @InjectDataSource() private readonly dataSource: DataSource,
+    private readonly store: MessageStore,
+    private readonly trust: FederationTrust,
+    private readonly relay: OutboxRelay,
+    private readonly clock: Clock,
+  ) {}
+
+  /**
+   * Seals the request and stores it with its outbox entry in one transaction. When this
+   * returns, the request is durably accepted: the relay will publish it even after a crash.
+   */
+  async submit(request: SubmitRequestDto): Promise<MessageDetailView> {
+    const self = this.trust.state;
+    const directory = this.trust.directory;
+    if (!directory.authority(self, request.senderAuthority)) {
+      throw fieldError(`senderAuthority "${request.senderAuthority}" is not an authority of ${self} in the directory`);
+    }
+    if (request.recipient.state === self) {
+      throw fieldError('recipient.state must be another State than this node’s own');
+    }
+    let recipientCertificate;
+    try {
+      recipientCertificate = this.trust.recipientEncryptionCertificate(request.recipient.state);
+    } catch (error) {
+      if (error instanceof ProtocolError) throw fieldError(`recipient.state: ${error.message}`);
+      throw error;
+    }
+    if (!directory.authority(request.recipient.state, request.recipient.authority)) {
+      throw fieldError(
+        `recipient.authority "${request.recipient.authority}" is not an authority of ${request.recipient.state} in the directory`,
+      );
+    }
+
+    const now = this.clock.now();
+    const id = uuidV7(now.getTime());
+    const content: RequestContent = {
+      legalBasis: request.legalBasis,
+      urgency: request.urgency,
+      deadline: request.deadline ?? null,
+      subject: request.subject,
+      body: request.body,
+      attachments: (request.attachments ?? []).map(({ filename, mediaType, data }) => ({ filename, mediaType, data })),
+    };
+    const sealed = sealEnvelope({
+      routing: {
+        id,
+        kind: request.kind,
+        from: { state: self, authority: request.senderAuthority },
+        to: { state: request.recipient.state, authority: request.recipient.authority },
+        created: now.toISOString(),
+        expires: new Date(now.getTime() + this.config.limits.messageTtlMs).toISOString(),
+        thread: request.threadId ?? id,
+        inReplyTo: request.inReplyTo ?? null,
+      },
+      content,
+      signer: this.trust.signing,
+      recipient: recipientCertificate,
+    });
+    const senderCopy = encryptToCertificate(Buffer.from(sealed.contentJws, 'ascii'), this.trust.ownEncryptionCertificate());
+
+    await this.dataSource.transaction(async (manager) => {
+      await this.store.insertOutbound(manager, {
+        id,
+        threadId: sealed.header.thread,
+        inReplyTo: sealed.header.inReplyTo,
+        kind: sealed.header.kind,
+        fromAuthority: sealed.header.from.authority,
+        toState: sealed.header.to.state,
+        toAuthority: sealed.header.to.authority,
+        status: 'submitted',
+        statusReason: null,
+        envelope: sealed.bytes,
+        envelopeDigest: sealed.digest,
+        senderCopy,
+        receipt: null,
+        createdAt: now,
+        expiresAt: new Date(sealed.header.expires),
+        updatedAt: now,
+      });
+      await this.store.addEvidence(manager, { messageId: id, direction: 'outbound', type: 'submitted', at: now });
+      await this.store.enqueue(manager, {
+        messageId: id,
+        payloadType: 'envelope',
+        routingKey: this.trust.routingKeyOf(sealed.header.to.state),
+        payload: sealed.bytes,
+        availableAt: now,
+      });
+    });
+    this.relay.wake();
+    return this.get(id, { withContent: false });
+  }
+
+  async list(limit: number, before?: string): Promise<MessagePageView> {
+    const rows = await this.store.listOutbound(limit + 1, before);
+    const items = rows.slice(0, limit).map((row) => this.summary(row));
+    return { items, nextCursor: rows.length > limit ? (items[items.length - 1]?.id ?? null) : null };
+  }
+
+  async get(id: string, options: { withContent: boolean }): Promise<MessageDetailView> {
+    const row = await this.require(id);
+    const evidences = await this.store.timeline(id, 'outbound');
+    const view: MessageDetailView = { ...this.summary(row), timeline: timelineOf(evidences) };
+    if (options.withContent) {
+      const contentJws = decryptFromCertificate(row.senderCopy, this.trust.decryption);
+      view.content = verifyContentStatement(contentJws, this.trust.ownSigningCertificate()).content;
+    }
+    return view;
+  }
+
+  async envelope(id: string): Promise<{ bytes: Buffer; mediaType: string }> {
+    return { bytes: (await this.require(id)).envelope, mediaType: ENVELOPE_MEDIA_TYPE };
+  }
+
+  async receipt(id: string): Promise<Buffer> {
+    const row = await this.require(id);
+    if (!row.receipt) throw new NotFoundException(`outbound message ${id} has no receipt yet (status ${row.status})`);
+    return row.receipt;
+  }
+
+  private async require(id: string): Promise<OutboundMessageEntity> {
+    const row = await this.store.findOutbound(id);
+    if (!row) throw new NotFoundException(`no outbound message ${id}`);
+    return row;
+  }
+
+  private summary(row: OutboundMessageEntity): MessageSummaryView {
+    return {
+      id: row.id,
+      kind: row.kind,
+      thread: row.threadId,
+      inReplyTo: row.inReplyTo,
+      from: { state: this.trust.state, authority: row.fromAuthority },
+      to: { state: row.toState, authority: row.toAuthority },
+      status: row.status,
+      statusReason: row.statusReason,
+      createdAt: row.createdAt.toISOString(),
+      expiresAt: row.expiresAt.toISOString(),
+      envelopeDigest: row.envelopeDigest,
+    };
+  }
+}
+
+function fieldError(message: string): BadRequestException {
+  return new BadRequestException({ statusCode: 400, error: 'Bad Request', message: [message] });
+}

@@ -1,0 +1,71 @@
+import { Injectable, Logger } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import type { DataSource } from 'typeorm';
+import { ProtocolError, authenticateReceipt, checkReceiptExpectation, type VerifiedReceipt } from '@comity/protocol';
+import { Clock } from '../common/clock';
+import { MessageStore } from '../persistence/message-store';
+import { FederationTrust } from '../trust/federation-trust';
+import { ACK, type InboxDisposition } from '../transport/inbox-disposition';
+
+/**
+ * Receives a receipt for an envelope this node sent. It is accepted only if the recipient
+ * State's certified gateway signed it and it binds the digest of the exact bytes sent.
+ */
+@Injectable()
+export class ReceiptIntake {
+  private readonly logger = new Logger(ReceiptIntake.name);
+
+  constructor(
+    @InjectDataSource() private readonly dataSource: DataSource,
+    private readonly store: MessageStore,
+    private readonly trust: FederationTrust,
+    private readonly clock: Clock,
+  ) {}
+
+  async receive(bytes: Buffer): Promise<InboxDisposition> {
+    const now = this.clock.now();
+    let receipt: VerifiedReceipt;
+    try {
+      receipt = authenticateReceipt(bytes, this.trust.verifier, now);
+      const message = await this.store.findOutbound(receipt.statement.envelopeId);
+      if (!message) {
+        throw new ProtocolError(
+          'receipt-envelope-mismatch',
+          `receipt for envelope ${receipt.statement.envelopeId}, which this node never sent`,
+        );
+      }
+      checkReceiptExpectation(receipt, {
+        envelopeId: message.id,
+        envelopeDigest: message.envelopeDigest,
+        recipientState: message.toState,
+        senderState: this.trust.state,
+      });
+    } catch (error) {
+      if (error instanceof ProtocolError) return { action: 'quarantine', reason: error.reason, detail: error.message };
+      throw error;
+    }
+    const { statement } = receipt;
+    await this.dataSource.transaction(async (manager) => {
+      const applied = await this.store.applyReceipt(manager, {
+        messageId: statement.envelopeId,
+        status: statement.status,
+        reason: statement.reason,
+        receipt: bytes,
+        at: now,
+      });
+      if (!applied) return; // a repeated receipt for a message already settled
+      await this.store.addEvidence(manager, {
+        messageId: statement.envelopeId,
+        direction: 'outbound',
+        type: statement.status,
+        at: now,
+        reason: statement.reason,
+        detail: `receipt ${statement.id} signed by ${receipt.signer.state} at ${statement.time}`,
+      });
+    });
+    if (statement.status === 'rejected') {
+      this.logger.warn(`envelope ${statement.envelopeId} was rejected by ${receipt.signer.state}: ${statement.reason}`);
+    }
+    return ACK;
+  }
+}

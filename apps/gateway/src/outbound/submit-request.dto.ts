@@ -1,0 +1,118 @@
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { Type } from 'class-transformer';
+import {
+  ArrayMaxSize,
+  IsArray,
+  IsBase64,
+  IsIn,
+  IsISO8601,
+  IsNotEmpty,
+  IsOptional,
+  IsString,
+  IsUUID,
+  Matches,
+  MaxLength,
+  ValidateNested,
+} from 'class-validator';
+import {
+  AUTHORITY_ID,
+  CONTENT_LIMITS,
+  MEDIA_TYPE,
+  MESSAGE_KINDS,
+  STATE_CODE,
+  URGENCIES,
+  type MessageKind,
+  type Urgency,
+} from '@comity/protocol';
+
+export class RecipientDto {
+  @ApiProperty({ example: 'FR', description: 'ISO 3166 alpha-2 code of the recipient State' })
+  @IsString()
+  @Matches(STATE_CODE, { message: 'recipient.state must be an ISO 3166 alpha-2 code such as FR' })
+  state!: string;
+
+  @ApiProperty({ example: 'fr-central-authority', description: 'Authority id from the federation directory' })
+  @IsString()
+  @Matches(AUTHORITY_ID, { message: 'recipient.authority must be an authority id from the directory' })
+  authority!: string;
+}
+
+export class InlineAttachmentDto {
+  @ApiProperty({ example: 'letter-rogatory.pdf' })
+  @IsString()
+  @IsNotEmpty()
+  @MaxLength(CONTENT_LIMITS.attachmentFilenameChars)
+  @Matches(/^[^/\\\0]+$/, { message: 'filename must not contain a path' })
+  filename!: string;
+
+  @ApiProperty({ example: 'application/pdf' })
+  @IsString()
+  @Matches(MEDIA_TYPE, { message: 'mediaType must be a media type such as application/pdf' })
+  mediaType!: string;
+
+  @ApiProperty({ description: 'The file, standard base64' })
+  @IsBase64({}, { message: 'data must be standard base64' })
+  data!: string;
+}
+
+export class SubmitRequestDto {
+  @ApiProperty({ enum: MESSAGE_KINDS, example: 'mla_request' })
+  @IsIn(MESSAGE_KINDS)
+  kind!: MessageKind;
+
+  @ApiProperty({ example: 'at-central-authority', description: "The sending authority, one of this State's in the directory" })
+  @IsString()
+  @Matches(AUTHORITY_ID, { message: 'senderAuthority must be an authority id from the directory' })
+  senderAuthority!: string;
+
+  @ApiProperty({ type: RecipientDto })
+  @ValidateNested()
+  @Type(() => RecipientDto)
+  recipient!: RecipientDto;
+
+  @ApiProperty({ example: 'UNCAC art. 46; bilateral MLA treaty of 2004' })
+  @IsString()
+  @IsNotEmpty()
+  @MaxLength(CONTENT_LIMITS.legalBasisChars)
+  legalBasis!: string;
+
+  @ApiProperty({ enum: URGENCIES, example: 'urgent' })
+  @IsIn(URGENCIES)
+  urgency!: Urgency;
+
+  @ApiPropertyOptional({ example: '2027-01-31', description: 'Date by which execution is requested' })
+  @IsOptional()
+  @IsISO8601({ strict: true }, { message: 'deadline must be a date such as 2027-01-31' })
+  @Matches(/^\d{4}-\d{2}-\d{2}$/, { message: 'deadline must be a date such as 2027-01-31' })
+  deadline?: string;
+
+  @ApiProperty({ example: 'Bank records of account AT00 1234' })
+  @IsString()
+  @IsNotEmpty()
+  @MaxLength(CONTENT_LIMITS.subjectChars)
+  subject!: string;
+
+  @ApiProperty({ example: 'The Central Authority of Austria requests ...' })
+  @IsString()
+  @IsNotEmpty()
+  @MaxLength(CONTENT_LIMITS.bodyChars)
+  body!: string;
+
+  @ApiPropertyOptional({ type: [InlineAttachmentDto], description: 'Small files inline (5 MiB in all)' })
+  @IsOptional()
+  @IsArray()
+  @ArrayMaxSize(CONTENT_LIMITS.attachments)
+  @ValidateNested({ each: true })
+  @Type(() => InlineAttachmentDto)
+  attachments?: InlineAttachmentDto[];
+
+  @ApiPropertyOptional({ description: 'Thread this message belongs to; defaults to its own id' })
+  @IsOptional()
+  @IsUUID(7)
+  threadId?: string;
+
+  @ApiPropertyOptional({ description: 'The message this one answers' })
+  @IsOptional()
+  @IsUUID(7)
+  inReplyTo?: string;
+}

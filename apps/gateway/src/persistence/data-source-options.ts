@@ -1,0 +1,30 @@
+import type { DataSourceOptions } from 'typeorm';
+import { EvidenceEntity } from './entities/evidence.entity';
+import { InboundMessageEntity } from './entities/inbound-message.entity';
+import { InboundRejectionEntity } from './entities/inbound-rejection.entity';
+import { OutboundMessageEntity } from './entities/outbound-message.entity';
+import { OutboxEntryEntity } from './entities/outbox-entry.entity';
+import { InitialSchema1764370000000 } from './migrations/1764370000000-initial-schema';
+
+export const ENTITIES = [
+  OutboundMessageEntity,
+  InboundMessageEntity,
+  InboundRejectionEntity,
+  EvidenceEntity,
+  OutboxEntryEntity,
+];
+
+/** Schema changes only ever through migrations: synchronize stays off everywhere. */
+export function dataSourceOptions(databaseUrl: string): DataSourceOptions {
+  return {
+    type: 'postgres',
+    url: databaseUrl,
+    entities: ENTITIES,
+    migrations: [InitialSchema1764370000000],
+    migrationsRun: true,
+    migrationsTransactionMode: 'all',
+    synchronize: false,
+    logging: ['error'],
+    extra: { max: 10, connectionTimeoutMillis: 5000 },
+  };
+}

@@ -1,0 +1,58 @@
+import { Column, Entity, PrimaryColumn } from 'typeorm';
+
+export const OUTBOUND_STATUSES = ['submitted', 'sent', 'delivered', 'rejected', 'failed'] as const;
+export type OutboundStatus = (typeof OUTBOUND_STATUSES)[number];
+
+/** A request this node sealed and sends; its id is the envelope id. */
+@Entity({ name: 'outbound_message' })
+export class OutboundMessageEntity {
+  @PrimaryColumn('uuid')
+  id!: string;
+
+  @Column('uuid', { name: 'thread_id' })
+  threadId!: string;
+
+  @Column('uuid', { name: 'in_reply_to', nullable: true })
+  inReplyTo!: string | null;
+
+  @Column('text')
+  kind!: string;
+
+  @Column('text', { name: 'from_authority' })
+  fromAuthority!: string;
+
+  @Column('text', { name: 'to_state' })
+  toState!: string;
+
+  @Column('text', { name: 'to_authority' })
+  toAuthority!: string;
+
+  @Column('text')
+  status!: OutboundStatus;
+
+  @Column('text', { name: 'status_reason', nullable: true })
+  statusReason!: string | null;
+
+  /** The exact sealed bytes: what was sent and what the receipt's digest binds. */
+  @Column('bytea')
+  envelope!: Buffer;
+
+  @Column('text', { name: 'envelope_digest' })
+  envelopeDigest!: string;
+
+  /** The signed content encrypted to this node's own encryption certificate: content at rest stays sealed. */
+  @Column('text', { name: 'sender_copy' })
+  senderCopy!: string;
+
+  @Column('bytea', { nullable: true })
+  receipt!: Buffer | null;
+
+  @Column('timestamptz', { name: 'created_at' })
+  createdAt!: Date;
+
+  @Column('timestamptz', { name: 'expires_at' })
+  expiresAt!: Date;
+
+  @Column('timestamptz', { name: 'updated_at' })
+  updatedAt!: Date;
+}

@@ -1,0 +1,31 @@
+import { Column, Entity, PrimaryGeneratedColumn } from 'typeorm';
+
+export type OutboxPayloadType = 'envelope' | 'receipt';
+
+/**
+ * Transactional outbox: written in the same transaction as the message or receipt it carries,
+ * deleted only after the broker confirmed the publish.
+ */
+@Entity({ name: 'outbox' })
+export class OutboxEntryEntity {
+  @PrimaryGeneratedColumn('increment', { type: 'bigint' })
+  id!: string;
+
+  @Column('uuid', { name: 'message_id' })
+  messageId!: string;
+
+  @Column('text', { name: 'payload_type' })
+  payloadType!: OutboxPayloadType;
+
+  @Column('text', { name: 'routing_key' })
+  routingKey!: string;
+
+  @Column('bytea')
+  payload!: Buffer;
+
+  @Column('timestamptz', { name: 'available_at' })
+  availableAt!: Date;
+
+  @Column('int')
+  attempts!: number;
+}

@@ -1,0 +1,231 @@
+import { Injectable } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import type { DataSource, EntityManager } from 'typeorm';
+import { EvidenceEntity, type EvidenceType } from './entities/evidence.entity';
+import { InboundMessageEntity } from './entities/inbound-message.entity';
+import { InboundRejectionEntity } from './entities/inbound-rejection.entity';
+import { OutboundMessageEntity, type OutboundStatus } from './entities/outbound-message.entity';
+import { OutboxEntryEntity, type OutboxPayloadType } from './entities/outbox-entry.entity';
+
+export interface NewEvidence {
+  messageId: string;
+  direction: 'outbound' | 'inbound';
+  type: EvidenceType;
+  at: Date;
+  reason?: string | null;
+  detail?: string | null;
+}
+
+export interface NewOutboxEntry {
+  messageId: string;
+  payloadType: OutboxPayloadType;
+  routingKey: string;
+  payload: Buffer;
+  availableAt: Date;
+}
+
+export interface ClaimedOutboxEntry {
+  id: string;
+  messageId: string;
+  payloadType: OutboxPayloadType;
+  routingKey: string;
+  payload: Buffer;
+  attempts: number;
+}
+
+/**
+ * All SQL of the node in one place. Methods that take an EntityManager run inside the
+ * caller's transaction; that is how a message, its evidence and its outbox entry commit together.
+ */
+@Injectable()
+export class MessageStore {
+  constructor(@InjectDataSource() private readonly dataSource: DataSource) {}
+
+  async insertOutbound(manager: EntityManager, row: OutboundMessageEntity): Promise<void> {
+    await manager.insert(OutboundMessageEntity, row);
+  }
+
+  async addEvidence(manager: EntityManager, evidence: NewEvidence): Promise<void> {
+    await manager.insert(EvidenceEntity, { reason: null, detail: null, ...evidence });
+  }
+
+  async enqueue(manager: EntityManager, entry: NewOutboxEntry): Promise<void> {
+    await manager.insert(OutboxEntryEntity, { ...entry, attempts: 0 });
+  }
+
+  findOutbound(id: string): Promise<OutboundMessageEntity | null> {
+    return this.dataSource.manager.findOneBy(OutboundMessageEntity, { id });
+  }
+
+  /** Newest first, keyset-paginated on the time-ordered id. */
+  listOutbound(limit: number, before?: string): Promise<OutboundMessageEntity[]> {
+    const query = this.dataSource.manager
+      .createQueryBuilder(OutboundMessageEntity, 'message')
+      .select([
+        'message.id',
+        'message.threadId',
+        'message.inReplyTo',
+        'message.kind',
+        'message.fromAuthority',
+        'message.toState',
+        'message.toAuthority',
+        'message.status',
+        'message.statusReason',
+        'message.envelopeDigest',
+        'message.createdAt',
+        'message.expiresAt',
+        'message.updatedAt',
+      ])
+      .orderBy('message.id', 'DESC')
+      .limit(limit);
+    if (before) query.where('message.id < :before', { before });
+    return query.getMany();
+  }
+
+  timeline(messageId: string, direction: 'outbound' | 'inbound'): Promise<EvidenceEntity[]> {
+    return this.dataSource.manager.find(EvidenceEntity, {
+      where: { messageId, direction },
+      order: { id: 'ASC' },
+    });
+  }
+
+  findInbound(id: string): Promise<InboundMessageEntity | null> {
+    return this.dataSource.manager.findOneBy(InboundMessageEntity, { id });
+  }
+
+  listInbound(limit: number, before?: string): Promise<InboundMessageEntity[]> {
+    const query = this.dataSource.manager
+      .createQueryBuilder(InboundMessageEntity, 'message')
+      .select([
+        'message.id',
+        'message.threadId',
+        'message.inReplyTo',
+        'message.kind',
+        'message.fromState',
+        'message.fromAuthority',
+        'message.toAuthority',
+        'message.status',
+        'message.envelopeDigest',
+        'message.createdAt',
+        'message.expiresAt',
+        'message.receivedAt',
+      ])
+      .orderBy('message.id', 'DESC')
+      .limit(limit);
+    if (before) query.where('message.id < :before', { before });
+    return query.getMany();
+  }
+
+  /** Stores an inbound message once; false when its id is already there (a duplicate). */
+  async insertInboundOnce(manager: EntityManager, row: InboundMessageEntity): Promise<boolean> {
+    const inserted = (await manager.query(
+      `INSERT INTO inbound_message (id, thread_id, in_reply_to, kind, from_state, from_authority, to_authority,
+                                    status, envelope, envelope_digest, receipt_id, receipt, created_at, expires_at, received_at)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)
+       ON CONFLICT (id) DO NOTHING
+       RETURNING id`,
+      [
+        row.id,
+        row.threadId,
+        row.inReplyTo,
+        row.kind,
+        row.fromState,
+        row.fromAuthority,
+        row.toAuthority,
+        row.status,
+        row.envelope,
+        row.envelopeDigest,
+        row.receiptId,
+        row.receipt,
+        row.createdAt,
+        row.expiresAt,
+        row.receivedAt,
+      ],
+    )) as unknown[];
+    return inserted.length > 0;
+  }
+
+  async insertRejection(manager: EntityManager, row: Omit<InboundRejectionEntity, 'id'>): Promise<void> {
+    await manager.insert(InboundRejectionEntity, row);
+  }
+
+  /** Claims due outbox entries; other replicas skip the locked rows instead of waiting for them. */
+  async claimOutbox(manager: EntityManager, limit: number): Promise<ClaimedOutboxEntry[]> {
+    const rows = (await manager.query(
+      `SELECT id, message_id, payload_type, routing_key, payload, attempts
+         FROM outbox
+        WHERE available_at <= now()
+        ORDER BY id
+        LIMIT $1
+        FOR UPDATE SKIP LOCKED`,
+      [limit],
+    )) as Array<{
+      id: string;
+      message_id: string;
+      payload_type: OutboxPayloadType;
+      routing_key: string;
+      payload: Buffer;
+      attempts: number;
+    }>;
+    return rows.map((row) => ({
+      id: row.id,
+      messageId: row.message_id,
+      payloadType: row.payload_type,
+      routingKey: row.routing_key,
+      payload: row.payload,
+      attempts: row.attempts,
+    }));
+  }
+
+  async deleteOutbox(manager: EntityManager, ids: string[]): Promise<void> {
+    if (ids.length > 0) await manager.query(`DELETE FROM outbox WHERE id = ANY($1::bigint[])`, [ids]);
+  }
+
+  async postponeOutbox(manager: EntityManager, ids: string[], delayMs: number): Promise<void> {
+    if (ids.length === 0) return;
+    await manager.query(
+      `UPDATE outbox
+          SET attempts = attempts + 1,
+              available_at = now() + make_interval(secs => $2::double precision / 1000 * least(64, power(2, attempts)))
+        WHERE id = ANY($1::bigint[])`,
+      [ids, delayMs],
+    );
+  }
+
+  /** Broker-confirmed: submitted → sent. A receipt may have overtaken the confirm; never go backwards. */
+  async markSent(manager: EntityManager, messageIds: string[], at: Date): Promise<void> {
+    if (messageIds.length === 0) return;
+    await manager.query(
+      `UPDATE outbound_message SET status = 'sent', updated_at = $2 WHERE id = ANY($1::uuid[]) AND status = 'submitted'`,
+      [messageIds, at],
+    );
+    await manager.query(
+      `INSERT INTO evidence (message_id, direction, type, at)
+       SELECT unnest($1::uuid[]), 'outbound', 'sent', $2`,
+      [messageIds, at],
+    );
+  }
+
+  async markFailed(manager: EntityManager, messageId: string, reason: string, detail: string, at: Date): Promise<void> {
+    await manager.query(
+      `UPDATE outbound_message SET status = 'failed', status_reason = $2, updated_at = $3
+        WHERE id = $1 AND status IN ('submitted', 'sent')`,
+      [messageId, reason, at],
+    );
+    await this.addEvidence(manager, { messageId, direction: 'outbound', type: 'failed', at, reason, detail });
+  }
+
+  /** Records a verified receipt; false when the message already had its final receipt. */
+  async applyReceipt(
+    manager: EntityManager,
+    input: { messageId: string; status: OutboundStatus; reason: string | null; receipt: Buffer; at: Date },
+  ): Promise<boolean> {
+    const result = (await manager.query(
+      `UPDATE outbound_message SET status = $2, status_reason = $3, receipt = $4, updated_at = $5
+        WHERE id = $1 AND status IN ('submitted', 'sent', 'failed')
+        RETURNING id`,
+      [input.messageId, input.status, input.reason, input.receipt, input.at],
+    )) as [unknown[], number];
+    return result[1] > 0;
+  }
+}

@@ -1,0 +1,169 @@
+import type { LoggerService } from '@nestjs/common';
+import { type CustomTransportStrategy, Server } from '@nestjs/microservices';
+import type { ConfirmChannel, ConsumeMessage } from 'amqplib';
+import { lastValueFrom } from 'rxjs';
+import { AmqpSession } from './amqp-session';
+import type { InboxDisposition } from './inbox-disposition';
+import {
+  QUARANTINE_DETAIL_HEADER,
+  QUARANTINE_EXCHANGE,
+  QUARANTINE_REASON_HEADER,
+  assertInboxTopology,
+  inboxQueue,
+} from './topology';
+
+export interface InboxServerOptions {
+  amqpUrl: string;
+  state: string;
+  prefetch: number;
+  logger: LoggerService;
+  /** How long a message that failed for a passing reason (database down) waits before redelivery. */
+  retryDelayMs?: number;
+}
+
+/** The broker message as handlers see it: the raw bytes and the AMQP properties, nothing parsed. */
+export class InboxContext {
+  constructor(readonly message: ConsumeMessage) {}
+
+  get messageId(): string | undefined {
+    return this.message.properties.messageId as string | undefined;
+  }
+}
+
+/**
+ * NestJS transport strategy for a State's inbox queue: manual acks, bounded prefetch, and one
+ * rule: a message is acked only after its handler has durably stored what it means, or after
+ * it has been copied to quarantine with the reason. Handlers are `@EventPattern('envelope')`
+ * and `@EventPattern('receipt')`, keyed by the AMQP `type` property.
+ */
+export class AmqpInboxServer extends Server implements CustomTransportStrategy {
+  private readonly session: AmqpSession;
+  private readonly inFlight = new Set<Promise<void>>();
+  private consumerTag: string | null = null;
+
+  constructor(private readonly options: InboxServerOptions) {
+    super();
+    this.session = new AmqpSession(options.amqpUrl, `inbox-${options.state}`, options.logger, (channel) =>
+      this.startConsuming(channel),
+    );
+  }
+
+  listen(callback: (error?: unknown) => void): void {
+    this.session.open().then(
+      () => callback(),
+      (error: unknown) => {
+        // Start anyway and keep trying: the HTTP API accepts requests while the broker is away.
+        this.options.logger.warn?.(`inbox: broker not reachable yet (${String(error)}); retrying`);
+        this.session.openInBackground();
+        callback();
+      },
+    );
+  }
+
+  /** Stops taking new messages, lets those in hand finish, then closes the connection. */
+  async close(): Promise<void> {
+    if (this.consumerTag && this.session.isOpen) {
+      await this.session.channel.cancel(this.consumerTag).catch(() => undefined);
+    }
+    await Promise.allSettled([...this.inFlight]);
+    await this.session.close();
+  }
+
+  on(): never {
+    throw new Error('AmqpInboxServer has no events to subscribe to');
+  }
+
+  unwrap<T>(): T {
+    return this.session.channel as T;
+  }
+
+  get isConsuming(): boolean {
+    return this.session.isOpen && this.consumerTag !== null;
+  }
+
+  private async startConsuming(channel: ConfirmChannel): Promise<void> {
+    await assertInboxTopology(channel, this.options.state);
+    await channel.prefetch(this.options.prefetch);
+    const { consumerTag } = await channel.consume(
+      inboxQueue(this.options.state),
+      (message) => {
+        if (!message) return; // the broker cancelled the consumer; the session reconnects
+        const work = this.handle(channel, message).finally(() => this.inFlight.delete(work));
+        this.inFlight.add(work);
+      },
+      { noAck: false },
+    );
+    this.consumerTag = consumerTag;
+  }
+
+  private async handle(channel: ConfirmChannel, message: ConsumeMessage): Promise<void> {
+    const disposition = await this.dispose(message);
+    try {
+      if (disposition.action === 'ack') {
+        channel.ack(message);
+      } else if (disposition.action === 'quarantine') {
+        await this.quarantine(channel, message, disposition.reason, disposition.detail);
+        channel.ack(message);
+      } else {
+        this.options.logger.warn?.(
+          `inbox: message ${String(message.properties.messageId)} will be redelivered: ${disposition.detail}`,
+        );
+        setTimeout(() => {
+          try {
+            channel.nack(message, false, true);
+          } catch {
+            // The channel is gone; the broker redelivers unacked messages anyway.
+          }
+        }, this.options.retryDelayMs ?? 1000).unref();
+      }
+    } catch (error) {
+      // Not acked: the broker redelivers it after the channel closes, so nothing is lost.
+      this.options.logger.warn?.(`inbox: could not settle a message: ${String(error)}`);
+    }
+  }
+
+  private async dispose(message: ConsumeMessage): Promise<InboxDisposition> {
+    const type = String(message.properties.type ?? '');
+    const handler = this.getHandlerByPattern(type);
+    if (!handler) {
+      return {
+        action: 'quarantine',
+        reason: 'unknown-message-type',
+        detail: `the AMQP type property "${type.slice(0, 64)}" is neither envelope nor receipt`,
+      };
+    }
+    try {
+      const result = await handler(message.content, new InboxContext(message));
+      return (await lastValueFrom(this.transformToObservable(result))) as InboxDisposition;
+    } catch (error) {
+      const detail = error instanceof Error ? error.message : JSON.stringify(error);
+      return { action: 'retry', detail };
+    }
+  }
+
+  private async quarantine(
+    channel: ConfirmChannel,
+    message: ConsumeMessage,
+    reason: string,
+    detail: string,
+  ): Promise<void> {
+    this.options.logger.warn?.(
+      `inbox: quarantined message ${String(message.properties.messageId)}: ${reason}`,
+    );
+    channel.publish(QUARANTINE_EXCHANGE, this.options.state, message.content, {
+      persistent: true,
+      messageId: message.properties.messageId as string | undefined,
+      type: message.properties.type as string | undefined,
+      contentType: message.properties.contentType as string | undefined,
+      timestamp: message.properties.timestamp as number | undefined,
+      // user_id is deliberately not copied: the broker would refuse another user's id.
+      headers: {
+        ...(message.properties.headers ?? {}),
+        'x-comity-original-user-id': String(message.properties.userId ?? ''),
+        [QUARANTINE_REASON_HEADER]: reason,
+        [QUARANTINE_DETAIL_HEADER]: detail.slice(0, 1000),
+      },
+    });
+    await channel.waitForConfirms();
+  }
+}

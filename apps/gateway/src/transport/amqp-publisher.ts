@@ -1,0 +1,88 @@
+import { Inject, Injectable, Logger, type OnModuleDestroy, type OnModuleInit } from '@nestjs/common';
+import type { ConfirmChannel, ConsumeMessage } from 'amqplib';
+import { GATEWAY_CONFIG, type GatewayConfig } from '../config/gateway-config';
+import { AmqpSession } from './amqp-session';
+import { TRANSMIT_EXCHANGE, assertTransmitExchange, type MessageType } from './topology';
+
+/** The broker had no queue for the routing key: with `mandatory` that is a failure, not silence. */
+export class UnroutableError extends Error {
+  override readonly name = 'UnroutableError';
+}
+
+export interface Publication {
+  routingKey: string;
+  payload: Buffer;
+  messageId: string;
+  type: MessageType;
+  contentType: string;
+}
+
+/**
+ * Publishes persistent, mandatory messages and resolves only when the broker has confirmed
+ * them. A message the broker returned as unroutable rejects with UnroutableError.
+ */
+@Injectable()
+export class AmqpPublisher implements OnModuleInit, OnModuleDestroy {
+  private readonly logger = new Logger(AmqpPublisher.name);
+  private readonly session: AmqpSession;
+  private readonly returned = new Set<string>();
+
+  constructor(@Inject(GATEWAY_CONFIG) config: GatewayConfig) {
+    this.session = new AmqpSession(config.amqpUrl, `publisher-${config.state}`, this.logger, (channel) =>
+      this.prepare(channel),
+    );
+  }
+
+  onModuleInit(): void {
+    this.session.openInBackground();
+  }
+
+  async onModuleDestroy(): Promise<void> {
+    await this.session.close();
+  }
+
+  get isConnected(): boolean {
+    return this.session.isOpen;
+  }
+
+  /** Waits (bounded) for the first connection; used at start-up and by tests. */
+  async ready(): Promise<void> {
+    await this.session.open();
+  }
+
+  publish(publication: Publication): Promise<void> {
+    const channel = this.session.channel;
+    const { messageId } = publication;
+    return new Promise<void>((resolve, reject) => {
+      channel.publish(
+        TRANSMIT_EXCHANGE,
+        publication.routingKey,
+        publication.payload,
+        {
+          persistent: true,
+          mandatory: true,
+          messageId,
+          type: publication.type,
+          contentType: publication.contentType,
+          timestamp: Math.floor(Date.now() / 1000),
+          appId: 'comity',
+        },
+        (error: unknown) => {
+          // RabbitMQ sends basic.return before the confirm of the same message.
+          const wasReturned = this.returned.delete(messageId);
+          if (error) reject(error instanceof Error ? error : new Error(String(error)));
+          else if (wasReturned) {
+            reject(new UnroutableError(`no inbox is bound for routing key "${publication.routingKey}"`));
+          } else resolve();
+        },
+      );
+    });
+  }
+
+  private async prepare(channel: ConfirmChannel): Promise<void> {
+    channel.on('return', (message: ConsumeMessage) => {
+      if (message.properties.messageId) this.returned.add(String(message.properties.messageId));
+    });
+    await assertTransmitExchange(channel);
+  }
+}

@@ -1,0 +1,106 @@
+import type { LoggerService } from '@nestjs/common';
+import { connect, type ChannelModel, type ConfirmChannel } from 'amqplib';
+
+export class BrokerUnavailableError extends Error {
+  override readonly name = 'BrokerUnavailableError';
+}
+
+/**
+ * One AMQP connection with one confirm channel that comes back by itself: after a broker
+ * restart or a network cut it reconnects with capped exponential backoff and runs the
+ * `onOpen` hook again (topology, consumers).
+ */
+export class AmqpSession {
+  private model: ChannelModel | null = null;
+  private current: ConfirmChannel | null = null;
+  private closing = false;
+  private attempt = 0;
+  private reconnectTimer: NodeJS.Timeout | null = null;
+  private connecting: Promise<void> | null = null;
+
+  constructor(
+    private readonly url: string,
+    private readonly name: string,
+    private readonly logger: LoggerService,
+    private readonly onOpen: (channel: ConfirmChannel) => Promise<void>,
+  ) {}
+
+  get channel(): ConfirmChannel {
+    if (!this.current) throw new BrokerUnavailableError(`the ${this.name} connection to the broker is down`);
+    return this.current;
+  }
+
+  get isOpen(): boolean {
+    return this.current !== null;
+  }
+
+  /** Resolves once the first connection is open; rejects if it cannot be opened. */
+  async open(): Promise<void> {
+    this.closing = false;
+    this.connecting ??= this.connectOnce().finally(() => {
+      this.connecting = null;
+    });
+    return this.connecting;
+  }
+
+  async close(): Promise<void> {
+    this.closing = true;
+    if (this.reconnectTimer) clearTimeout(this.reconnectTimer);
+    const model = this.model;
+    this.model = null;
+    this.current = null;
+    await model?.close().catch(() => undefined);
+  }
+
+  private async connectOnce(): Promise<void> {
+    const model = await connect(this.url, { clientProperties: { connection_name: `comity-${this.name}` } });
+    try {
+      const channel = await model.createConfirmChannel();
+      channel.on('error', (error: Error) => this.logger.warn?.(`${this.name} channel error: ${error.message}`));
+      channel.on('close', () => this.lost('channel closed'));
+      model.on('error', (error: Error) => this.logger.warn?.(`${this.name} connection error: ${error.message}`));
+      model.on('close', () => this.lost('connection closed'));
+      await this.onOpen(channel);
+      this.model = model;
+      this.current = channel;
+      this.attempt = 0;
+    } catch (error) {
+      await model.close().catch(() => undefined);
+      throw error;
+    }
+  }
+
+  private lost(why: string): void {
+    if (this.closing || !this.current) return;
+    this.current = null;
+    const model = this.model;
+    this.model = null;
+    void model?.close().catch(() => undefined);
+    this.logger.warn?.(`${this.name}: broker ${why}; reconnecting`);
+    this.scheduleReconnect();
+  }
+
+  private scheduleReconnect(): void {
+    if (this.closing || this.reconnectTimer) return;
+    const delay = Math.min(30_000, 250 * 2 ** this.attempt) * (0.5 + Math.random() / 2);
+    this.attempt += 1;
+    this.reconnectTimer = setTimeout(() => {
+      this.reconnectTimer = null;
+      this.open().then(
+        () => this.logger.log(`${this.name}: reconnected to the broker`),
+        (error: Error) => {
+          this.logger.warn?.(`${this.name}: reconnect failed (${error.message}); retrying`);
+          this.scheduleReconnect();
+        },
+      );
+    }, delay);
+  }
+
+  /** Keeps retrying the first connection too, for a node started before its broker. */
+  openInBackground(): void {
+    this.open().catch((error: Error) => {
+      this.logger.warn?.(`${this.name}: broker not reachable (${error.message}); retrying`);
+      this.scheduleReconnect();
+    });
+  }
+}

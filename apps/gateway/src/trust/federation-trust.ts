@@ -1,0 +1,154 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { Inject, Injectable } from '@nestjs/common';
+import {
+  CertificateVerifier,
+  PkiError,
+  loadGatewayCredentials,
+  loadPkcs12,
+  readCertificatesPem,
+  type GatewayCredentials,
+  type KeySuite,
+  type VerifiedCertificate,
+} from '@comity/pki';
+import {
+  ProtocolError,
+  decryptionIdentityOf,
+  parseDirectory,
+  signingIdentityOf,
+  type DecryptionIdentity,
+  type FederationDirectory,
+  type SigningIdentity,
+} from '@comity/protocol';
+import { Clock } from '../common/clock';
+import { GATEWAY_CONFIG, type GatewayConfig } from '../config/gateway-config';
+
+/**
+ * Everything the node trusts and signs with: the federation trust anchor, the directory of
+ * States, and this gateway's own keys. Loaded once at start-up; a bad file stops the node with
+ * a message naming it (a node must never run with keys it cannot check).
+ */
+@Injectable()
+export class FederationTrust {
+  readonly verifier: CertificateVerifier;
+  readonly directory: FederationDirectory;
+  readonly credentials: GatewayCredentials;
+  readonly signing: SigningIdentity;
+  readonly decryption: DecryptionIdentity;
+  private readonly recipientCache = new Map<string, VerifiedCertificate>();
+
+  constructor(
+    @Inject(GATEWAY_CONFIG) private readonly config: GatewayConfig,
+    private readonly clock: Clock,
+  ) {
+    this.verifier = new CertificateVerifier(readCertificatesPem(readText(config.trustAnchorPath, 'COMITY_TRUST_ANCHOR')));
+    this.directory = parseDirectory(readText(config.directoryPath, 'COMITY_DIRECTORY'));
+    this.credentials = loadCredentials(config);
+    if (this.credentials.state !== config.state) {
+      throw new Error(
+        `the gateway certificates belong to ${this.credentials.state}, but COMITY_STATE is ${config.state}`,
+      );
+    }
+    const now = clock.now();
+    this.verifier.verifyChain(this.credentials.signingChain, 'signing', now);
+    this.verifier.verifyChain(this.credentials.encryptionChain, 'encryption', now);
+    this.signing = signingIdentityOf(this.credentials);
+    this.decryption = decryptionIdentityOf(this.credentials);
+    if (!this.directory.state(config.state)) {
+      throw new Error(`the directory has no entry for this node's State ${config.state}`);
+    }
+  }
+
+  get state(): string {
+    return this.config.state;
+  }
+
+  /** This node's own signing certificate, checked: it verifies the sender's copy of content. */
+  ownSigningCertificate(): VerifiedCertificate {
+    return this.verifier.verifyChain(this.credentials.signingChain, 'signing', this.clock.now());
+  }
+
+  /** This node's own encryption certificate, checked: the sender's copy of content is sealed to it. */
+  ownEncryptionCertificate(): VerifiedCertificate {
+    return this.verifier.verifyChain(this.credentials.encryptionChain, 'encryption', this.clock.now());
+  }
+
+  /**
+   * The recipient State's encryption certificate from the directory, verified against the trust
+   * anchor now. Throws `unknown-recipient` when the State is not in the directory or has no
+   * certificate that is valid today.
+   */
+  recipientEncryptionCertificate(state: string): VerifiedCertificate {
+    const now = this.clock.now();
+    const cached = this.recipientCache.get(state);
+    if (cached && cached.notAfter > now) return cached;
+    const entry = this.directory.state(state);
+    if (!entry) throw new ProtocolError('unknown-recipient', `State ${state} is not in the federation directory`);
+    const problems: string[] = [];
+    for (const certificate of entry.encryptionCertificates) {
+      const chain = [certificate, ...entry.caCertificates];
+      try {
+        const verified = this.verifier.verifyChain(chain, 'encryption', now);
+        if (verified.state !== state) throw new Error(`certificate belongs to ${verified.state}`);
+        this.recipientCache.set(state, verified);
+        return verified;
+      } catch (error) {
+        problems.push(error instanceof PkiError || error instanceof Error ? error.message : String(error));
+      }
+    }
+    throw new ProtocolError(
+      'unknown-recipient',
+      `State ${state} has no usable encryption certificate${problems.length ? `: ${problems.join('; ')}` : ''}`,
+    );
+  }
+
+  routingKeyOf(state: string): string {
+    return this.directory.state(state)?.routingKey ?? state;
+  }
+}
+
+function readText(path: string, variable: string): string {
+  try {
+    return readFileSync(path, 'utf8');
+  } catch (error) {
+    throw new Error(`${variable}: cannot read ${path} (${(error as NodeJS.ErrnoException).code ?? String(error)})`);
+  }
+}
+
+function loadCredentials(config: GatewayConfig): GatewayCredentials {
+  const source = config.credentials;
+  if (source.kind === 'pem-directory') {
+    const file = (name: string): string => join(source.directory, name);
+    return loadGatewayCredentials({
+      stateCaCertificate: file('state-ca.crt.pem'),
+      signingCertificate: file('gateway-signing.crt.pem'),
+      signingKey: file('gateway-signing.key.pem'),
+      encryptionCertificate: file('gateway-encryption.crt.pem'),
+      encryptionKey: file('gateway-encryption.key.pem'),
+    });
+  }
+  const read = (path: string, variable: string) => {
+    try {
+      return loadPkcs12(readFileSync(path), source.password);
+    } catch (error) {
+      throw new Error(`${variable}: ${path}: ${(error as Error).message}`, { cause: error });
+    }
+  };
+  const signing = read(source.signingPath, 'COMITY_SIGNING_PKCS12');
+  const encryption = read(source.encryptionPath, 'COMITY_ENCRYPTION_PKCS12');
+  const leaf = signing.chain[0];
+  const encryptionLeaf = encryption.chain[0];
+  if (!leaf || !encryptionLeaf) throw new Error('a PKCS#12 file holds no certificate');
+  const state = /(?:^|\n|, )C=([A-Z]{2})(?:$|\n|,)/.exec(leaf.subject)?.[1];
+  if (!state) throw new Error(`COMITY_SIGNING_PKCS12: the certificate subject has no country (C=) naming the State`);
+  const suite: KeySuite = signing.privateKey.asymmetricKeyType === 'rsa' ? 'rsa' : 'ed25519-x25519';
+  return {
+    state,
+    suite,
+    signingKey: signing.privateKey,
+    signingChain: signing.chain,
+    encryptionKey: encryption.privateKey,
+    encryptionCertificate: encryptionLeaf,
+    encryptionChain: encryption.chain,
+  };
+}

@@ -1,0 +1,145 @@
+import type { X509Certificate } from 'node:crypto';
+import { parseJsonObjectStrict } from '@comity/jose';
+import { readCertificatesPem } from '@comity/pki';
+import { AUTHORITY_ID, MESSAGE_KINDS, STATE_CODE, type MessageKind } from './message-kinds';
+
+/** The directory file cannot be used; the message names the member that is wrong. */
+export class DirectoryError extends Error {
+  override readonly name = 'DirectoryError';
+}
+
+export const AUTHORITY_TYPES = [
+  'mla_central_authority',
+  'extradition_authority',
+  'asset_recovery_focal_point',
+  'prevention_authority',
+  'civil_administrative_focal_point',
+] as const;
+export type AuthorityType = (typeof AUTHORITY_TYPES)[number];
+
+export interface DirectoryAuthority {
+  id: string;
+  name: string;
+  types: AuthorityType[];
+  requestKinds: MessageKind[];
+  languages: string[];
+}
+
+export interface DirectoryState {
+  code: string;
+  name: string;
+  /** The AMQP routing key of the State's inbox on the transmit exchange. */
+  routingKey: string;
+  /** The State's CA certificate(s): the intermediates between its gateway certificates and the anchor. */
+  caCertificates: X509Certificate[];
+  signingCertificates: X509Certificate[];
+  encryptionCertificates: X509Certificate[];
+  authorities: DirectoryAuthority[];
+}
+
+/**
+ * The federation directory: who the States are, where their inboxes are, which certificates
+ * their gateways use and which authorities they have. Every certificate in it is still checked
+ * against the trust anchor before use, so a tampered file cannot introduce a key.
+ */
+export class FederationDirectory {
+  private readonly states: Map<string, DirectoryState>;
+
+  constructor(
+    readonly federation: string,
+    states: DirectoryState[],
+  ) {
+    this.states = new Map(states.map((state) => [state.code, state]));
+  }
+
+  state(code: string): DirectoryState | undefined {
+    return this.states.get(code);
+  }
+
+  allStates(): DirectoryState[] {
+    return [...this.states.values()];
+  }
+
+  authority(stateCode: string, authorityId: string): DirectoryAuthority | undefined {
+    return this.states.get(stateCode)?.authorities.find((authority) => authority.id === authorityId);
+  }
+}
+
+/** The file form: JSON with certificates as PEM strings. */
+export interface DirectoryDocument {
+  federation: string;
+  states: Array<{
+    code: string;
+    name: string;
+    routingKey: string;
+    caCertificates: string[];
+    signingCertificates: string[];
+    encryptionCertificates: string[];
+    authorities: DirectoryAuthority[];
+  }>;
+}
+
+export function parseDirectory(bytes: Uint8Array | string): FederationDirectory {
+  const fail = (where: string, what: string): never => {
+    throw new DirectoryError(`directory: ${where} ${what}`);
+  };
+  let document: Record<string, unknown>;
+  try {
+    document = parseJsonObjectStrict(bytes, 'directory');
+  } catch (error) {
+    throw new DirectoryError(`directory: not valid JSON (${(error as Error).message})`, { cause: error });
+  }
+  if (typeof document.federation !== 'string') fail('federation', 'must be a string');
+  if (!Array.isArray(document.states)) fail('states', 'must be an array');
+  const states = (document.states as unknown[]).map((raw, index): DirectoryState => {
+    const where = `states[${index}]`;
+    const state = raw as Record<string, unknown>;
+    if (typeof state.code !== 'string' || !STATE_CODE.test(state.code)) fail(`${where}.code`, 'must be two capital letters');
+    if (typeof state.name !== 'string') fail(`${where}.name`, 'must be a string');
+    if (typeof state.routingKey !== 'string' || !/^[A-Za-z0-9._-]{1,64}$/.test(state.routingKey)) {
+      fail(`${where}.routingKey`, 'must be a plain routing key');
+    }
+    const certificates = (field: string): X509Certificate[] => {
+      const value = state[field];
+      if (!Array.isArray(value) || value.some((pem) => typeof pem !== 'string')) {
+        return fail(`${where}.${field}`, 'must be an array of PEM strings');
+      }
+      try {
+        return (value as string[]).flatMap((pem) => readCertificatesPem(pem));
+      } catch (error) {
+        return fail(`${where}.${field}`, `holds an unreadable certificate (${(error as Error).message})`);
+      }
+    };
+    if (!Array.isArray(state.authorities)) fail(`${where}.authorities`, 'must be an array');
+    const authorities = (state.authorities as unknown[]).map((rawAuthority, authorityIndex) => {
+      const at = `${where}.authorities[${authorityIndex}]`;
+      const authority = rawAuthority as Record<string, unknown>;
+      if (typeof authority.id !== 'string' || !AUTHORITY_ID.test(authority.id)) fail(`${at}.id`, 'is not a valid authority id');
+      if (typeof authority.name !== 'string') fail(`${at}.name`, 'must be a string');
+      const list = <T extends string>(field: string, allowed?: readonly T[]): T[] => {
+        const value = authority[field];
+        if (!Array.isArray(value) || value.some((item) => typeof item !== 'string' || (allowed && !allowed.includes(item as T)))) {
+          return fail(`${at}.${field}`, allowed ? `must list values from ${allowed.join(', ')}` : 'must be an array of strings');
+        }
+        return value as T[];
+      };
+      return {
+        id: authority.id as string,
+        name: authority.name as string,
+        types: list('types', AUTHORITY_TYPES),
+        requestKinds: list('requestKinds', MESSAGE_KINDS),
+        languages: list('languages'),
+      };
+    });
+    return {
+      code: state.code as string,
+      name: state.name as string,
+      routingKey: state.routingKey as string,
+      caCertificates: certificates('caCertificates'),
+      signingCertificates: certificates('signingCertificates'),
+      encryptionCertificates: certificates('encryptionCertificates'),
+      authorities,
+    };
+  });
+  return new FederationDirectory(document.federation as string, states);
+}

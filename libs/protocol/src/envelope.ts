@@ -1,0 +1,305 @@
+import {
+  decryptJweCompact,
+  encryptJweCompact,
+  parseJsonObjectStrict,
+  parseJweCompact,
+  parseJwsCompact,
+  signJwsCompact,
+  verifyJwsCompact,
+} from '@comity/jose';
+import type { CertificateVerifier, VerifiedCertificate } from '@comity/pki';
+import {
+  CONTENT_ENCRYPTION_ALGORITHM,
+  KEY_MANAGEMENT_ALGORITHM,
+  SIGNATURE_ALGORITHM,
+  decryptionPolicy,
+  signaturePolicy,
+} from './algorithm-policy';
+import { sha256Base64Url } from './digest';
+import { requireOnlyHeaderMembers, toProtocolError } from './error-mapping';
+import { FieldReader } from './fields';
+import type { DecryptionIdentity, SigningIdentity } from './gateway-identity';
+import { ProtocolError } from './protocol-error';
+import { readRequestContent, type RequestContent } from './request-content';
+import {
+  PROTOCOL_VERSION,
+  readParty,
+  readRoutingHeader,
+  type Party,
+  type RoutingHeader,
+} from './routing-header';
+import { MESSAGE_KINDS } from './message-kinds';
+
+export const ENVELOPE_TYPE = 'comity-envelope+jws';
+export const CONTENT_TYPE = 'comity-content+jws';
+export const ENVELOPE_MEDIA_TYPE = 'application/comity-envelope+json';
+
+/** The inner, signed statement of content: binds what was written to who sent it to whom. */
+export interface ContentStatement {
+  v: typeof PROTOCOL_VERSION;
+  envelopeId: string;
+  kind: RoutingHeader['kind'];
+  from: Party;
+  to: Party;
+  content: RequestContent;
+}
+
+export type RoutingFields = Omit<RoutingHeader, 'v' | 'contentDigest'>;
+
+export interface SealedEnvelope {
+  header: RoutingHeader;
+  /** The exact bytes that travel and that receipts bind by digest. */
+  bytes: Buffer;
+  digest: string;
+  /** The inner signed content (compact JWS), for the sender's own encrypted copy. */
+  contentJws: string;
+}
+
+export interface EnvelopeCheckContext {
+  verifier: CertificateVerifier;
+  /** This gateway's State: the only acceptable recipient. */
+  self: string;
+  now: Date;
+  maxEnvelopeBytes: number;
+  clockSkewMs: number;
+}
+
+export type AuthenticatedEnvelope = SignedEnvelope;
+
+export interface OpenedEnvelope extends AuthenticatedEnvelope {
+  statement: ContentStatement;
+  contentJws: string;
+}
+
+/** Encrypts to one certificate only (the recipient's, or the sender's own copy). */
+export function encryptToCertificate(plaintext: Uint8Array, recipient: VerifiedCertificate): string {
+  return encryptJweCompact(plaintext, recipient.publicKey, {
+    alg: KEY_MANAGEMENT_ALGORITHM[recipient.suite],
+    enc: CONTENT_ENCRYPTION_ALGORITHM,
+    cty: CONTENT_TYPE,
+    'x5t#S256': recipient.sha256Thumbprint,
+  });
+}
+
+export function sealEnvelope(input: {
+  routing: RoutingFields;
+  content: RequestContent;
+  signer: SigningIdentity;
+  recipient: VerifiedCertificate;
+}): SealedEnvelope {
+  const { routing, content, signer, recipient } = input;
+  if (recipient.purpose !== 'encryption' || recipient.state !== routing.to.state) {
+    throw new Error(`the encryption certificate is not ${routing.to.state}'s`);
+  }
+  const statement: ContentStatement = {
+    v: PROTOCOL_VERSION,
+    envelopeId: routing.id,
+    kind: routing.kind,
+    from: routing.from,
+    to: routing.to,
+    content,
+  };
+  const contentJws = signJwsCompact(Buffer.from(JSON.stringify(statement)), signer.key, {
+    alg: SIGNATURE_ALGORITHM[signer.suite],
+    typ: CONTENT_TYPE,
+    'x5t#S256': signer.thumbprint,
+  });
+  const contentJwe = encryptToCertificate(Buffer.from(contentJws, 'ascii'), recipient);
+  const header: RoutingHeader = {
+    v: PROTOCOL_VERSION,
+    ...routing,
+    contentDigest: sha256Base64Url(contentJwe),
+  };
+  const headerJws = signJwsCompact(Buffer.from(JSON.stringify(header)), signer.key, {
+    alg: SIGNATURE_ALGORITHM[signer.suite],
+    typ: ENVELOPE_TYPE,
+    x5c: signer.x5c,
+  });
+  const bytes = Buffer.from(JSON.stringify({ comity: PROTOCOL_VERSION, header: headerJws, content: contentJwe }));
+  return { header, bytes, digest: sha256Base64Url(bytes), contentJws };
+}
+
+/** Splits the wire form into its two JOSE objects; nothing else may be present. */
+export function readEnvelopeParts(bytes: Uint8Array): { headerJws: string; contentJwe: string } {
+  let wrapper: Record<string, unknown>;
+  try {
+    wrapper = parseJsonObjectStrict(bytes, 'envelope');
+  } catch (error) {
+    throw toProtocolError(error, 'envelope', 'malformed-envelope');
+  }
+  const reader: FieldReader = new FieldReader('malformed-envelope', 'envelope');
+  reader.onlyMembers(wrapper, ['comity', 'header', 'content']);
+  if (wrapper.comity !== PROTOCOL_VERSION) reader.fail('comity', `must be ${PROTOCOL_VERSION}`);
+  return {
+    headerJws: reader.string(wrapper, 'header', /^[A-Za-z0-9_.-]+$/, 64 * 1024),
+    contentJwe: reader.string(wrapper, 'content', /^[A-Za-z0-9_.-]+$/, Number.MAX_SAFE_INTEGER),
+  };
+}
+
+/** An envelope whose outer signature and sender certificate chain have been checked, nothing more. */
+export interface SignedEnvelope {
+  header: RoutingHeader;
+  sender: VerifiedCertificate;
+  bytes: Buffer;
+  digest: string;
+  contentJwe: string;
+}
+
+/**
+ * Checks the outer signature: structure, the sender's certificate chain at `at`, the signature
+ * under the suite's algorithm, and the routing header's form. Says nothing yet about recipient,
+ * freshness or content; `authenticateEnvelope` adds those for a receiving gateway.
+ */
+export function verifyEnvelopeSignature(bytes: Buffer, verifier: CertificateVerifier, at: Date): SignedEnvelope {
+  const { headerJws, contentJwe } = readEnvelopeParts(bytes);
+  try {
+    const parsed = parseJwsCompact(headerJws);
+    requireOnlyHeaderMembers(parsed.header, ['alg', 'typ', 'x5c'], 'the envelope signature');
+    if (parsed.header.typ !== ENVELOPE_TYPE) {
+      throw new ProtocolError('malformed-envelope', `the envelope signature's typ must be ${ENVELOPE_TYPE}`);
+    }
+    const x5c = parsed.header.x5c;
+    if (!Array.isArray(x5c) || !x5c.every((entry) => typeof entry === 'string')) {
+      throw new ProtocolError('malformed-envelope', 'the envelope signature must carry an x5c chain');
+    }
+    const sender = verifier.verifyChain(x5c as string[], 'signing', at);
+    verifyJwsCompact(parsed, sender.publicKey, signaturePolicy(sender.suite));
+    const header = readRoutingHeader(parseJsonObjectStrict(parsed.payload, 'header'));
+    if (header.from.state !== sender.state) {
+      throw new ProtocolError(
+        'sender-mismatch',
+        `header.from.state is ${header.from.state} but the signing certificate belongs to ${sender.state}`,
+      );
+    }
+    return { header, sender, bytes, digest: sha256Base64Url(bytes), contentJwe };
+  } catch (error) {
+    throw toProtocolError(error, 'envelope signature', 'malformed-envelope');
+  }
+}
+
+/** The routing header as claimed, signature NOT checked: only for choosing what to check next. */
+export function readUnverifiedHeader(bytes: Buffer): RoutingHeader {
+  const { headerJws } = readEnvelopeParts(bytes);
+  try {
+    return readRoutingHeader(parseJsonObjectStrict(parseJwsCompact(headerJws).payload, 'header'));
+  } catch (error) {
+    throw toProtocolError(error, 'envelope header', 'malformed-envelope');
+  }
+}
+
+/**
+ * Authenticates an envelope before anything is decrypted: size, structure, the sender's
+ * certificate chain, the outer signature, routing and freshness, and the content digest.
+ * Whatever passes here has a known, certified sender, who may be answered with a signed
+ * negative receipt if the content later fails.
+ */
+export function authenticateEnvelope(bytes: Buffer, context: EnvelopeCheckContext): AuthenticatedEnvelope {
+  if (bytes.length > context.maxEnvelopeBytes) {
+    throw new ProtocolError(
+      'envelope-too-large',
+      `envelope is ${bytes.length} bytes; the limit is ${context.maxEnvelopeBytes}`,
+    );
+  }
+  const envelope = verifyEnvelopeSignature(bytes, context.verifier, context.now);
+  const { header } = envelope;
+  if (header.to.state !== context.self) {
+    throw new ProtocolError('wrong-recipient', `envelope is addressed to ${header.to.state}, not ${context.self}`);
+  }
+  const now = context.now.getTime();
+  if (Date.parse(header.expires) <= now - context.clockSkewMs) {
+    throw new ProtocolError('envelope-expired', `envelope expired at ${header.expires}`);
+  }
+  if (Date.parse(header.created) > now + context.clockSkewMs) {
+    throw new ProtocolError('envelope-not-yet-valid', `envelope is created in the future (${header.created})`);
+  }
+  checkContentDigest(envelope);
+  return envelope;
+}
+
+export function checkContentDigest(envelope: SignedEnvelope): void {
+  if (sha256Base64Url(envelope.contentJwe) !== envelope.header.contentDigest) {
+    throw new ProtocolError('content-digest-mismatch', 'the content does not match header.contentDigest');
+  }
+}
+
+/** Verifies a content statement signed by `sender` and returns it, whoever decrypted it. */
+export function verifyContentStatement(
+  contentJws: string,
+  sender: VerifiedCertificate,
+): ContentStatement {
+  try {
+    const parsed = parseJwsCompact(contentJws);
+    requireOnlyHeaderMembers(parsed.header, ['alg', 'typ', 'x5t#S256'], 'the content signature');
+    if (parsed.header.typ !== CONTENT_TYPE || parsed.header['x5t#S256'] !== sender.sha256Thumbprint) {
+      throw new ProtocolError(
+        'invalid-content-signature',
+        'the content is not signed by the certificate that signed the envelope',
+      );
+    }
+    verifyJwsCompact(parsed, sender.publicKey, signaturePolicy(sender.suite));
+    return readContentStatement(parseJsonObjectStrict(parsed.payload, 'content statement'));
+  } catch (error) {
+    const mapped = toProtocolError(error, 'content signature', 'malformed-content');
+    if (mapped.reason === 'invalid-signature') {
+      throw new ProtocolError('invalid-content-signature', mapped.message, { cause: error });
+    }
+    throw mapped;
+  }
+}
+
+/** Decrypts a content JWE addressed to `self`'s encryption certificate; returns the inner JWS. */
+export function decryptFromCertificate(contentJwe: string, self: DecryptionIdentity): string {
+  try {
+    const parsed = parseJweCompact(contentJwe);
+    requireOnlyHeaderMembers(parsed.header, ['alg', 'enc', 'epk', 'cty', 'x5t#S256'], 'the content encryption');
+    if (parsed.header['x5t#S256'] !== self.thumbprint) {
+      throw new ProtocolError(
+        'wrong-recipient-key',
+        'the content is encrypted to a certificate other than this gateway’s encryption certificate',
+      );
+    }
+    if (parsed.header.cty !== CONTENT_TYPE) {
+      throw new ProtocolError('malformed-envelope', `the content encryption's cty must be ${CONTENT_TYPE}`);
+    }
+    return decryptJweCompact(parsed, self.key, decryptionPolicy(self.suite)).plaintext.toString('ascii');
+  } catch (error) {
+    throw toProtocolError(error, 'content encryption', 'malformed-envelope');
+  }
+}
+
+/** Decrypts an authenticated envelope and checks that its content is bound to its header. */
+export function openEnvelope(envelope: AuthenticatedEnvelope, self: DecryptionIdentity): OpenedEnvelope {
+  const contentJws = decryptFromCertificate(envelope.contentJwe, self);
+  const statement = verifyContentStatement(contentJws, envelope.sender);
+  const { header } = envelope;
+  const bound =
+    statement.envelopeId === header.id &&
+    statement.kind === header.kind &&
+    samePart(statement.from, header.from) &&
+    samePart(statement.to, header.to);
+  if (!bound) {
+    throw new ProtocolError(
+      'content-binding-mismatch',
+      'the signed content names a different envelope id, kind, sender or recipient than the header',
+    );
+  }
+  return { ...envelope, statement, contentJws };
+}
+
+function samePart(a: Party, b: Party): boolean {
+  return a.state === b.state && a.authority === b.authority;
+}
+
+function readContentStatement(source: Record<string, unknown>): ContentStatement {
+  const reader: FieldReader = new FieldReader('malformed-content', 'statement');
+  reader.onlyMembers(source, ['v', 'envelopeId', 'kind', 'from', 'to', 'content']);
+  if (source.v !== PROTOCOL_VERSION) reader.fail('v', `must be ${PROTOCOL_VERSION}`);
+  return {
+    v: PROTOCOL_VERSION,
+    envelopeId: reader.string(source, 'envelopeId'),
+    kind: reader.oneOf(source, 'kind', MESSAGE_KINDS),
+    from: readParty(reader, source, 'from'),
+    to: readParty(reader, source, 'to'),
+    content: readRequestContent(reader.object(source, 'content')),
+  };
+}

@@ -1,0 +1,69 @@
+import { FieldReader } from './fields';
+import { CONTENT_LIMITS, MEDIA_TYPE, URGENCIES, type Urgency } from './message-kinds';
+
+export interface InlineAttachment {
+  filename: string;
+  mediaType: string;
+  /** Standard base64 of the file's bytes. */
+  data: string;
+}
+
+/** What the clerk wrote. Only the recipient gateway (and the sender's own copy) can read it. */
+export interface RequestContent {
+  legalBasis: string;
+  urgency: Urgency;
+  deadline: string | null;
+  subject: string;
+  body: string;
+  attachments: InlineAttachment[];
+}
+
+const BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
+const DATE = /^\d{4}-\d{2}-\d{2}$/;
+
+export function decodedBase64Length(data: string): number {
+  const padding = data.endsWith('==') ? 2 : data.endsWith('=') ? 1 : 0;
+  return (data.length / 4) * 3 - padding;
+}
+
+export function readRequestContent(source: Record<string, unknown>): RequestContent {
+  const reader: FieldReader = new FieldReader('malformed-content', 'content');
+  reader.onlyMembers(source, ['legalBasis', 'urgency', 'deadline', 'subject', 'body', 'attachments']);
+  const attachmentsValue = source.attachments;
+  if (!Array.isArray(attachmentsValue)) reader.fail('attachments', 'must be an array');
+  if (attachmentsValue.length > CONTENT_LIMITS.attachments) {
+    reader.fail('attachments', `must hold at most ${CONTENT_LIMITS.attachments} files`);
+  }
+  let totalBytes = 0;
+  const attachments = attachmentsValue.map((item: unknown, index): InlineAttachment => {
+    const itemReader: FieldReader = new FieldReader('malformed-content', `content.attachments[${index}]`);
+    if (typeof item !== 'object' || item === null || Array.isArray(item)) {
+      reader.fail(`attachments[${index}]`, 'must be an object');
+    }
+    const record = item as Record<string, unknown>;
+    itemReader.onlyMembers(record, ['filename', 'mediaType', 'data']);
+    const data = itemReader.string(record, 'data', BASE64, Number.MAX_SAFE_INTEGER);
+    totalBytes += decodedBase64Length(data);
+    return {
+      filename: itemReader.string(
+        record,
+        'filename',
+        /^[^/\\\0]+$/,
+        CONTENT_LIMITS.attachmentFilenameChars,
+      ),
+      mediaType: itemReader.string(record, 'mediaType', MEDIA_TYPE),
+      data,
+    };
+  });
+  if (totalBytes > CONTENT_LIMITS.attachmentBytesTotal) {
+    reader.fail('attachments', `must total at most ${CONTENT_LIMITS.attachmentBytesTotal} bytes`);
+  }
+  return {
+    legalBasis: reader.string(source, 'legalBasis', /\S/, CONTENT_LIMITS.legalBasisChars),
+    urgency: reader.oneOf(source, 'urgency', URGENCIES),
+    deadline: reader.optionalString(source, 'deadline', DATE, 10),
+    subject: reader.string(source, 'subject', /\S/, CONTENT_LIMITS.subjectChars),
+    body: reader.string(source, 'body', /\S/, CONTENT_LIMITS.bodyChars),
+    attachments,
+  };
+}
