@@ -24,6 +24,7 @@ module.exports = {
   moduleNameMapper: {
     '^@comity/(jose|pki|protocol)$': '<rootDir>/libs/$1/src/index.ts',
   },
+  globalSetup: '<rootDir>/test/support/global-setup.ts',
   testTimeout: 60_000,
   maxWorkers: 2,
 };

@@ -194,13 +194,27 @@ export function readUnverifiedHeader(bytes: Buffer): RoutingHeader {
  * negative receipt if the content later fails.
  */
 export function authenticateEnvelope(bytes: Buffer, context: EnvelopeCheckContext): AuthenticatedEnvelope {
-  if (bytes.length > context.maxEnvelopeBytes) {
-    throw new ProtocolError(
-      'envelope-too-large',
-      `envelope is ${bytes.length} bytes; the limit is ${context.maxEnvelopeBytes}`,
-    );
-  }
+  checkEnvelopeSize(bytes, context.maxEnvelopeBytes);
   const envelope = verifyEnvelopeSignature(bytes, context.verifier, context.now);
+  checkEnvelopeAcceptable(envelope, context);
+  return envelope;
+}
+
+export function checkEnvelopeSize(bytes: Buffer, maxEnvelopeBytes: number): void {
+  if (bytes.length > maxEnvelopeBytes) {
+    throw new ProtocolError('envelope-too-large', `envelope is ${bytes.length} bytes; the limit is ${maxEnvelopeBytes}`);
+  }
+}
+
+/**
+ * The checks that follow a valid outer signature: addressed to this State, fresh, and with the
+ * content the header signs. A failure here comes from a certified sender, who is owed a signed
+ * negative receipt.
+ */
+export function checkEnvelopeAcceptable(
+  envelope: SignedEnvelope,
+  context: Pick<EnvelopeCheckContext, 'self' | 'now' | 'clockSkewMs'>,
+): void {
   const { header } = envelope;
   if (header.to.state !== context.self) {
     throw new ProtocolError('wrong-recipient', `envelope is addressed to ${header.to.state}, not ${context.self}`);
@@ -213,7 +227,6 @@ export function authenticateEnvelope(bytes: Buffer, context: EnvelopeCheckContex
     throw new ProtocolError('envelope-not-yet-valid', `envelope is created in the future (${header.created})`);
   }
   checkContentDigest(envelope);
-  return envelope;
 }
 
 export function checkContentDigest(envelope: SignedEnvelope): void {

@@ -3,10 +3,12 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import type { DataSource } from 'typeorm';
 import {
   ProtocolError,
-  authenticateEnvelope,
+  checkEnvelopeAcceptable,
+  checkEnvelopeSize,
   issueReceipt,
   openEnvelope,
-  type AuthenticatedEnvelope,
+  verifyEnvelopeSignature,
+  type SignedEnvelope,
 } from '@comity/protocol';
 import { Clock } from '../common/clock';
 import { GATEWAY_CONFIG, type GatewayConfig } from '../config/gateway-config';
@@ -36,18 +38,25 @@ export class EnvelopeIntake {
 
   async receive(bytes: Buffer): Promise<InboxDisposition> {
     const now = this.clock.now();
-    let envelope: AuthenticatedEnvelope;
+    let envelope: SignedEnvelope;
     try {
-      envelope = authenticateEnvelope(bytes, {
-        verifier: this.trust.verifier,
-        self: this.trust.state,
-        now,
-        maxEnvelopeBytes: this.config.limits.maxEnvelopeBytes,
-        clockSkewMs: this.config.limits.clockSkewMs,
-      });
+      checkEnvelopeSize(bytes, this.config.limits.maxEnvelopeBytes);
+      envelope = verifyEnvelopeSignature(bytes, this.trust.verifier, now);
     } catch (error) {
       // Unauthenticated: nobody to answer. Keep it for the operator, with the reason.
       if (error instanceof ProtocolError) return { action: 'quarantine', reason: error.reason, detail: error.message };
+      throw error;
+    }
+
+    // From here on the sender is certified: every refusal is answered with a signed negative receipt.
+    try {
+      checkEnvelopeAcceptable(envelope, {
+        self: this.trust.state,
+        now,
+        clockSkewMs: this.config.limits.clockSkewMs,
+      });
+    } catch (error) {
+      if (error instanceof ProtocolError) return this.reject(envelope, error, now);
       throw error;
     }
 
@@ -111,7 +120,7 @@ export class EnvelopeIntake {
   /** The same envelope again: resend the receipt already given; never a second delivery. */
   private async duplicate(
     existing: InboundMessageEntity,
-    envelope: AuthenticatedEnvelope,
+    envelope: SignedEnvelope,
     now: Date,
   ): Promise<InboxDisposition> {
     if (existing.envelopeDigest !== envelope.digest) {
@@ -139,7 +148,7 @@ export class EnvelopeIntake {
   }
 
   /** An authenticated sender whose envelope fails: record it and answer with a signed negative receipt. */
-  private async reject(envelope: AuthenticatedEnvelope, error: ProtocolError, now: Date): Promise<InboxDisposition> {
+  private async reject(envelope: SignedEnvelope, error: ProtocolError, now: Date): Promise<InboxDisposition> {
     const { header } = envelope;
     this.logger.warn(`rejected envelope ${header.id} from ${header.from.state}: ${error.reason}`);
     const receipt = issueReceipt({

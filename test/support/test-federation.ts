@@ -1,0 +1,78 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { CertificateVerifier, loadGatewayCredentials, readCertificatesPem } from '@comity/pki';
+import { decryptionIdentityOf, signingIdentityOf, type DecryptionIdentity, type SigningIdentity } from '@comity/protocol';
+import { DEV_STATES } from '../../apps/cli/src/federation/dev-directory';
+import { Federation, dropDatabase, freePort } from '../../apps/cli/src/federation/federation-launcher';
+import { repoRoot } from '../../apps/cli/src/federation/repo-root';
+import { GatewayClient } from '../../apps/cli/src/gateway-client';
+import { POSTGRES_ADMIN_URL, createVhost, deleteVhost, uniqueName } from './services';
+import { testPki } from './test-pki';
+
+export interface TestFederation {
+  federation: Federation;
+  amqpUrl: string;
+  client(state: string): GatewayClient;
+  verifier: CertificateVerifier;
+  signingIdentity(state: string): SigningIdentity;
+  decryptionIdentity(state: string): DecryptionIdentity;
+  stop(): Promise<void>;
+}
+
+/** Three gateway processes (AT, FR, KE) with their own databases and a RabbitMQ vhost of their own. */
+export async function startTestFederation(name: string, environment: Record<string, string> = {}): Promise<TestFederation> {
+  const pki = await testPki();
+  const vhost = uniqueName(`comity-${name}`);
+  const amqpUrl = await createVhost(vhost);
+  const databases = DEV_STATES.map((state) => ({ state: state.code, name: uniqueName(`comity_${state.code.toLowerCase()}`).toLowerCase() }));
+  const nodes = [];
+  for (const database of databases) {
+    nodes.push({ state: database.state, port: await freePort(), databaseName: database.name });
+  }
+  let federation: Federation;
+  try {
+    federation = await Federation.launch({
+      layout: pki.layout,
+      directoryPath: pki.directoryPath,
+      nodes,
+      postgresAdminUrl: POSTGRES_ADMIN_URL,
+      amqpUrl,
+      logDirectory: join(repoRoot(__dirname), 'test-output', 'logs', vhost),
+      environment,
+    });
+  } catch (error) {
+    await deleteVhost(vhost);
+    throw error;
+  }
+  const credentials = (state: string) => {
+    const paths = pki.layout.states[state];
+    if (!paths) throw new Error(`no credentials for ${state}`);
+    return loadGatewayCredentials(paths);
+  };
+  return {
+    federation,
+    amqpUrl,
+    client: (state) => new GatewayClient(federation.node(state).url),
+    verifier: new CertificateVerifier(readCertificatesPem(readFileSync(pki.layout.trustAnchor, 'utf8'))),
+    signingIdentity: (state) => signingIdentityOf(credentials(state)),
+    decryptionIdentity: (state) => decryptionIdentityOf(credentials(state)),
+    async stop() {
+      await federation.stop();
+      await deleteVhost(vhost);
+      for (const database of databases) await dropDatabase(POSTGRES_ADMIN_URL, database.name);
+    },
+  };
+}
+
+export function mlaRequest(overrides: Record<string, unknown> = {}): Record<string, unknown> {
+  return {
+    kind: 'mla_request',
+    senderAuthority: 'at-central-authority',
+    recipient: { state: 'FR', authority: 'fr-central-authority' },
+    legalBasis: 'UNCAC art. 46',
+    urgency: 'routine',
+    subject: 'Bank records',
+    body: 'Please provide the account statements of account 1234 for 2019-2024.',
+    ...overrides,
+  };
+}
