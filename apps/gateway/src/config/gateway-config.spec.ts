@@ -1,0 +1,39 @@
+import { ConfigError, loadGatewayConfig } from './gateway-config';
+
+describe('loadGatewayConfig', () => {
+  const valid = {
+    COMITY_STATE: 'AT',
+    COMITY_DATABASE_URL: 'postgres://postgres@127.0.0.1:5432/comity_at',
+    COMITY_TRUST_ANCHOR: '/keys/root.pem',
+    COMITY_DIRECTORY: '/keys/directory.json',
+    COMITY_CREDENTIALS_DIR: '/keys/AT',
+  };
+
+  it('reads a valid environment with defaults', () => {
+    const config = loadGatewayConfig(valid);
+    expect(config.state).toBe('AT');
+    expect(config.http).toEqual({ host: '127.0.0.1', port: 3000 });
+    expect(config.credentials).toEqual({ kind: 'pem-directory', directory: '/keys/AT' });
+    expect(config.transport.prefetch).toBe(64);
+  });
+
+  it('reports every problem at once, naming each variable', () => {
+    let error: unknown;
+    try {
+      loadGatewayConfig({ COMITY_STATE: 'austria', COMITY_HTTP_PORT: '99999', COMITY_DATABASE_URL: 'mysql://x', COMITY_PREFETCH: 'many' });
+    } catch (caught) {
+      error = caught;
+    }
+    expect(error).toBeInstanceOf(ConfigError);
+    const problems = (error as ConfigError).problems.join('\n');
+    for (const name of ['COMITY_STATE', 'COMITY_HTTP_PORT', 'COMITY_DATABASE_URL', 'COMITY_PREFETCH', 'COMITY_TRUST_ANCHOR', 'COMITY_DIRECTORY', 'COMITY_CREDENTIALS_DIR']) {
+      expect(problems).toContain(name);
+    }
+  });
+
+  it('switches to PKCS#12 key stores when COMITY_SIGNING_PKCS12 is set, and then needs the password', () => {
+    expect(() => loadGatewayConfig({ ...valid, COMITY_SIGNING_PKCS12: '/keys/sign.p12', COMITY_ENCRYPTION_PKCS12: '/keys/enc.p12' })).toThrow(
+      /COMITY_PKCS12_PASSWORD is required/,
+    );
+  });
+});

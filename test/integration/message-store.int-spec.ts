@@ -1,0 +1,140 @@
+import 'reflect-metadata';
+import { DataSource } from 'typeorm';
+import { uuidV7 } from '@comity/protocol';
+import { dataSourceOptions } from '../../apps/gateway/src/persistence/data-source-options';
+import { MessageStore } from '../../apps/gateway/src/persistence/message-store';
+import { dropDatabase, ensureDatabase } from '../../apps/cli/src/federation/federation-launcher';
+import { POSTGRES_ADMIN_URL, uniqueName } from '../support/services';
+
+describe('MessageStore on a real PostgreSQL', () => {
+  const databaseName = uniqueName('comity_store').toLowerCase();
+  let dataSource: DataSource;
+  let store: MessageStore;
+
+  beforeAll(async () => {
+    dataSource = new DataSource(dataSourceOptions(await ensureDatabase(POSTGRES_ADMIN_URL, databaseName)));
+    await dataSource.initialize();
+    store = new MessageStore(dataSource);
+  });
+
+  afterAll(async () => {
+    await dataSource?.destroy();
+    await dropDatabase(POSTGRES_ADMIN_URL, databaseName);
+  });
+
+  function outbound(id: string) {
+    const now = new Date();
+    return {
+      id,
+      threadId: id,
+      inReplyTo: null,
+      kind: 'mla_request',
+      fromAuthority: 'at-central-authority',
+      toState: 'FR',
+      toAuthority: 'fr-central-authority',
+      status: 'submitted' as const,
+      statusReason: null,
+      envelope: Buffer.from('{"comity":1}'),
+      envelopeDigest: 'digest',
+      senderCopy: 'copy',
+      receipt: null,
+      createdAt: now,
+      expiresAt: new Date(now.getTime() + 60_000),
+      updatedAt: now,
+    };
+  }
+
+  it('builds the schema through migrations only, and records them', async () => {
+    const migrations = (await dataSource.query('SELECT name FROM migrations')) as Array<{ name: string }>;
+    expect(migrations.map((row) => row.name)).toEqual(['InitialSchema1764370000000']);
+    expect(dataSource.options.synchronize).toBe(false);
+  });
+
+  it('stores an inbound envelope id once, however often it is inserted', async () => {
+    const id = uuidV7();
+    const row = {
+      id,
+      threadId: id,
+      inReplyTo: null,
+      kind: 'mla_request',
+      fromState: 'AT',
+      fromAuthority: 'at-central-authority',
+      toAuthority: 'fr-central-authority',
+      status: 'delivered' as const,
+      envelope: Buffer.from('x'),
+      envelopeDigest: 'd',
+      receiptId: uuidV7(),
+      receipt: Buffer.from('r'),
+      createdAt: new Date(),
+      expiresAt: new Date(Date.now() + 1000),
+      receivedAt: new Date(),
+    };
+    const results = await Promise.all(
+      [1, 2, 3].map(() => dataSource.transaction((manager) => store.insertInboundOnce(manager, row))),
+    );
+    expect(results.filter(Boolean)).toHaveLength(1);
+    expect(await dataSource.query('SELECT count(*)::int AS n FROM inbound_message WHERE id = $1', [id])).toEqual([{ n: 1 }]);
+  });
+
+  it('lets two relays claim disjoint outbox batches (FOR UPDATE SKIP LOCKED)', async () => {
+    await dataSource.query('DELETE FROM outbox');
+    await dataSource.transaction(async (manager) => {
+      for (let index = 0; index < 10; index += 1) {
+        await store.enqueue(manager, {
+          messageId: uuidV7(),
+          payloadType: 'envelope',
+          routingKey: 'FR',
+          payload: Buffer.from(String(index)),
+          availableAt: new Date(Date.now() - 1000),
+        });
+      }
+    });
+    let releaseFirst!: () => void;
+    const firstHolds = new Promise<void>((resolve) => (releaseFirst = resolve));
+    let firstClaimed!: (ids: string[]) => void;
+    const firstIds = new Promise<string[]>((resolve) => (firstClaimed = resolve));
+    const first = dataSource.transaction(async (manager) => {
+      firstClaimed((await store.claimOutbox(manager, 6)).map((entry) => entry.id));
+      await firstHolds;
+    });
+    const claimedByFirst = await firstIds;
+    const claimedBySecond = await dataSource.transaction(async (manager) =>
+      (await store.claimOutbox(manager, 6)).map((entry) => entry.id),
+    );
+    releaseFirst();
+    await first;
+    expect(claimedByFirst).toHaveLength(6);
+    expect(claimedBySecond).toHaveLength(4);
+    expect(claimedBySecond.filter((id) => claimedByFirst.includes(id))).toEqual([]);
+  });
+
+  it('never moves a message backwards: a late broker confirm does not undo "delivered"', async () => {
+    const id = uuidV7();
+    await dataSource.transaction((manager) => store.insertOutbound(manager, outbound(id)));
+    const applied = await dataSource.transaction((manager) =>
+      store.applyReceipt(manager, { messageId: id, status: 'delivered', reason: null, receipt: Buffer.from('r'), at: new Date() }),
+    );
+    expect(applied).toBe(true);
+    await dataSource.transaction((manager) => store.markSent(manager, [id], new Date()));
+    expect((await store.findOutbound(id))?.status).toBe('delivered');
+    const again = await dataSource.transaction((manager) =>
+      store.applyReceipt(manager, { messageId: id, status: 'rejected', reason: 'x', receipt: Buffer.from('r2'), at: new Date() }),
+    );
+    expect(again).toBe(false);
+    expect((await store.findOutbound(id))?.receipt?.toString()).toBe('r');
+  });
+
+  it('pages outbound messages newest first with a keyset cursor', async () => {
+    await dataSource.query('DELETE FROM outbound_message');
+    const ids: string[] = [];
+    for (let index = 0; index < 5; index += 1) {
+      const id = uuidV7(Date.now() + index);
+      ids.push(id);
+      await dataSource.transaction((manager) => store.insertOutbound(manager, outbound(id)));
+    }
+    const firstPage = await store.listOutbound(3);
+    expect(firstPage.map((row) => row.id)).toEqual(ids.slice(2).reverse());
+    const secondPage = await store.listOutbound(3, firstPage[2]!.id);
+    expect(secondPage.map((row) => row.id)).toEqual(ids.slice(0, 2).reverse());
+  });
+});
