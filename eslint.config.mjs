@@ -15,10 +15,7 @@ export default tseslint.config(
       'no-console': 'error',
       'import-x/no-cycle': 'error',
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_' }],
-      '@typescript-eslint/consistent-type-imports': [
-        'error',
-        { fixStyle: 'inline-type-imports', disallowTypeAnnotations: false },
-      ],
+      // Not consistent-type-imports: NestJS injection needs constructor parameter types as values.
       'no-restricted-imports': [
         'error',
         {

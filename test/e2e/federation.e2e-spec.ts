@@ -31,12 +31,19 @@ describe('a federation of three gateways (AT, FR on Ed25519/X25519; KE on RSA)',
   /** Publishes raw bytes into a State's inbox queue, as a party on the broker could. */
   async function publishToInbox(state: string, bytes: Buffer, type = 'envelope'): Promise<void> {
     const channel = await broker.createConfirmChannel();
-    channel.publish('comity.transmit', state, bytes, { persistent: true, type, messageId: uuidV7() });
+    channel.publish('comity.transmit', state, bytes, {
+      persistent: true,
+      type,
+      messageId: uuidV7(),
+    });
     await channel.waitForConfirms();
     await channel.close();
   }
 
-  async function quarantined(state: string, timeoutMs = 10_000): Promise<Array<{ reason: string; body: Buffer }>> {
+  async function quarantined(
+    state: string,
+    timeoutMs = 10_000,
+  ): Promise<Array<{ reason: string; body: Buffer }>> {
     const channel = await broker.createChannel();
     const deadline = Date.now() + timeoutMs;
     const found: Array<{ reason: string; body: Buffer }> = [];
@@ -44,7 +51,10 @@ describe('a federation of three gateways (AT, FR on Ed25519/X25519; KE on RSA)',
       while (Date.now() < deadline) {
         const message = await channel.get(`comity.quarantine.${state}`, { noAck: true });
         if (message) {
-          found.push({ reason: String(message.properties.headers?.['x-comity-reason']), body: message.content });
+          found.push({
+            reason: String(message.properties.headers?.['x-comity-reason']),
+            body: message.content,
+          });
           continue;
         }
         if (found.length > 0) break;
@@ -61,9 +71,17 @@ describe('a federation of three gateways (AT, FR on Ed25519/X25519; KE on RSA)',
     const submitted = await austria.submit(mlaRequest());
     expect(submitted.status).toMatch(/^(submitted|sent)$/);
 
-    const delivered = await austria.waitForStatus(submitted.id, ['delivered', 'rejected', 'failed']);
+    const delivered = await austria.waitForStatus(submitted.id, [
+      'delivered',
+      'rejected',
+      'failed',
+    ]);
     expect(delivered.status).toBe('delivered');
-    expect(delivered.timeline.map((evidence) => evidence.type)).toEqual(['submitted', 'sent', 'delivered']);
+    expect(delivered.timeline.map((evidence) => evidence.type)).toEqual([
+      'submitted',
+      'sent',
+      'delivered',
+    ]);
     expect(delivered.timeline[2]?.detail).toContain('signed by FR');
     expect(delivered.content?.subject).toBe('Bank records');
 
@@ -71,7 +89,10 @@ describe('a federation of three gateways (AT, FR on Ed25519/X25519; KE on RSA)',
     expect(received.from).toEqual({ state: 'AT', authority: 'at-central-authority' });
     expect(received.content?.body).toBe(mlaRequest().body);
     expect(received.envelopeDigest).toBe(delivered.envelopeDigest);
-    expect(received.timeline.map((evidence) => evidence.type)).toEqual(['received', 'receipt-sent']);
+    expect(received.timeline.map((evidence) => evidence.type)).toEqual([
+      'received',
+      'receipt-sent',
+    ]);
   });
 
   it('verifies the receipt offline with `comity receipt verify` (exit 0), and refuses a changed envelope (exit 1)', async () => {
@@ -83,16 +104,33 @@ describe('a federation of three gateways (AT, FR on Ed25519/X25519; KE on RSA)',
     writeFileSync(join(directory, 'envelope.json'), envelope);
     writeFileSync(join(directory, 'receipt.jws'), await austria.receipt(id));
     const anchor = (await testPki()).layout.trustAnchor;
-    const args = ['receipt', 'verify', '--receipt', join(directory, 'receipt.jws'), '--anchor', anchor];
+    const args = [
+      'receipt',
+      'verify',
+      '--receipt',
+      join(directory, 'receipt.jws'),
+      '--anchor',
+      anchor,
+    ];
 
-    const good = await runCli(process.execPath, [cli, ...args, '--envelope', join(directory, 'envelope.json')]);
+    const good = await runCli(process.execPath, [
+      cli,
+      ...args,
+      '--envelope',
+      join(directory, 'envelope.json'),
+    ]);
     expect(good.stdout).toContain('valid: receipt');
     expect(good.stdout).toContain('"delivered"');
 
     const changed = Buffer.from(envelope);
     changed[changed.length - 10] = changed[changed.length - 10]! ^ 0x01;
     writeFileSync(join(directory, 'changed.json'), changed);
-    const bad = await runCli(process.execPath, [cli, ...args, '--envelope', join(directory, 'changed.json')]).then(
+    const bad = await runCli(process.execPath, [
+      cli,
+      ...args,
+      '--envelope',
+      join(directory, 'changed.json'),
+    ]).then(
       () => null,
       (error: { code: number; stdout: string }) => error,
     );
@@ -101,24 +139,44 @@ describe('a federation of three gateways (AT, FR on Ed25519/X25519; KE on RSA)',
   });
 
   it('works across suites: KE (RSA: PS256, RSA-OAEP-256) ↔ AT (Ed25519, X25519)', async () => {
-    const fromKenya = await world.client('KE').submit(
-      mlaRequest({ senderAuthority: 'ke-extradition-authority', kind: 'extradition_request', recipient: { state: 'AT', authority: 'at-extradition-authority' } }),
-    );
-    const toKenya = await world.client('AT').submit(mlaRequest({ recipient: { state: 'KE', authority: 'ke-central-authority' } }));
-    expect((await world.client('KE').waitForStatus(fromKenya.id, ['delivered', 'rejected', 'failed'])).status).toBe('delivered');
-    expect((await world.client('AT').waitForStatus(toKenya.id, ['delivered', 'rejected', 'failed'])).status).toBe('delivered');
+    const fromKenya = await world
+      .client('KE')
+      .submit(
+        mlaRequest({
+          senderAuthority: 'ke-extradition-authority',
+          kind: 'extradition_request',
+          recipient: { state: 'AT', authority: 'at-extradition-authority' },
+        }),
+      );
+    const toKenya = await world
+      .client('AT')
+      .submit(mlaRequest({ recipient: { state: 'KE', authority: 'ke-central-authority' } }));
+    expect(
+      (await world.client('KE').waitForStatus(fromKenya.id, ['delivered', 'rejected', 'failed']))
+        .status,
+    ).toBe('delivered');
+    expect(
+      (await world.client('AT').waitForStatus(toKenya.id, ['delivered', 'rejected', 'failed']))
+        .status,
+    ).toBe('delivered');
     expect((await world.client('AT').inbound(fromKenya.id)).content?.subject).toBe('Bank records');
   });
 
   it('refuses an unknown recipient State or authority at once, naming the field', async () => {
     const austria = world.client('AT');
-    const unknownState = await austria.submit(mlaRequest({ recipient: { state: 'ZZ', authority: 'zz-central-authority' } })).catch((error: unknown) => error);
+    const unknownState = await austria
+      .submit(mlaRequest({ recipient: { state: 'ZZ', authority: 'zz-central-authority' } }))
+      .catch((error: unknown) => error);
     expect(unknownState).toBeInstanceOf(GatewayApiError);
     expect((unknownState as GatewayApiError).status).toBe(400);
     expect((unknownState as GatewayApiError).message).toContain('recipient.state');
-    expect((unknownState as GatewayApiError).message).toContain('ZZ is not in the federation directory');
+    expect((unknownState as GatewayApiError).message).toContain(
+      'ZZ is not in the federation directory',
+    );
 
-    const unknownAuthority = await austria.submit(mlaRequest({ recipient: { state: 'FR', authority: 'fr-ministry-of-magic' } })).catch((error: unknown) => error);
+    const unknownAuthority = await austria
+      .submit(mlaRequest({ recipient: { state: 'FR', authority: 'fr-ministry-of-magic' } }))
+      .catch((error: unknown) => error);
     expect((unknownAuthority as GatewayApiError).status).toBe(400);
     expect((unknownAuthority as GatewayApiError).message).toContain('recipient.authority');
   });
@@ -129,13 +187,23 @@ describe('a federation of three gateways (AT, FR on Ed25519/X25519; KE on RSA)',
       [mlaRequest({ subject: undefined }), 'subject'],
       [mlaRequest({ kind: 'tea_request' }), 'kind'],
       [mlaRequest({ urgency: 42 }), 'urgency'],
-      [mlaRequest({ recipient: { state: 'fr', authority: 'fr-central-authority' } }), 'recipient.state'],
-      [mlaRequest({ attachments: [{ filename: 'a.pdf', mediaType: 'application/pdf', data: 'not base64!' }] }), 'data'],
+      [
+        mlaRequest({ recipient: { state: 'fr', authority: 'fr-central-authority' } }),
+        'recipient.state',
+      ],
+      [
+        mlaRequest({
+          attachments: [{ filename: 'a.pdf', mediaType: 'application/pdf', data: 'not base64!' }],
+        }),
+        'data',
+      ],
       [mlaRequest({ deadline: '31/01/2027' }), 'deadline'],
       [mlaRequest({ unexpected: true }), 'unexpected'],
     ];
     for (const [body, field] of cases) {
-      const error = (await austria.submit(body).catch((caught: unknown) => caught)) as GatewayApiError;
+      const error = (await austria
+        .submit(body)
+        .catch((caught: unknown) => caught)) as GatewayApiError;
       expect(error).toBeInstanceOf(GatewayApiError);
       expect(error.status).toBe(400);
       expect(error.message).toContain(field);
@@ -176,10 +244,21 @@ describe('a federation of three gateways (AT, FR on Ed25519/X25519; KE on RSA)',
       },
       content,
       signer: world.signingIdentity('AT'),
-      recipient: world.verifier.verifyChain([loadGatewayCredentials(pki.layout.states.FR!).encryptionCertificate, ...loadGatewayCredentials(pki.layout.states.FR!).encryptionChain.slice(1)], 'encryption', now),
+      recipient: world.verifier.verifyChain(
+        [
+          loadGatewayCredentials(pki.layout.states.FR!).encryptionCertificate,
+          ...loadGatewayCredentials(pki.layout.states.FR!).encryptionChain.slice(1),
+        ],
+        'encryption',
+        now,
+      ),
     });
     expect(credentials.state).toBe('AT');
-    const wrapper = JSON.parse(sealed.bytes.toString('utf8')) as { comity: number; header: string; content: string };
+    const wrapper = JSON.parse(sealed.bytes.toString('utf8')) as {
+      comity: number;
+      header: string;
+      content: string;
+    };
     const parts = wrapper.content.split('.');
     const ciphertext = parts[3]!;
     parts[3] = (ciphertext[0] === 'A' ? 'B' : 'A') + ciphertext.slice(1);
@@ -194,16 +273,30 @@ describe('a federation of three gateways (AT, FR on Ed25519/X25519; KE on RSA)',
     // The signed negative receipt reaches AT, which never sent that id: AT quarantines it.
     const atQuarantine = await quarantined('AT');
     expect(atQuarantine.map((entry) => entry.reason)).toContain('receipt-envelope-mismatch');
-    const negative = JSON.parse(Buffer.from(atQuarantine[0]!.body.toString('ascii').split('.')[1]!, 'base64url').toString('utf8')) as Record<string, unknown>;
-    expect(negative).toMatchObject({ envelopeId: id, status: 'rejected', reason: 'content-digest-mismatch' });
+    const negative = JSON.parse(
+      Buffer.from(atQuarantine[0]!.body.toString('ascii').split('.')[1]!, 'base64url').toString(
+        'utf8',
+      ),
+    ) as Record<string, unknown>;
+    expect(negative).toMatchObject({
+      envelopeId: id,
+      status: 'rejected',
+      reason: 'content-digest-mismatch',
+    });
 
-    const lookup = await world.client('FR').inbound(id).catch((error: unknown) => error);
+    const lookup = await world
+      .client('FR')
+      .inbound(id)
+      .catch((error: unknown) => error);
     expect((lookup as GatewayApiError).status).toBe(404);
 
     const health = await fetch(`${world.federation.node('FR').url}/health`);
     expect(health.status).toBe(200);
     const after = await world.client('AT').submit(mlaRequest({ subject: 'After the attack' }));
-    expect((await world.client('AT').waitForStatus(after.id, ['delivered', 'rejected', 'failed'])).status).toBe('delivered');
+    expect(
+      (await world.client('AT').waitForStatus(after.id, ['delivered', 'rejected', 'failed']))
+        .status,
+    ).toBe('delivered');
   });
 
   it('stores a re-published envelope once and answers it with the same receipt again', async () => {
@@ -219,8 +312,15 @@ describe('a federation of three gateways (AT, FR on Ed25519/X25519; KE on RSA)',
       await new Promise((resolve) => setTimeout(resolve, 100));
       timeline = (await world.client('FR').inbound(id)).timeline;
     }
-    expect(timeline.map((evidence) => evidence.type)).toEqual(['received', 'receipt-sent', 'duplicate', 'receipt-sent']);
-    const page = await fetch(`${world.federation.node('FR').url}/v1/inbound-messages?limit=500`).then((response) => response.json() as Promise<{ items: Array<{ id: string }> }>);
+    expect(timeline.map((evidence) => evidence.type)).toEqual([
+      'received',
+      'receipt-sent',
+      'duplicate',
+      'receipt-sent',
+    ]);
+    const page = await fetch(
+      `${world.federation.node('FR').url}/v1/inbound-messages?limit=500`,
+    ).then((response) => response.json() as Promise<{ items: Array<{ id: string }> }>);
     expect(page.items.filter((item) => item.id === id)).toHaveLength(1);
     const sender = await austria.outbound(id);
     expect(sender.status).toBe('delivered');

@@ -24,7 +24,13 @@ describe('AmqpPublisher on a real RabbitMQ', () => {
 
   it('rejects a message no inbox is bound for (mandatory): unroutable is a failure, not silence', async () => {
     await expect(
-      publisher.publish({ routingKey: 'ZZ', payload: Buffer.from('x'), messageId: 'm-1', type: 'envelope', contentType: 'text/plain' }),
+      publisher.publish({
+        routingKey: 'ZZ',
+        payload: Buffer.from('x'),
+        messageId: 'm-1',
+        type: 'envelope',
+        contentType: 'text/plain',
+      }),
     ).rejects.toBeInstanceOf(UnroutableError);
   });
 
@@ -32,7 +38,13 @@ describe('AmqpPublisher on a real RabbitMQ', () => {
     const model = await connect(amqpUrl);
     const channel = await model.createConfirmChannel();
     await assertInboxTopology(channel, 'FR');
-    await publisher.publish({ routingKey: 'FR', payload: Buffer.from('hello'), messageId: 'm-2', type: 'envelope', contentType: 'text/plain' });
+    await publisher.publish({
+      routingKey: 'FR',
+      payload: Buffer.from('hello'),
+      messageId: 'm-2',
+      type: 'envelope',
+      contentType: 'text/plain',
+    });
     const message = await channel.get(inboxQueue('FR'), { noAck: true });
     await model.close();
     expect(message && message.content.toString()).toBe('hello');

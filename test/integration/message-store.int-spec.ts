@@ -12,7 +12,9 @@ describe('MessageStore on a real PostgreSQL', () => {
   let store: MessageStore;
 
   beforeAll(async () => {
-    dataSource = new DataSource(dataSourceOptions(await ensureDatabase(POSTGRES_ADMIN_URL, databaseName)));
+    dataSource = new DataSource(
+      dataSourceOptions(await ensureDatabase(POSTGRES_ADMIN_URL, databaseName)),
+    );
     await dataSource.initialize();
     store = new MessageStore(dataSource);
   });
@@ -45,7 +47,9 @@ describe('MessageStore on a real PostgreSQL', () => {
   }
 
   it('builds the schema through migrations only, and records them', async () => {
-    const migrations = (await dataSource.query('SELECT name FROM migrations')) as Array<{ name: string }>;
+    const migrations = (await dataSource.query('SELECT name FROM migrations')) as Array<{
+      name: string;
+    }>;
     expect(migrations.map((row) => row.name)).toEqual(['InitialSchema1764370000000']);
     expect(dataSource.options.synchronize).toBe(false);
   });
@@ -70,10 +74,14 @@ describe('MessageStore on a real PostgreSQL', () => {
       receivedAt: new Date(),
     };
     const results = await Promise.all(
-      [1, 2, 3].map(() => dataSource.transaction((manager) => store.insertInboundOnce(manager, row))),
+      [1, 2, 3].map(() =>
+        dataSource.transaction((manager) => store.insertInboundOnce(manager, row)),
+      ),
     );
     expect(results.filter(Boolean)).toHaveLength(1);
-    expect(await dataSource.query('SELECT count(*)::int AS n FROM inbound_message WHERE id = $1', [id])).toEqual([{ n: 1 }]);
+    expect(
+      await dataSource.query('SELECT count(*)::int AS n FROM inbound_message WHERE id = $1', [id]),
+    ).toEqual([{ n: 1 }]);
   });
 
   it('lets two relays claim disjoint outbox batches (FOR UPDATE SKIP LOCKED)', async () => {
@@ -112,13 +120,25 @@ describe('MessageStore on a real PostgreSQL', () => {
     const id = uuidV7();
     await dataSource.transaction((manager) => store.insertOutbound(manager, outbound(id)));
     const applied = await dataSource.transaction((manager) =>
-      store.applyReceipt(manager, { messageId: id, status: 'delivered', reason: null, receipt: Buffer.from('r'), at: new Date() }),
+      store.applyReceipt(manager, {
+        messageId: id,
+        status: 'delivered',
+        reason: null,
+        receipt: Buffer.from('r'),
+        at: new Date(),
+      }),
     );
     expect(applied).toBe(true);
     await dataSource.transaction((manager) => store.markSent(manager, [id], new Date()));
     expect((await store.findOutbound(id))?.status).toBe('delivered');
     const again = await dataSource.transaction((manager) =>
-      store.applyReceipt(manager, { messageId: id, status: 'rejected', reason: 'x', receipt: Buffer.from('r2'), at: new Date() }),
+      store.applyReceipt(manager, {
+        messageId: id,
+        status: 'rejected',
+        reason: 'x',
+        receipt: Buffer.from('r2'),
+        at: new Date(),
+      }),
     );
     expect(again).toBe(false);
     expect((await store.findOutbound(id))?.receipt?.toString()).toBe('r');

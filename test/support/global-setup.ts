@@ -9,6 +9,9 @@ import { join } from 'node:path';
 export default function globalSetup(): void {
   const root = join(__dirname, '..', '..');
   const cli = join(root, 'dist', 'apps', 'cli', 'src', 'main.js');
-  if (!existsSync(cli)) throw new Error(`${cli} is missing: run "npm run build" first (npm test does)`);
-  execFileSync(process.execPath, [cli, 'certs', 'dev', '--dir', join(root, 'test-output', 'pki')], { stdio: 'ignore' });
+  if (!existsSync(cli))
+    throw new Error(`${cli} is missing: run "npm run build" first (npm test does)`);
+  execFileSync(process.execPath, [cli, 'certs', 'dev', '--dir', join(root, 'test-output', 'pki')], {
+    stdio: 'ignore',
+  });
 }

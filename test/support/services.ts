@@ -5,8 +5,10 @@ import { promisify } from 'node:util';
 const run = promisify(execFile);
 
 /** The local services every integration and end-to-end test talks to (real ones, never mocks). */
-export const POSTGRES_ADMIN_URL = process.env.COMITY_TEST_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
-export const AMQP_BASE_URL = process.env.COMITY_TEST_AMQP_URL ?? 'amqp://guest:guest@127.0.0.1:5672';
+export const POSTGRES_ADMIN_URL =
+  process.env.COMITY_TEST_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
+export const AMQP_BASE_URL =
+  process.env.COMITY_TEST_AMQP_URL ?? 'amqp://guest:guest@127.0.0.1:5672';
 
 export function uniqueName(prefix: string): string {
   return `${prefix}_${Date.now().toString(36)}_${randomBytes(3).toString('hex')}`;

@@ -1,9 +1,18 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { CertificateVerifier, loadGatewayCredentials, readCertificatesPem } from '@comity/pki';
-import { decryptionIdentityOf, signingIdentityOf, type DecryptionIdentity, type SigningIdentity } from '@comity/protocol';
+import {
+  decryptionIdentityOf,
+  signingIdentityOf,
+  type DecryptionIdentity,
+  type SigningIdentity,
+} from '@comity/protocol';
 import { DEV_STATES } from '../../apps/cli/src/federation/dev-directory';
-import { Federation, dropDatabase, freePort } from '../../apps/cli/src/federation/federation-launcher';
+import {
+  Federation,
+  dropDatabase,
+  freePort,
+} from '../../apps/cli/src/federation/federation-launcher';
 import { repoRoot } from '../../apps/cli/src/federation/repo-root';
 import { GatewayClient } from '../../apps/cli/src/gateway-client';
 import { POSTGRES_ADMIN_URL, createVhost, deleteVhost, uniqueName } from './services';
@@ -20,11 +29,17 @@ export interface TestFederation {
 }
 
 /** Three gateway processes (AT, FR, KE) with their own databases and a RabbitMQ vhost of their own. */
-export async function startTestFederation(name: string, environment: Record<string, string> = {}): Promise<TestFederation> {
+export async function startTestFederation(
+  name: string,
+  environment: Record<string, string> = {},
+): Promise<TestFederation> {
   const pki = await testPki();
   const vhost = uniqueName(`comity-${name}`);
   const amqpUrl = await createVhost(vhost);
-  const databases = DEV_STATES.map((state) => ({ state: state.code, name: uniqueName(`comity_${state.code.toLowerCase()}`).toLowerCase() }));
+  const databases = DEV_STATES.map((state) => ({
+    state: state.code,
+    name: uniqueName(`comity_${state.code.toLowerCase()}`).toLowerCase(),
+  }));
   const nodes = [];
   for (const database of databases) {
     nodes.push({ state: database.state, port: await freePort(), databaseName: database.name });
@@ -53,7 +68,9 @@ export async function startTestFederation(name: string, environment: Record<stri
     federation,
     amqpUrl,
     client: (state) => new GatewayClient(federation.node(state).url),
-    verifier: new CertificateVerifier(readCertificatesPem(readFileSync(pki.layout.trustAnchor, 'utf8'))),
+    verifier: new CertificateVerifier(
+      readCertificatesPem(readFileSync(pki.layout.trustAnchor, 'utf8')),
+    ),
     signingIdentity: (state) => signingIdentityOf(credentials(state)),
     decryptionIdentity: (state) => decryptionIdentityOf(credentials(state)),
     async stop() {

@@ -1,5 +1,8 @@
 import { join } from 'node:path';
-import { ensureDevCertificates, type DevCertificates } from '../../apps/cli/src/federation/dev-certificates';
+import {
+  ensureDevCertificates,
+  type DevCertificates,
+} from '../../apps/cli/src/federation/dev-certificates';
 import { DEV_STATES } from '../../apps/cli/src/federation/dev-directory';
 import { repoRoot } from '../../apps/cli/src/federation/repo-root';
 

@@ -20,7 +20,9 @@ export class GatewayApiError extends Error {
     readonly body: unknown,
   ) {
     const message = (body as { message?: unknown } | null)?.message;
-    super(`gateway answered ${status}: ${Array.isArray(message) ? message.join('; ') : String(message ?? JSON.stringify(body))}`);
+    super(
+      `gateway answered ${status}: ${Array.isArray(message) ? message.join('; ') : String(message ?? JSON.stringify(body))}`,
+    );
   }
 }
 
@@ -74,7 +76,8 @@ export class GatewayClient {
 
   private async bytes(path: string): Promise<Buffer> {
     const response = await fetch(`${this.baseUrl}${path}`);
-    if (!response.ok) throw new GatewayApiError(response.status, await response.json().catch(() => null));
+    if (!response.ok)
+      throw new GatewayApiError(response.status, await response.json().catch(() => null));
     return Buffer.from(await response.arrayBuffer());
   }
 }

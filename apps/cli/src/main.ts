@@ -10,11 +10,14 @@ import { GatewayClient } from './gateway-client';
 
 const program = new Command()
   .name('comity')
-  .description('Comity: signed, encrypted transmission of MLA and extradition requests between States');
+  .description(
+    'Comity: signed, encrypted transmission of MLA and extradition requests between States',
+  );
 
 const port = (value: string): number => {
   const parsed = Number(value);
-  if (!Number.isInteger(parsed) || parsed < 1 || parsed > 65535) throw new InvalidArgumentError('not a port');
+  if (!Number.isInteger(parsed) || parsed < 1 || parsed > 65535)
+    throw new InvalidArgumentError('not a port');
   return parsed;
 };
 
@@ -23,7 +26,11 @@ certs
   .command('dev')
   .description('create (or keep) a DEVELOPMENT-ONLY federation PKI and directory under certs-dev/')
   .option('--dir <path>', 'where to write it', 'certs-dev')
-  .option('--states <codes>', 'comma-separated State codes', DEV_STATES.map((state) => state.code).join(','))
+  .option(
+    '--states <codes>',
+    'comma-separated State codes',
+    DEV_STATES.map((state) => state.code).join(','),
+  )
   .option('--rsa <codes>', 'States that use the RSA suite (PS256, RSA-OAEP-256)', 'KE')
   .action(async (options: { dir: string; states: string; rsa: string }) => {
     const rsa = new Set(options.rsa.split(',').filter(Boolean));
@@ -83,16 +90,22 @@ program
   .requiredOption('--node <url>', 'the sending gateway')
   .action(async (id: string, options: { node: string }) => {
     const message = await new GatewayClient(options.node).outbound(id);
-    console.log(`${message.id} ${message.kind} ${message.from.state} -> ${message.to.state}/${message.to.authority}: ${message.status}${message.statusReason ? ` (${message.statusReason})` : ''}`);
+    console.log(
+      `${message.id} ${message.kind} ${message.from.state} -> ${message.to.state}/${message.to.authority}: ${message.status}${message.statusReason ? ` (${message.statusReason})` : ''}`,
+    );
     for (const evidence of message.timeline) {
-      console.log(`  ${evidence.at}  ${evidence.type}${evidence.reason ? ` (${evidence.reason})` : ''}${evidence.detail ? `  ${evidence.detail}` : ''}`);
+      console.log(
+        `  ${evidence.at}  ${evidence.type}${evidence.reason ? ` (${evidence.reason})` : ''}${evidence.detail ? `  ${evidence.detail}` : ''}`,
+      );
     }
   });
 
 const receipt = program.command('receipt').description('delivery receipts');
 receipt
   .command('verify')
-  .description('verify a receipt offline against the envelope it answers and the trust anchor (exit 0 valid, 1 invalid)')
+  .description(
+    'verify a receipt offline against the envelope it answers and the trust anchor (exit 0 valid, 1 invalid)',
+  )
   .requiredOption('--receipt <path>', 'the receipt (compact JWS)')
   .requiredOption('--envelope <path>', 'the envelope exactly as sent')
   .requiredOption('--anchor <path>', 'the federation trust anchor (PEM)')
@@ -107,10 +120,23 @@ program
   .description('run three gateways (AT, FR, KE) locally and send an MLA request from AT to FR')
   .option('--once', 'exit after the exchange instead of keeping the gateways running')
   .option('--base-port <port>', 'HTTP port of the first gateway', port, 4101)
-  .option('--postgres <url>', 'PostgreSQL URL of a user that may create databases', process.env.COMITY_POSTGRES_ADMIN_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres')
-  .option('--amqp <url>', 'RabbitMQ URL', process.env.COMITY_AMQP_URL ?? 'amqp://guest:guest@127.0.0.1:5672')
+  .option(
+    '--postgres <url>',
+    'PostgreSQL URL of a user that may create databases',
+    process.env.COMITY_POSTGRES_ADMIN_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres',
+  )
+  .option(
+    '--amqp <url>',
+    'RabbitMQ URL',
+    process.env.COMITY_AMQP_URL ?? 'amqp://guest:guest@127.0.0.1:5672',
+  )
   .action(async (options: { once?: boolean; basePort: number; postgres: string; amqp: string }) => {
-    await runDemo({ once: options.once ?? false, basePort: options.basePort, postgresUrl: options.postgres, amqpUrl: options.amqp });
+    await runDemo({
+      once: options.once ?? false,
+      basePort: options.basePort,
+      postgresUrl: options.postgres,
+      amqpUrl: options.amqp,
+    });
   });
 
 program.parseAsync(process.argv).catch((error: unknown) => {

@@ -31,7 +31,9 @@ export async function startGateway(config: GatewayConfig): Promise<NestExpressAp
     app,
     new DocumentBuilder()
       .setTitle(`Comity gateway (${config.state})`)
-      .setDescription('Submit and track extradition and mutual legal assistance requests between States.')
+      .setDescription(
+        'Submit and track extradition and mutual legal assistance requests between States.',
+      )
       .setVersion('1')
       .build(),
   );
@@ -47,11 +49,15 @@ if (require.main === module) {
   try {
     config = loadGatewayConfig(process.env);
   } catch (error) {
-    process.stderr.write(`comity gateway: ${error instanceof ConfigError ? error.message : String(error)}\n`);
+    process.stderr.write(
+      `comity gateway: ${error instanceof ConfigError ? error.message : String(error)}\n`,
+    );
     process.exit(2);
   }
   startGateway(config).catch((error: unknown) => {
-    process.stderr.write(`comity gateway ${config.state} failed to start: ${error instanceof Error ? error.message : String(error)}\n`);
+    process.stderr.write(
+      `comity gateway ${config.state} failed to start: ${error instanceof Error ? error.message : String(error)}\n`,
+    );
     process.exit(1);
   });
 }

@@ -24,7 +24,9 @@ export async function runDemo(options: DemoOptions): Promise<void> {
   const root = repoRoot();
   const started = Date.now();
   const certificates = await ensureDevCertificates(join(root, 'certs-dev'), DEV_STATES);
-  console.log(`dev PKI and directory ready in certs-dev/ (${DEV_STATES.map((s) => `${s.code}:${s.suite}`).join(', ')})`);
+  console.log(
+    `dev PKI and directory ready in certs-dev/ (${DEV_STATES.map((s) => `${s.code}:${s.suite}`).join(', ')})`,
+  );
 
   const federation = await Federation.launch({
     layout: certificates.layout,
@@ -57,17 +59,27 @@ export async function runDemo(options: DemoOptions): Promise<void> {
       subject: 'Bank records of a suspected bribery intermediary',
       body: 'The Central Authority of Austria requests copies of account statements (2019-2024) ...',
       attachments: [
-        { filename: 'request-letter.txt', mediaType: 'text/plain', data: Buffer.from('Formal letter of request').toString('base64') },
+        {
+          filename: 'request-letter.txt',
+          mediaType: 'text/plain',
+          data: Buffer.from('Formal letter of request').toString('base64'),
+        },
       ],
     });
     console.log(`\nAT submitted MLA request ${submitted.id} to FR`);
-    const delivered = await austria.waitForStatus(submitted.id, ['delivered', 'rejected', 'failed']);
+    const delivered = await austria.waitForStatus(submitted.id, [
+      'delivered',
+      'rejected',
+      'failed',
+    ]);
     const elapsed = Date.now() - submittedAt;
     console.log('timeline at the sender (AT):');
     const origin = Date.parse(delivered.timeline[0]?.at ?? delivered.createdAt);
     for (const evidence of delivered.timeline) {
       const offset = `+${Date.parse(evidence.at) - origin} ms`.padStart(9);
-      console.log(`  ${offset}  ${evidence.type.padEnd(10)} ${evidence.detail ?? ''}${evidence.reason ? ` (${evidence.reason})` : ''}`);
+      console.log(
+        `  ${offset}  ${evidence.type.padEnd(10)} ${evidence.detail ?? ''}${evidence.reason ? ` (${evidence.reason})` : ''}`,
+      );
     }
     if (delivered.status !== 'delivered') {
       throw new Error(`the request ended ${delivered.status}: ${delivered.statusReason ?? ''}`);
@@ -75,9 +87,13 @@ export async function runDemo(options: DemoOptions): Promise<void> {
     console.log(`delivered, receipt verified: ${elapsed} ms from submit to verified receipt`);
 
     const received = await france.inbound(submitted.id);
-    console.log(`FR holds it once, decrypted for its clerk: "${String(received.content?.subject)}"`);
+    console.log(
+      `FR holds it once, decrypted for its clerk: "${String(received.content?.subject)}"`,
+    );
 
-    const verifier = new CertificateVerifier(readCertificatesPem(readFileSync(certificates.layout.trustAnchor, 'utf8')));
+    const verifier = new CertificateVerifier(
+      readCertificatesPem(readFileSync(certificates.layout.trustAnchor, 'utf8')),
+    );
     const offline = verifyReceiptOffline({
       envelope: await austria.envelope(submitted.id),
       receipt: await austria.receipt(submitted.id),

@@ -11,7 +11,11 @@ export interface ReceiptCheck {
  * Offline: no database, no node, no network. Reads the receipt, the envelope it claims to
  * answer and the federation trust anchor, and says whether the receipt proves delivery.
  */
-export function checkReceiptFiles(paths: { receipt: string; envelope: string; anchor: string }): ReceiptCheck {
+export function checkReceiptFiles(paths: {
+  receipt: string;
+  envelope: string;
+  anchor: string;
+}): ReceiptCheck {
   let verifier: CertificateVerifier;
   let receipt: Buffer;
   let envelope: Buffer;
@@ -20,10 +24,17 @@ export function checkReceiptFiles(paths: { receipt: string; envelope: string; an
     receipt = readFileSync(paths.receipt);
     envelope = readFileSync(paths.envelope);
   } catch (error) {
-    return { valid: false, lines: [`invalid: cannot read the inputs: ${(error as Error).message}`] };
+    return {
+      valid: false,
+      lines: [`invalid: cannot read the inputs: ${(error as Error).message}`],
+    };
   }
   try {
-    const result = verifyReceiptOffline({ envelope, receipt: trimTrailingNewline(receipt), verifier });
+    const result = verifyReceiptOffline({
+      envelope,
+      receipt: trimTrailingNewline(receipt),
+      verifier,
+    });
     const { statement, signer } = result.receipt;
     const { header } = result.envelope;
     const lines = [
@@ -34,7 +45,8 @@ export function checkReceiptFiles(paths: { receipt: string; envelope: string; an
     ];
     return { valid: true, lines };
   } catch (error) {
-    if (error instanceof ProtocolError) return { valid: false, lines: [`invalid: ${error.reason}: ${error.message}`] };
+    if (error instanceof ProtocolError)
+      return { valid: false, lines: [`invalid: ${error.reason}: ${error.message}`] };
     return { valid: false, lines: [`invalid: ${(error as Error).message}`] };
   }
 }

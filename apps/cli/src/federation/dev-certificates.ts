@@ -9,7 +9,10 @@ export interface DevCertificates {
 }
 
 /** Issues (or keeps) the development PKI and writes the directory beside it. Idempotent. */
-export async function ensureDevCertificates(directory: string, states: DevStateDescription[]): Promise<DevCertificates> {
+export async function ensureDevCertificates(
+  directory: string,
+  states: DevStateDescription[],
+): Promise<DevCertificates> {
   const layout = await createDevFederation({
     directory,
     states: states.map(({ code, suite }) => ({ code, suite })),

@@ -16,7 +16,10 @@ export const DEV_STATES: DevStateDescription[] = [
 ];
 
 /** Builds the (development) directory document from the issued certificates. */
-export function buildDevDirectory(layout: DevFederationLayout, states: DevStateDescription[]): DirectoryDocument {
+export function buildDevDirectory(
+  layout: DevFederationLayout,
+  states: DevStateDescription[],
+): DirectoryDocument {
   return {
     federation: 'comity-development',
     states: states.map((state) => {
@@ -35,14 +38,24 @@ export function buildDevDirectory(layout: DevFederationLayout, states: DevStateD
             id: `${lower}-central-authority`,
             name: `${state.name}: central authority for mutual legal assistance`,
             types: ['mla_central_authority', 'asset_recovery_focal_point'],
-            requestKinds: ['mla_request', 'asset_recovery_request', 'supplementary_information', 'reply'],
+            requestKinds: [
+              'mla_request',
+              'asset_recovery_request',
+              'supplementary_information',
+              'reply',
+            ],
             languages: ['en'],
           },
           {
             id: `${lower}-extradition-authority`,
             name: `${state.name}: extradition authority`,
             types: ['extradition_authority'],
-            requestKinds: ['extradition_request', 'provisional_arrest_request', 'supplementary_information', 'reply'],
+            requestKinds: [
+              'extradition_request',
+              'provisional_arrest_request',
+              'supplementary_information',
+              'reply',
+            ],
             languages: ['en'],
           },
         ],

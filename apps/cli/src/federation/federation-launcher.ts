@@ -66,7 +66,8 @@ export class GatewayProcess {
     const deadline = Date.now() + timeoutMs;
     let last = 'no answer yet';
     while (Date.now() < deadline) {
-      if (!this.running) throw new Error(`gateway ${this.state} exited during start-up; see ${this.logPath}`);
+      if (!this.running)
+        throw new Error(`gateway ${this.state} exited during start-up; see ${this.logPath}`);
       try {
         const response = await fetch(`${this.url}/health`);
         if (response.ok) return;
@@ -76,7 +77,9 @@ export class GatewayProcess {
       }
       await new Promise((resolve) => setTimeout(resolve, 200));
     }
-    throw new Error(`gateway ${this.state} not ready after ${timeoutMs} ms (${last}); see ${this.logPath}`);
+    throw new Error(
+      `gateway ${this.state} not ready after ${timeoutMs} ms (${last}); see ${this.logPath}`,
+    );
   }
 }
 
@@ -166,7 +169,11 @@ export function freePort(): Promise<number> {
     server.on('error', reject);
     server.listen(0, '127.0.0.1', () => {
       const address = server.address();
-      server.close(() => (typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port'))));
+      server.close(() =>
+        typeof address === 'object' && address
+          ? resolve(address.port)
+          : reject(new Error('no port')),
+      );
     });
   });
 }

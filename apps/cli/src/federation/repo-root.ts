@@ -6,7 +6,10 @@ export function repoRoot(from: string = __dirname): string {
   let current = from;
   for (;;) {
     const manifest = join(current, 'package.json');
-    if (existsSync(manifest) && (JSON.parse(readFileSync(manifest, 'utf8')) as { name?: string }).name === 'comity') {
+    if (
+      existsSync(manifest) &&
+      (JSON.parse(readFileSync(manifest, 'utf8')) as { name?: string }).name === 'comity'
+    ) {
       return current;
     }
     const parent = dirname(current);

@@ -25,7 +25,8 @@ export class MessageSummaryView {
   @ApiPropertyOptional({ nullable: true }) statusReason!: string | null;
   @ApiProperty() createdAt!: string;
   @ApiProperty() expiresAt!: string;
-  @ApiProperty({ description: 'SHA-256 (base64url) of the exact envelope bytes' }) envelopeDigest!: string;
+  @ApiProperty({ description: 'SHA-256 (base64url) of the exact envelope bytes' })
+  envelopeDigest!: string;
 }
 
 export class MessageDetailView extends MessageSummaryView {

@@ -20,20 +20,37 @@ describe('loadGatewayConfig', () => {
   it('reports every problem at once, naming each variable', () => {
     let error: unknown;
     try {
-      loadGatewayConfig({ COMITY_STATE: 'austria', COMITY_HTTP_PORT: '99999', COMITY_DATABASE_URL: 'mysql://x', COMITY_PREFETCH: 'many' });
+      loadGatewayConfig({
+        COMITY_STATE: 'austria',
+        COMITY_HTTP_PORT: '99999',
+        COMITY_DATABASE_URL: 'mysql://x',
+        COMITY_PREFETCH: 'many',
+      });
     } catch (caught) {
       error = caught;
     }
     expect(error).toBeInstanceOf(ConfigError);
     const problems = (error as ConfigError).problems.join('\n');
-    for (const name of ['COMITY_STATE', 'COMITY_HTTP_PORT', 'COMITY_DATABASE_URL', 'COMITY_PREFETCH', 'COMITY_TRUST_ANCHOR', 'COMITY_DIRECTORY', 'COMITY_CREDENTIALS_DIR']) {
+    for (const name of [
+      'COMITY_STATE',
+      'COMITY_HTTP_PORT',
+      'COMITY_DATABASE_URL',
+      'COMITY_PREFETCH',
+      'COMITY_TRUST_ANCHOR',
+      'COMITY_DIRECTORY',
+      'COMITY_CREDENTIALS_DIR',
+    ]) {
       expect(problems).toContain(name);
     }
   });
 
   it('switches to PKCS#12 key stores when COMITY_SIGNING_PKCS12 is set, and then needs the password', () => {
-    expect(() => loadGatewayConfig({ ...valid, COMITY_SIGNING_PKCS12: '/keys/sign.p12', COMITY_ENCRYPTION_PKCS12: '/keys/enc.p12' })).toThrow(
-      /COMITY_PKCS12_PASSWORD is required/,
-    );
+    expect(() =>
+      loadGatewayConfig({
+        ...valid,
+        COMITY_SIGNING_PKCS12: '/keys/sign.p12',
+        COMITY_ENCRYPTION_PKCS12: '/keys/enc.p12',
+      }),
+    ).toThrow(/COMITY_PKCS12_PASSWORD is required/);
   });
 });

@@ -89,7 +89,12 @@ export function loadGatewayConfig(env: Env): GatewayConfig {
     directoryPath: text('COMITY_DIRECTORY'),
     credentials,
     limits: {
-      maxEnvelopeBytes: integer('COMITY_MAX_ENVELOPE_BYTES', 16 * 1024 * 1024, 64 * 1024, 512 * 1024 * 1024),
+      maxEnvelopeBytes: integer(
+        'COMITY_MAX_ENVELOPE_BYTES',
+        16 * 1024 * 1024,
+        64 * 1024,
+        512 * 1024 * 1024,
+      ),
       clockSkewMs: integer('COMITY_CLOCK_SKEW_SECONDS', 300, 0, 3600) * 1000,
       messageTtlMs: integer('COMITY_MESSAGE_TTL_HOURS', 24 * 30, 1, 24 * 365) * 3600 * 1000,
     },

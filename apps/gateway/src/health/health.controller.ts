@@ -25,6 +25,12 @@ export class HealthController {
     const broker = this.publisher.isConnected ? 'up' : 'down';
     const ready = database === 'up' && broker === 'up';
     response.status(ready ? HttpStatus.OK : HttpStatus.SERVICE_UNAVAILABLE);
-    return { status: ready ? 'ready' : 'not-ready', state: this.trust.state, database, broker, keys: 'loaded' };
+    return {
+      status: ready ? 'ready' : 'not-ready',
+      state: this.trust.state,
+      database,
+      broker,
+      keys: 'loaded',
+    };
   }
 }

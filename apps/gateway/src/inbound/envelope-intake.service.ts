@@ -44,7 +44,8 @@ export class EnvelopeIntake {
       envelope = verifyEnvelopeSignature(bytes, this.trust.verifier, now);
     } catch (error) {
       // Unauthenticated: nobody to answer. Keep it for the operator, with the reason.
-      if (error instanceof ProtocolError) return { action: 'quarantine', reason: error.reason, detail: error.message };
+      if (error instanceof ProtocolError)
+        return { action: 'quarantine', reason: error.reason, detail: error.message };
       throw error;
     }
 
@@ -98,7 +99,12 @@ export class EnvelopeIntake {
         receivedAt: now,
       });
       if (!inserted) return false;
-      await this.store.addEvidence(manager, { messageId: header.id, direction: 'inbound', type: 'received', at: now });
+      await this.store.addEvidence(manager, {
+        messageId: header.id,
+        direction: 'inbound',
+        type: 'received',
+        at: now,
+      });
       await this.store.enqueue(manager, {
         messageId: header.id,
         payloadType: 'receipt',
@@ -134,7 +140,12 @@ export class EnvelopeIntake {
       );
     }
     await this.dataSource.transaction(async (manager) => {
-      await this.store.addEvidence(manager, { messageId: existing.id, direction: 'inbound', type: 'duplicate', at: now });
+      await this.store.addEvidence(manager, {
+        messageId: existing.id,
+        direction: 'inbound',
+        type: 'duplicate',
+        at: now,
+      });
       await this.store.enqueue(manager, {
         messageId: existing.id,
         payloadType: 'receipt',
@@ -148,7 +159,11 @@ export class EnvelopeIntake {
   }
 
   /** An authenticated sender whose envelope fails: record it and answer with a signed negative receipt. */
-  private async reject(envelope: SignedEnvelope, error: ProtocolError, now: Date): Promise<InboxDisposition> {
+  private async reject(
+    envelope: SignedEnvelope,
+    error: ProtocolError,
+    now: Date,
+  ): Promise<InboxDisposition> {
     const { header } = envelope;
     this.logger.warn(`rejected envelope ${header.id} from ${header.from.state}: ${error.reason}`);
     const receipt = issueReceipt({

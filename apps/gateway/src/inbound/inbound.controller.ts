@@ -27,13 +27,19 @@ export class InboundController {
   @ApiOperation({ summary: 'The exact envelope bytes received' })
   async envelope(@Param() { id }: MessageIdParamDto): Promise<StreamableFile> {
     const { bytes, mediaType } = await this.inbound.envelope(id);
-    return new StreamableFile(bytes, { type: mediaType, disposition: `attachment; filename="${id}.envelope.json"` });
+    return new StreamableFile(bytes, {
+      type: mediaType,
+      disposition: `attachment; filename="${id}.envelope.json"`,
+    });
   }
 
   @Get(':id/receipt')
   @ApiOperation({ summary: 'The receipt this node signed for it (compact JWS)' })
   async receipt(@Param() { id }: MessageIdParamDto): Promise<StreamableFile> {
     const bytes = await this.inbound.receipt(id);
-    return new StreamableFile(bytes, { type: 'application/jose', disposition: `attachment; filename="${id}.receipt.jws"` });
+    return new StreamableFile(bytes, {
+      type: 'application/jose',
+      disposition: `attachment; filename="${id}.receipt.jws"`,
+    });
   }
 }

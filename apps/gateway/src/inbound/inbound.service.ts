@@ -1,9 +1,5 @@
 import { Injectable, NotFoundException } from '@nestjs/common';
-import {
-  ENVELOPE_MEDIA_TYPE,
-  authenticateEnvelope,
-  openEnvelope,
-} from '@comity/protocol';
+import { ENVELOPE_MEDIA_TYPE, authenticateEnvelope, openEnvelope } from '@comity/protocol';
 import {
   timelineOf,
   type MessageDetailView,
@@ -25,7 +21,10 @@ export class InboundService {
   async list(limit: number, before?: string): Promise<MessagePageView> {
     const rows = await this.store.listInbound(limit + 1, before);
     const items = rows.slice(0, limit).map((row) => this.summary(row));
-    return { items, nextCursor: rows.length > limit ? (items[items.length - 1]?.id ?? null) : null };
+    return {
+      items,
+      nextCursor: rows.length > limit ? (items[items.length - 1]?.id ?? null) : null,
+    };
   }
 
   async get(id: string): Promise<MessageDetailView> {
@@ -41,7 +40,11 @@ export class InboundService {
     });
     const opened = openEnvelope(envelope, this.trust.decryption);
     const evidences = await this.store.timeline(id, 'inbound');
-    return { ...this.summary(row), timeline: timelineOf(evidences), content: opened.statement.content };
+    return {
+      ...this.summary(row),
+      timeline: timelineOf(evidences),
+      content: opened.statement.content,
+    };
   }
 
   async envelope(id: string): Promise<{ bytes: Buffer; mediaType: string }> {

@@ -1,4 +1,13 @@
-import { Body, Controller, Get, HttpCode, Param, Post, Query, StreamableFile } from '@nestjs/common';
+import {
+  Body,
+  Controller,
+  Get,
+  HttpCode,
+  Param,
+  Post,
+  Query,
+  StreamableFile,
+} from '@nestjs/common';
 import { ApiCreatedResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { MessageDetailView, MessagePageView } from '../common/message-views';
 import { MessageIdParamDto, PageQueryDto } from '../common/page-query.dto';
@@ -12,7 +21,9 @@ export class OutboundController {
 
   @Post()
   @HttpCode(201)
-  @ApiOperation({ summary: 'Submit a request: sealed, stored and queued for sending before this answers' })
+  @ApiOperation({
+    summary: 'Submit a request: sealed, stored and queued for sending before this answers',
+  })
   @ApiCreatedResponse({ type: MessageDetailView })
   submit(@Body() request: SubmitRequestDto): Promise<MessageDetailView> {
     return this.outbound.submit(request);
@@ -36,13 +47,19 @@ export class OutboundController {
   @ApiOperation({ summary: 'The exact sealed envelope bytes that were sent' })
   async envelope(@Param() { id }: MessageIdParamDto): Promise<StreamableFile> {
     const { bytes, mediaType } = await this.outbound.envelope(id);
-    return new StreamableFile(bytes, { type: mediaType, disposition: `attachment; filename="${id}.envelope.json"` });
+    return new StreamableFile(bytes, {
+      type: mediaType,
+      disposition: `attachment; filename="${id}.envelope.json"`,
+    });
   }
 
   @Get(':id/receipt')
   @ApiOperation({ summary: "The recipient's signed receipt (compact JWS)" })
   async receipt(@Param() { id }: MessageIdParamDto): Promise<StreamableFile> {
     const bytes = await this.outbound.receipt(id);
-    return new StreamableFile(bytes, { type: 'application/jose', disposition: `attachment; filename="${id}.receipt.jws"` });
+    return new StreamableFile(bytes, {
+      type: 'application/jose',
+      disposition: `attachment; filename="${id}.receipt.jws"`,
+    });
   }
 }

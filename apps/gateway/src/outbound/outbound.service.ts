@@ -45,7 +45,9 @@ export class OutboundService {
     const self = this.trust.state;
     const directory = this.trust.directory;
     if (!directory.authority(self, request.senderAuthority)) {
-      throw fieldError(`senderAuthority "${request.senderAuthority}" is not an authority of ${self} in the directory`);
+      throw fieldError(
+        `senderAuthority "${request.senderAuthority}" is not an authority of ${self} in the directory`,
+      );
     }
     if (request.recipient.state === self) {
       throw fieldError('recipient.state must be another State than this node’s own');
@@ -71,7 +73,11 @@ export class OutboundService {
       deadline: request.deadline ?? null,
       subject: request.subject,
       body: request.body,
-      attachments: (request.attachments ?? []).map(({ filename, mediaType, data }) => ({ filename, mediaType, data })),
+      attachments: (request.attachments ?? []).map(({ filename, mediaType, data }) => ({
+        filename,
+        mediaType,
+        data,
+      })),
     };
     const sealed = sealEnvelope({
       routing: {
@@ -88,7 +94,10 @@ export class OutboundService {
       signer: this.trust.signing,
       recipient: recipientCertificate,
     });
-    const senderCopy = encryptToCertificate(Buffer.from(sealed.contentJws, 'ascii'), this.trust.ownEncryptionCertificate());
+    const senderCopy = encryptToCertificate(
+      Buffer.from(sealed.contentJws, 'ascii'),
+      this.trust.ownEncryptionCertificate(),
+    );
 
     await this.dataSource.transaction(async (manager) => {
       await this.store.insertOutbound(manager, {
@@ -109,7 +118,12 @@ export class OutboundService {
         expiresAt: new Date(sealed.header.expires),
         updatedAt: now,
       });
-      await this.store.addEvidence(manager, { messageId: id, direction: 'outbound', type: 'submitted', at: now });
+      await this.store.addEvidence(manager, {
+        messageId: id,
+        direction: 'outbound',
+        type: 'submitted',
+        at: now,
+      });
       await this.store.enqueue(manager, {
         messageId: id,
         payloadType: 'envelope',
@@ -125,7 +139,10 @@ export class OutboundService {
   async list(limit: number, before?: string): Promise<MessagePageView> {
     const rows = await this.store.listOutbound(limit + 1, before);
     const items = rows.slice(0, limit).map((row) => this.summary(row));
-    return { items, nextCursor: rows.length > limit ? (items[items.length - 1]?.id ?? null) : null };
+    return {
+      items,
+      nextCursor: rows.length > limit ? (items[items.length - 1]?.id ?? null) : null,
+    };
   }
 
   async get(id: string, options: { withContent: boolean }): Promise<MessageDetailView> {
@@ -145,7 +162,10 @@ export class OutboundService {
 
   async receipt(id: string): Promise<Buffer> {
     const row = await this.require(id);
-    if (!row.receipt) throw new NotFoundException(`outbound message ${id} has no receipt yet (status ${row.status})`);
+    if (!row.receipt)
+      throw new NotFoundException(
+        `outbound message ${id} has no receipt yet (status ${row.status})`,
+      );
     return row.receipt;
   }
 

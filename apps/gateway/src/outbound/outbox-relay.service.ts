@@ -108,9 +108,17 @@ export class OutboxRelay implements OnApplicationBootstrap, OnApplicationShutdow
         } else if (outcome.reason instanceof UnroutableError) {
           done.push(entry.id);
           if (entry.payloadType === 'envelope') {
-            await this.store.markFailed(manager, entry.messageId, 'unroutable', outcome.reason.message, now);
+            await this.store.markFailed(
+              manager,
+              entry.messageId,
+              'unroutable',
+              outcome.reason.message,
+              now,
+            );
           } else {
-            this.logger.warn(`receipt for ${entry.messageId} is unroutable: ${outcome.reason.message}`);
+            this.logger.warn(
+              `receipt for ${entry.messageId} is unroutable: ${outcome.reason.message}`,
+            );
           }
         } else {
           retry.push(entry.id);

@@ -1,7 +1,12 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import type { DataSource } from 'typeorm';
-import { ProtocolError, authenticateReceipt, checkReceiptExpectation, type VerifiedReceipt } from '@comity/protocol';
+import {
+  ProtocolError,
+  authenticateReceipt,
+  checkReceiptExpectation,
+  type VerifiedReceipt,
+} from '@comity/protocol';
 import { Clock } from '../common/clock';
 import { MessageStore } from '../persistence/message-store';
 import { FederationTrust } from '../trust/federation-trust';
@@ -41,7 +46,8 @@ export class ReceiptIntake {
         senderState: this.trust.state,
       });
     } catch (error) {
-      if (error instanceof ProtocolError) return { action: 'quarantine', reason: error.reason, detail: error.message };
+      if (error instanceof ProtocolError)
+        return { action: 'quarantine', reason: error.reason, detail: error.message };
       throw error;
     }
     const { statement } = receipt;
@@ -64,7 +70,9 @@ export class ReceiptIntake {
       });
     });
     if (statement.status === 'rejected') {
-      this.logger.warn(`envelope ${statement.envelopeId} was rejected by ${receipt.signer.state}: ${statement.reason}`);
+      this.logger.warn(
+        `envelope ${statement.envelopeId} was rejected by ${receipt.signer.state}: ${statement.reason}`,
+      );
     }
     return ACK;
   }

@@ -31,9 +31,14 @@ export class RecipientDto {
   @Matches(STATE_CODE, { message: 'recipient.state must be an ISO 3166 alpha-2 code such as FR' })
   state!: string;
 
-  @ApiProperty({ example: 'fr-central-authority', description: 'Authority id from the federation directory' })
+  @ApiProperty({
+    example: 'fr-central-authority',
+    description: 'Authority id from the federation directory',
+  })
   @IsString()
-  @Matches(AUTHORITY_ID, { message: 'recipient.authority must be an authority id from the directory' })
+  @Matches(AUTHORITY_ID, {
+    message: 'recipient.authority must be an authority id from the directory',
+  })
   authority!: string;
 }
 
@@ -60,7 +65,10 @@ export class SubmitRequestDto {
   @IsIn(MESSAGE_KINDS)
   kind!: MessageKind;
 
-  @ApiProperty({ example: 'at-central-authority', description: "The sending authority, one of this State's in the directory" })
+  @ApiProperty({
+    example: 'at-central-authority',
+    description: "The sending authority, one of this State's in the directory",
+  })
   @IsString()
   @Matches(AUTHORITY_ID, { message: 'senderAuthority must be an authority id from the directory' })
   senderAuthority!: string;
@@ -80,7 +88,10 @@ export class SubmitRequestDto {
   @IsIn(URGENCIES)
   urgency!: Urgency;
 
-  @ApiPropertyOptional({ example: '2027-01-31', description: 'Date by which execution is requested' })
+  @ApiPropertyOptional({
+    example: '2027-01-31',
+    description: 'Date by which execution is requested',
+  })
   @IsOptional()
   @IsISO8601({ strict: true }, { message: 'deadline must be a date such as 2027-01-31' })
   @Matches(/^\d{4}-\d{2}-\d{2}$/, { message: 'deadline must be a date such as 2027-01-31' })
@@ -98,7 +109,10 @@ export class SubmitRequestDto {
   @MaxLength(CONTENT_LIMITS.bodyChars)
   body!: string;
 
-  @ApiPropertyOptional({ type: [InlineAttachmentDto], description: 'Small files inline (5 MiB in all)' })
+  @ApiPropertyOptional({
+    type: [InlineAttachmentDto],
+    description: 'Small files inline (5 MiB in all)',
+  })
   @IsOptional()
   @IsArray()
   @ArrayMaxSize(CONTENT_LIMITS.attachments)

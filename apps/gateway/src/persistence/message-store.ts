@@ -145,7 +145,10 @@ export class MessageStore {
     return inserted.length > 0;
   }
 
-  async insertRejection(manager: EntityManager, row: Omit<InboundRejectionEntity, 'id'>): Promise<void> {
+  async insertRejection(
+    manager: EntityManager,
+    row: Omit<InboundRejectionEntity, 'id'>,
+  ): Promise<void> {
     await manager.insert(InboundRejectionEntity, row);
   }
 
@@ -178,7 +181,8 @@ export class MessageStore {
   }
 
   async deleteOutbox(manager: EntityManager, ids: string[]): Promise<void> {
-    if (ids.length > 0) await manager.query(`DELETE FROM outbox WHERE id = ANY($1::bigint[])`, [ids]);
+    if (ids.length > 0)
+      await manager.query(`DELETE FROM outbox WHERE id = ANY($1::bigint[])`, [ids]);
   }
 
   async postponeOutbox(manager: EntityManager, ids: string[], delayMs: number): Promise<void> {
@@ -206,19 +210,38 @@ export class MessageStore {
     );
   }
 
-  async markFailed(manager: EntityManager, messageId: string, reason: string, detail: string, at: Date): Promise<void> {
+  async markFailed(
+    manager: EntityManager,
+    messageId: string,
+    reason: string,
+    detail: string,
+    at: Date,
+  ): Promise<void> {
     await manager.query(
       `UPDATE outbound_message SET status = 'failed', status_reason = $2, updated_at = $3
         WHERE id = $1 AND status IN ('submitted', 'sent')`,
       [messageId, reason, at],
     );
-    await this.addEvidence(manager, { messageId, direction: 'outbound', type: 'failed', at, reason, detail });
+    await this.addEvidence(manager, {
+      messageId,
+      direction: 'outbound',
+      type: 'failed',
+      at,
+      reason,
+      detail,
+    });
   }
 
   /** Records a verified receipt; false when the message already had its final receipt. */
   async applyReceipt(
     manager: EntityManager,
-    input: { messageId: string; status: OutboundStatus; reason: string | null; receipt: Buffer; at: Date },
+    input: {
+      messageId: string;
+      status: OutboundStatus;
+      reason: string | null;
+      receipt: Buffer;
+      at: Date;
+    },
   ): Promise<boolean> {
     const result = (await manager.query(
       `UPDATE outbound_message SET status = $2, status_reason = $3, receipt = $4, updated_at = $5

@@ -43,8 +43,11 @@ export class AmqpInboxServer extends Server implements CustomTransportStrategy {
 
   constructor(private readonly options: InboxServerOptions) {
     super();
-    this.session = new AmqpSession(options.amqpUrl, `inbox-${options.state}`, options.logger, (channel) =>
-      this.startConsuming(channel),
+    this.session = new AmqpSession(
+      options.amqpUrl,
+      `inbox-${options.state}`,
+      options.logger,
+      (channel) => this.startConsuming(channel),
     );
   }
 

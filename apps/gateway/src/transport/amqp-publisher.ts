@@ -1,4 +1,10 @@
-import { Inject, Injectable, Logger, type OnModuleDestroy, type OnModuleInit } from '@nestjs/common';
+import {
+  Inject,
+  Injectable,
+  Logger,
+  type OnModuleDestroy,
+  type OnModuleInit,
+} from '@nestjs/common';
 import type { ConfirmChannel, ConsumeMessage } from 'amqplib';
 import { GATEWAY_CONFIG, type GatewayConfig } from '../config/gateway-config';
 import { AmqpSession } from './amqp-session';
@@ -28,8 +34,11 @@ export class AmqpPublisher implements OnModuleInit, OnModuleDestroy {
   private readonly returned = new Set<string>();
 
   constructor(@Inject(GATEWAY_CONFIG) config: GatewayConfig) {
-    this.session = new AmqpSession(config.amqpUrl, `publisher-${config.state}`, this.logger, (channel) =>
-      this.prepare(channel),
+    this.session = new AmqpSession(
+      config.amqpUrl,
+      `publisher-${config.state}`,
+      this.logger,
+      (channel) => this.prepare(channel),
     );
   }
 
@@ -72,7 +81,9 @@ export class AmqpPublisher implements OnModuleInit, OnModuleDestroy {
           const wasReturned = this.returned.delete(messageId);
           if (error) reject(error instanceof Error ? error : new Error(String(error)));
           else if (wasReturned) {
-            reject(new UnroutableError(`no inbox is bound for routing key "${publication.routingKey}"`));
+            reject(
+              new UnroutableError(`no inbox is bound for routing key "${publication.routingKey}"`),
+            );
           } else resolve();
         },
       );

@@ -26,7 +26,8 @@ export class AmqpSession {
   ) {}
 
   get channel(): ConfirmChannel {
-    if (!this.current) throw new BrokerUnavailableError(`the ${this.name} connection to the broker is down`);
+    if (!this.current)
+      throw new BrokerUnavailableError(`the ${this.name} connection to the broker is down`);
     return this.current;
   }
 
@@ -53,12 +54,18 @@ export class AmqpSession {
   }
 
   private async connectOnce(): Promise<void> {
-    const model = await connect(this.url, { clientProperties: { connection_name: `comity-${this.name}` } });
+    const model = await connect(this.url, {
+      clientProperties: { connection_name: `comity-${this.name}` },
+    });
     try {
       const channel = await model.createConfirmChannel();
-      channel.on('error', (error: Error) => this.logger.warn?.(`${this.name} channel error: ${error.message}`));
+      channel.on('error', (error: Error) =>
+        this.logger.warn?.(`${this.name} channel error: ${error.message}`),
+      );
       channel.on('close', () => this.lost('channel closed'));
-      model.on('error', (error: Error) => this.logger.warn?.(`${this.name} connection error: ${error.message}`));
+      model.on('error', (error: Error) =>
+        this.logger.warn?.(`${this.name} connection error: ${error.message}`),
+      );
       model.on('close', () => this.lost('connection closed'));
       await this.onOpen(channel);
       this.model = model;

@@ -41,7 +41,9 @@ export class FederationTrust {
     @Inject(GATEWAY_CONFIG) private readonly config: GatewayConfig,
     private readonly clock: Clock,
   ) {
-    this.verifier = new CertificateVerifier(readCertificatesPem(readText(config.trustAnchorPath, 'COMITY_TRUST_ANCHOR')));
+    this.verifier = new CertificateVerifier(
+      readCertificatesPem(readText(config.trustAnchorPath, 'COMITY_TRUST_ANCHOR')),
+    );
     this.directory = parseDirectory(readText(config.directoryPath, 'COMITY_DIRECTORY'));
     this.credentials = loadCredentials(config);
     if (this.credentials.state !== config.state) {
@@ -70,7 +72,11 @@ export class FederationTrust {
 
   /** This node's own encryption certificate, checked: the sender's copy of content is sealed to it. */
   ownEncryptionCertificate(): VerifiedCertificate {
-    return this.verifier.verifyChain(this.credentials.encryptionChain, 'encryption', this.clock.now());
+    return this.verifier.verifyChain(
+      this.credentials.encryptionChain,
+      'encryption',
+      this.clock.now(),
+    );
   }
 
   /**
@@ -83,7 +89,11 @@ export class FederationTrust {
     const cached = this.recipientCache.get(state);
     if (cached && cached.notAfter > now) return cached;
     const entry = this.directory.state(state);
-    if (!entry) throw new ProtocolError('unknown-recipient', `State ${state} is not in the federation directory`);
+    if (!entry)
+      throw new ProtocolError(
+        'unknown-recipient',
+        `State ${state} is not in the federation directory`,
+      );
     const problems: string[] = [];
     for (const certificate of entry.encryptionCertificates) {
       const chain = [certificate, ...entry.caCertificates];
@@ -93,7 +103,9 @@ export class FederationTrust {
         this.recipientCache.set(state, verified);
         return verified;
       } catch (error) {
-        problems.push(error instanceof PkiError || error instanceof Error ? error.message : String(error));
+        problems.push(
+          error instanceof PkiError || error instanceof Error ? error.message : String(error),
+        );
       }
     }
     throw new ProtocolError(
@@ -111,7 +123,10 @@ function readText(path: string, variable: string): string {
   try {
     return readFileSync(path, 'utf8');
   } catch (error) {
-    throw new Error(`${variable}: cannot read ${path} (${(error as NodeJS.ErrnoException).code ?? String(error)})`);
+    throw new Error(
+      `${variable}: cannot read ${path} (${(error as NodeJS.ErrnoException).code ?? String(error)})`,
+      { cause: error },
+    );
   }
 }
 
@@ -140,7 +155,10 @@ function loadCredentials(config: GatewayConfig): GatewayCredentials {
   const encryptionLeaf = encryption.chain[0];
   if (!leaf || !encryptionLeaf) throw new Error('a PKCS#12 file holds no certificate');
   const state = /(?:^|\n|, )C=([A-Z]{2})(?:$|\n|,)/.exec(leaf.subject)?.[1];
-  if (!state) throw new Error(`COMITY_SIGNING_PKCS12: the certificate subject has no country (C=) naming the State`);
+  if (!state)
+    throw new Error(
+      `COMITY_SIGNING_PKCS12: the certificate subject has no country (C=) naming the State`,
+    );
   const suite: KeySuite = signing.privateKey.asymmetricKeyType === 'rsa' ? 'rsa' : 'ed25519-x25519';
   return {
     state,

@@ -23,8 +23,12 @@ export class InitialSchema1764370000000 implements MigrationInterface {
         expires_at timestamptz NOT NULL,
         updated_at timestamptz NOT NULL
       )`);
-    await queryRunner.query(`CREATE INDEX outbound_message_created_idx ON outbound_message (created_at DESC, id DESC)`);
-    await queryRunner.query(`CREATE INDEX outbound_message_status_idx ON outbound_message (status, created_at DESC)`);
+    await queryRunner.query(
+      `CREATE INDEX outbound_message_created_idx ON outbound_message (created_at DESC, id DESC)`,
+    );
+    await queryRunner.query(
+      `CREATE INDEX outbound_message_status_idx ON outbound_message (status, created_at DESC)`,
+    );
     await queryRunner.query(`
       CREATE TABLE inbound_message (
         id uuid PRIMARY KEY,
@@ -43,7 +47,9 @@ export class InitialSchema1764370000000 implements MigrationInterface {
         expires_at timestamptz NOT NULL,
         received_at timestamptz NOT NULL
       )`);
-    await queryRunner.query(`CREATE INDEX inbound_message_received_idx ON inbound_message (received_at DESC, id DESC)`);
+    await queryRunner.query(
+      `CREATE INDEX inbound_message_received_idx ON inbound_message (received_at DESC, id DESC)`,
+    );
     await queryRunner.query(`
       CREATE TABLE inbound_rejection (
         id bigserial PRIMARY KEY,
@@ -55,7 +61,9 @@ export class InitialSchema1764370000000 implements MigrationInterface {
         receipt bytea NOT NULL,
         received_at timestamptz NOT NULL
       )`);
-    await queryRunner.query(`CREATE INDEX inbound_rejection_envelope_idx ON inbound_rejection (envelope_id)`);
+    await queryRunner.query(
+      `CREATE INDEX inbound_rejection_envelope_idx ON inbound_rejection (envelope_id)`,
+    );
     await queryRunner.query(`
       CREATE TABLE evidence (
         id bigserial PRIMARY KEY,
@@ -81,7 +89,13 @@ export class InitialSchema1764370000000 implements MigrationInterface {
   }
 
   async down(queryRunner: QueryRunner): Promise<void> {
-    for (const table of ['outbox', 'evidence', 'inbound_rejection', 'inbound_message', 'outbound_message']) {
+    for (const table of [
+      'outbox',
+      'evidence',
+      'inbound_rejection',
+      'inbound_message',
+      'outbound_message',
+    ]) {
       await queryRunner.query(`DROP TABLE ${table}`);
     }
   }
