@@ -61,7 +61,9 @@ export class FederationDirectory {
   }
 
   authority(stateCode: string, authorityId: string): DirectoryAuthority | undefined {
-    return this.states.get(stateCode)?.authorities.find((authority) => authority.id === authorityId);
+    return this.states
+      .get(stateCode)
+      ?.authorities.find((authority) => authority.id === authorityId);
   }
 }
 
@@ -87,14 +89,17 @@ export function parseDirectory(bytes: Uint8Array | string): FederationDirectory 
   try {
     document = parseJsonObjectStrict(bytes, 'directory');
   } catch (error) {
-    throw new DirectoryError(`directory: not valid JSON (${(error as Error).message})`, { cause: error });
+    throw new DirectoryError(`directory: not valid JSON (${(error as Error).message})`, {
+      cause: error,
+    });
   }
   if (typeof document.federation !== 'string') fail('federation', 'must be a string');
   if (!Array.isArray(document.states)) fail('states', 'must be an array');
   const states = (document.states as unknown[]).map((raw, index): DirectoryState => {
     const where = `states[${index}]`;
     const state = raw as Record<string, unknown>;
-    if (typeof state.code !== 'string' || !STATE_CODE.test(state.code)) fail(`${where}.code`, 'must be two capital letters');
+    if (typeof state.code !== 'string' || !STATE_CODE.test(state.code))
+      fail(`${where}.code`, 'must be two capital letters');
     if (typeof state.name !== 'string') fail(`${where}.name`, 'must be a string');
     if (typeof state.routingKey !== 'string' || !/^[A-Za-z0-9._-]{1,64}$/.test(state.routingKey)) {
       fail(`${where}.routingKey`, 'must be a plain routing key');
@@ -107,19 +112,31 @@ export function parseDirectory(bytes: Uint8Array | string): FederationDirectory 
       try {
         return (value as string[]).flatMap((pem) => readCertificatesPem(pem));
       } catch (error) {
-        return fail(`${where}.${field}`, `holds an unreadable certificate (${(error as Error).message})`);
+        return fail(
+          `${where}.${field}`,
+          `holds an unreadable certificate (${(error as Error).message})`,
+        );
       }
     };
     if (!Array.isArray(state.authorities)) fail(`${where}.authorities`, 'must be an array');
     const authorities = (state.authorities as unknown[]).map((rawAuthority, authorityIndex) => {
       const at = `${where}.authorities[${authorityIndex}]`;
       const authority = rawAuthority as Record<string, unknown>;
-      if (typeof authority.id !== 'string' || !AUTHORITY_ID.test(authority.id)) fail(`${at}.id`, 'is not a valid authority id');
+      if (typeof authority.id !== 'string' || !AUTHORITY_ID.test(authority.id))
+        fail(`${at}.id`, 'is not a valid authority id');
       if (typeof authority.name !== 'string') fail(`${at}.name`, 'must be a string');
       const list = <T extends string>(field: string, allowed?: readonly T[]): T[] => {
         const value = authority[field];
-        if (!Array.isArray(value) || value.some((item) => typeof item !== 'string' || (allowed && !allowed.includes(item as T)))) {
-          return fail(`${at}.${field}`, allowed ? `must list values from ${allowed.join(', ')}` : 'must be an array of strings');
+        if (
+          !Array.isArray(value) ||
+          value.some(
+            (item) => typeof item !== 'string' || (allowed && !allowed.includes(item as T)),
+          )
+        ) {
+          return fail(
+            `${at}.${field}`,
+            allowed ? `must list values from ${allowed.join(', ')}` : 'must be an array of strings',
+          );
         }
         return value as T[];
       };

@@ -72,7 +72,10 @@ export interface OpenedEnvelope extends AuthenticatedEnvelope {
 }
 
 /** Encrypts to one certificate only (the recipient's, or the sender's own copy). */
-export function encryptToCertificate(plaintext: Uint8Array, recipient: VerifiedCertificate): string {
+export function encryptToCertificate(
+  plaintext: Uint8Array,
+  recipient: VerifiedCertificate,
+): string {
   return encryptJweCompact(plaintext, recipient.publicKey, {
     alg: KEY_MANAGEMENT_ALGORITHM[recipient.suite],
     enc: CONTENT_ENCRYPTION_ALGORITHM,
@@ -115,7 +118,9 @@ export function sealEnvelope(input: {
     typ: ENVELOPE_TYPE,
     x5c: signer.x5c,
   });
-  const bytes = Buffer.from(JSON.stringify({ comity: PROTOCOL_VERSION, header: headerJws, content: contentJwe }));
+  const bytes = Buffer.from(
+    JSON.stringify({ comity: PROTOCOL_VERSION, header: headerJws, content: contentJwe }),
+  );
   return { header, bytes, digest: sha256Base64Url(bytes), contentJws };
 }
 
@@ -150,17 +155,27 @@ export interface SignedEnvelope {
  * under the suite's algorithm, and the routing header's form. Says nothing yet about recipient,
  * freshness or content; `authenticateEnvelope` adds those for a receiving gateway.
  */
-export function verifyEnvelopeSignature(bytes: Buffer, verifier: CertificateVerifier, at: Date): SignedEnvelope {
+export function verifyEnvelopeSignature(
+  bytes: Buffer,
+  verifier: CertificateVerifier,
+  at: Date,
+): SignedEnvelope {
   const { headerJws, contentJwe } = readEnvelopeParts(bytes);
   try {
     const parsed = parseJwsCompact(headerJws);
     requireOnlyHeaderMembers(parsed.header, ['alg', 'typ', 'x5c'], 'the envelope signature');
     if (parsed.header.typ !== ENVELOPE_TYPE) {
-      throw new ProtocolError('malformed-envelope', `the envelope signature's typ must be ${ENVELOPE_TYPE}`);
+      throw new ProtocolError(
+        'malformed-envelope',
+        `the envelope signature's typ must be ${ENVELOPE_TYPE}`,
+      );
     }
     const x5c = parsed.header.x5c;
     if (!Array.isArray(x5c) || !x5c.every((entry) => typeof entry === 'string')) {
-      throw new ProtocolError('malformed-envelope', 'the envelope signature must carry an x5c chain');
+      throw new ProtocolError(
+        'malformed-envelope',
+        'the envelope signature must carry an x5c chain',
+      );
     }
     const sender = verifier.verifyChain(x5c as string[], 'signing', at);
     verifyJwsCompact(parsed, sender.publicKey, signaturePolicy(sender.suite));
@@ -193,7 +208,10 @@ export function readUnverifiedHeader(bytes: Buffer): RoutingHeader {
  * Whatever passes here has a known, certified sender, who may be answered with a signed
  * negative receipt if the content later fails.
  */
-export function authenticateEnvelope(bytes: Buffer, context: EnvelopeCheckContext): AuthenticatedEnvelope {
+export function authenticateEnvelope(
+  bytes: Buffer,
+  context: EnvelopeCheckContext,
+): AuthenticatedEnvelope {
   checkEnvelopeSize(bytes, context.maxEnvelopeBytes);
   const envelope = verifyEnvelopeSignature(bytes, context.verifier, context.now);
   checkEnvelopeAcceptable(envelope, context);
@@ -202,7 +220,10 @@ export function authenticateEnvelope(bytes: Buffer, context: EnvelopeCheckContex
 
 export function checkEnvelopeSize(bytes: Buffer, maxEnvelopeBytes: number): void {
   if (bytes.length > maxEnvelopeBytes) {
-    throw new ProtocolError('envelope-too-large', `envelope is ${bytes.length} bytes; the limit is ${maxEnvelopeBytes}`);
+    throw new ProtocolError(
+      'envelope-too-large',
+      `envelope is ${bytes.length} bytes; the limit is ${maxEnvelopeBytes}`,
+    );
   }
 }
 
@@ -217,21 +238,30 @@ export function checkEnvelopeAcceptable(
 ): void {
   const { header } = envelope;
   if (header.to.state !== context.self) {
-    throw new ProtocolError('wrong-recipient', `envelope is addressed to ${header.to.state}, not ${context.self}`);
+    throw new ProtocolError(
+      'wrong-recipient',
+      `envelope is addressed to ${header.to.state}, not ${context.self}`,
+    );
   }
   const now = context.now.getTime();
   if (Date.parse(header.expires) <= now - context.clockSkewMs) {
     throw new ProtocolError('envelope-expired', `envelope expired at ${header.expires}`);
   }
   if (Date.parse(header.created) > now + context.clockSkewMs) {
-    throw new ProtocolError('envelope-not-yet-valid', `envelope is created in the future (${header.created})`);
+    throw new ProtocolError(
+      'envelope-not-yet-valid',
+      `envelope is created in the future (${header.created})`,
+    );
   }
   checkContentDigest(envelope);
 }
 
 export function checkContentDigest(envelope: SignedEnvelope): void {
   if (sha256Base64Url(envelope.contentJwe) !== envelope.header.contentDigest) {
-    throw new ProtocolError('content-digest-mismatch', 'the content does not match header.contentDigest');
+    throw new ProtocolError(
+      'content-digest-mismatch',
+      'the content does not match header.contentDigest',
+    );
   }
 }
 
@@ -243,7 +273,10 @@ export function verifyContentStatement(
   try {
     const parsed = parseJwsCompact(contentJws);
     requireOnlyHeaderMembers(parsed.header, ['alg', 'typ', 'x5t#S256'], 'the content signature');
-    if (parsed.header.typ !== CONTENT_TYPE || parsed.header['x5t#S256'] !== sender.sha256Thumbprint) {
+    if (
+      parsed.header.typ !== CONTENT_TYPE ||
+      parsed.header['x5t#S256'] !== sender.sha256Thumbprint
+    ) {
       throw new ProtocolError(
         'invalid-content-signature',
         'the content is not signed by the certificate that signed the envelope',
@@ -264,7 +297,11 @@ export function verifyContentStatement(
 export function decryptFromCertificate(contentJwe: string, self: DecryptionIdentity): string {
   try {
     const parsed = parseJweCompact(contentJwe);
-    requireOnlyHeaderMembers(parsed.header, ['alg', 'enc', 'epk', 'cty', 'x5t#S256'], 'the content encryption');
+    requireOnlyHeaderMembers(
+      parsed.header,
+      ['alg', 'enc', 'epk', 'cty', 'x5t#S256'],
+      'the content encryption',
+    );
     if (parsed.header['x5t#S256'] !== self.thumbprint) {
       throw new ProtocolError(
         'wrong-recipient-key',
@@ -272,16 +309,24 @@ export function decryptFromCertificate(contentJwe: string, self: DecryptionIdent
       );
     }
     if (parsed.header.cty !== CONTENT_TYPE) {
-      throw new ProtocolError('malformed-envelope', `the content encryption's cty must be ${CONTENT_TYPE}`);
+      throw new ProtocolError(
+        'malformed-envelope',
+        `the content encryption's cty must be ${CONTENT_TYPE}`,
+      );
     }
-    return decryptJweCompact(parsed, self.key, decryptionPolicy(self.suite)).plaintext.toString('ascii');
+    return decryptJweCompact(parsed, self.key, decryptionPolicy(self.suite)).plaintext.toString(
+      'ascii',
+    );
   } catch (error) {
     throw toProtocolError(error, 'content encryption', 'malformed-envelope');
   }
 }
 
 /** Decrypts an authenticated envelope and checks that its content is bound to its header. */
-export function openEnvelope(envelope: AuthenticatedEnvelope, self: DecryptionIdentity): OpenedEnvelope {
+export function openEnvelope(
+  envelope: AuthenticatedEnvelope,
+  self: DecryptionIdentity,
+): OpenedEnvelope {
   const contentJws = decryptFromCertificate(envelope.contentJwe, self);
   const statement = verifyContentStatement(contentJws, envelope.sender);
   const { header } = envelope;

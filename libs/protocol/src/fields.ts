@@ -22,7 +22,12 @@ export class FieldReader {
     return value as Record<string, unknown>;
   }
 
-  string(source: Record<string, unknown>, field: string, pattern?: RegExp, maxChars = 1024): string {
+  string(
+    source: Record<string, unknown>,
+    field: string,
+    pattern?: RegExp,
+    maxChars = 1024,
+  ): string {
     const value = source[field];
     if (typeof value !== 'string') this.fail(field, 'must be a string');
     if (value.length > maxChars) this.fail(field, `must be at most ${maxChars} characters`);

@@ -1,4 +1,9 @@
-import { parseJsonObjectStrict, parseJwsCompact, signJwsCompact, verifyJwsCompact } from '@comity/jose';
+import {
+  parseJsonObjectStrict,
+  parseJwsCompact,
+  signJwsCompact,
+  verifyJwsCompact,
+} from '@comity/jose';
 import type { CertificateVerifier, VerifiedCertificate } from '@comity/pki';
 import { SIGNATURE_ALGORITHM, signaturePolicy } from './algorithm-policy';
 import { requireOnlyHeaderMembers, toProtocolError } from './error-mapping';
@@ -116,7 +121,10 @@ export function authenticateReceipt(
 }
 
 /** Accepts a receipt only from the recipient's certified gateway and only for the exact bytes sent. */
-export function checkReceiptExpectation(receipt: VerifiedReceipt, expected: ReceiptExpectation): void {
+export function checkReceiptExpectation(
+  receipt: VerifiedReceipt,
+  expected: ReceiptExpectation,
+): void {
   const { statement, signer } = receipt;
   if (signer.state !== expected.recipientState) {
     throw new ProtocolError(
@@ -148,7 +156,17 @@ export function verifyReceipt(
 
 function readReceiptStatement(source: Record<string, unknown>): ReceiptStatement {
   const reader: FieldReader = new FieldReader('malformed-receipt', 'receipt');
-  reader.onlyMembers(source, ['v', 'id', 'envelopeId', 'envelopeDigest', 'status', 'reason', 'time', 'from', 'to']);
+  reader.onlyMembers(source, [
+    'v',
+    'id',
+    'envelopeId',
+    'envelopeDigest',
+    'status',
+    'reason',
+    'time',
+    'from',
+    'to',
+  ]);
   if (source.v !== PROTOCOL_VERSION) reader.fail('v', `must be ${PROTOCOL_VERSION}`);
   for (const field of ['id', 'envelopeId']) {
     if (!isUuidV7(source[field])) reader.fail(field, 'must be a lower-case UUIDv7');

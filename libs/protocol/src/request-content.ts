@@ -28,7 +28,14 @@ export function decodedBase64Length(data: string): number {
 
 export function readRequestContent(source: Record<string, unknown>): RequestContent {
   const reader: FieldReader = new FieldReader('malformed-content', 'content');
-  reader.onlyMembers(source, ['legalBasis', 'urgency', 'deadline', 'subject', 'body', 'attachments']);
+  reader.onlyMembers(source, [
+    'legalBasis',
+    'urgency',
+    'deadline',
+    'subject',
+    'body',
+    'attachments',
+  ]);
   const attachmentsValue = source.attachments;
   if (!Array.isArray(attachmentsValue)) reader.fail('attachments', 'must be an array');
   if (attachmentsValue.length > CONTENT_LIMITS.attachments) {
@@ -36,7 +43,10 @@ export function readRequestContent(source: Record<string, unknown>): RequestCont
   }
   let totalBytes = 0;
   const attachments = attachmentsValue.map((item: unknown, index): InlineAttachment => {
-    const itemReader: FieldReader = new FieldReader('malformed-content', `content.attachments[${index}]`);
+    const itemReader: FieldReader = new FieldReader(
+      'malformed-content',
+      `content.attachments[${index}]`,
+    );
     if (typeof item !== 'object' || item === null || Array.isArray(item)) {
       reader.fail(`attachments[${index}]`, 'must be an object');
     }

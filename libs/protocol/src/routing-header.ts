@@ -39,7 +39,11 @@ const HEADER_MEMBERS = [
 
 const DIGEST = /^[A-Za-z0-9_-]{43}$/;
 
-export function readParty(reader: FieldReader, source: Record<string, unknown>, field: string): Party {
+export function readParty(
+  reader: FieldReader,
+  source: Record<string, unknown>,
+  field: string,
+): Party {
   const party = reader.object(source, field);
   reader.onlyMembers(party, ['state', 'authority'], field);
   return {
