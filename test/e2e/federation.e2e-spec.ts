@@ -139,15 +139,13 @@ describe('a federation of three gateways (AT, FR on Ed25519/X25519; KE on RSA)',
   });
 
   it('works across suites: KE (RSA: PS256, RSA-OAEP-256) ↔ AT (Ed25519, X25519)', async () => {
-    const fromKenya = await world
-      .client('KE')
-      .submit(
-        mlaRequest({
-          senderAuthority: 'ke-extradition-authority',
-          kind: 'extradition_request',
-          recipient: { state: 'AT', authority: 'at-extradition-authority' },
-        }),
-      );
+    const fromKenya = await world.client('KE').submit(
+      mlaRequest({
+        senderAuthority: 'ke-extradition-authority',
+        kind: 'extradition_request',
+        recipient: { state: 'AT', authority: 'at-extradition-authority' },
+      }),
+    );
     const toKenya = await world
       .client('AT')
       .submit(mlaRequest({ recipient: { state: 'KE', authority: 'ke-central-authority' } }));
