@@ -54,7 +54,9 @@ export class AmqpSession {
   }
 
   private async connectOnce(): Promise<void> {
+    // noDelay: without it Nagle's algorithm and delayed ACKs add ~40 ms to every confirm.
     const model = await connect(this.url, {
+      noDelay: true,
       clientProperties: { connection_name: `comity-${this.name}` },
     });
     try {
