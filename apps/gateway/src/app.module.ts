@@ -7,12 +7,14 @@ import { EnvelopeIntake } from './inbound/envelope-intake.service';
 import { InboundController } from './inbound/inbound.controller';
 import { InboundService } from './inbound/inbound.service';
 import { InboxController } from './inbound/inbox.controller';
+import { DeliveryWatchdog } from './outbound/delivery-watchdog.service';
 import { OutboundController } from './outbound/outbound.controller';
 import { OutboundService } from './outbound/outbound.service';
 import { OutboxRelay } from './outbound/outbox-relay.service';
 import { ReceiptIntake } from './outbound/receipt-intake.service';
 import { dataSourceOptions } from './persistence/data-source-options';
 import { MessageStore } from './persistence/message-store';
+import { SchemaMigrator } from './persistence/schema-migrator';
 import { AmqpPublisher } from './transport/amqp-publisher';
 import { FederationTrust } from './trust/federation-trust';
 
@@ -27,10 +29,12 @@ export class AppModule {
       providers: [
         { provide: GATEWAY_CONFIG, useValue: config },
         Clock,
+        SchemaMigrator,
         FederationTrust,
         MessageStore,
         AmqpPublisher,
         OutboxRelay,
+        DeliveryWatchdog,
         OutboundService,
         ReceiptIntake,
         EnvelopeIntake,

@@ -4,8 +4,38 @@ import { NestFactory } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import { AppModule } from './app.module';
+import { DatabaseUnavailableFilter } from './common/database-unavailable.filter';
 import { ConfigError, loadGatewayConfig, type GatewayConfig } from './config/gateway-config';
 import { AmqpInboxServer } from './transport/amqp-inbox.server';
+
+/**
+ * SIGTERM/SIGINT: stop taking messages from the inbox and let those in hand finish, then close
+ * HTTP, flush the outbox once, close the broker and the database. A second signal kills at once.
+ */
+function stopGracefullyOnSignals(
+  app: NestExpressApplication,
+  inbox: AmqpInboxServer,
+  logger: ConsoleLogger,
+): void {
+  let stopping = false;
+  const stop = (signal: NodeJS.Signals): void => {
+    if (stopping) process.exit(1);
+    stopping = true;
+    logger.log(`${signal}: stopping gracefully`);
+    inbox
+      .close()
+      .then(() => app.close())
+      .then(
+        () => process.exit(0),
+        (error: unknown) => {
+          logger.error(`shutdown failed: ${String(error)}`);
+          process.exit(1);
+        },
+      );
+  };
+  process.on('SIGTERM', stop);
+  process.on('SIGINT', stop);
+}
 
 export async function startGateway(config: GatewayConfig): Promise<NestExpressApplication> {
   const logger = new ConsoleLogger({ json: true, prefix: `comity-${config.state}` });
@@ -18,15 +48,15 @@ export async function startGateway(config: GatewayConfig): Promise<NestExpressAp
   app.useGlobalPipes(
     new ValidationPipe({ whitelist: true, forbidNonWhitelisted: true, transform: true }),
   );
-  app.enableShutdownHooks();
-  app.connectMicroservice({
-    strategy: new AmqpInboxServer({
-      amqpUrl: config.amqpUrl,
-      state: config.state,
-      prefetch: config.transport.prefetch,
-      logger,
-    }),
+  app.useGlobalFilters(new DatabaseUnavailableFilter(app.getHttpAdapter()));
+  const inbox = new AmqpInboxServer({
+    amqpUrl: config.amqpUrl,
+    state: config.state,
+    prefetch: config.transport.prefetch,
+    logger,
   });
+  app.connectMicroservice({ strategy: inbox });
+  stopGracefullyOnSignals(app, inbox, logger);
   const document = SwaggerModule.createDocument(
     app,
     new DocumentBuilder()

@@ -201,10 +201,7 @@ describe('parseDirectory', () => {
     expect(failure(action).message).toContain(message);
   });
 
-  // BUG (libs/protocol/src/directory.ts, parseDirectory): entries are cast to objects without a
-  // check, so a null State or authority throws a TypeError ("Cannot read properties of null")
-  // instead of a DirectoryError that names states[0] / authorities[0].
-  test.failing.each([
+  test.each([
     ['states[0]', (doc: { states: unknown[] }) => (doc.states[0] = null)],
     [
       'states[0].authorities[0]',

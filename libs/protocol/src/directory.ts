@@ -97,6 +97,8 @@ export function parseDirectory(bytes: Uint8Array | string): FederationDirectory 
   if (!Array.isArray(document.states)) fail('states', 'must be an array');
   const states = (document.states as unknown[]).map((raw, index): DirectoryState => {
     const where = `states[${index}]`;
+    if (typeof raw !== 'object' || raw === null || Array.isArray(raw))
+      fail(where, 'must be an object');
     const state = raw as Record<string, unknown>;
     if (typeof state.code !== 'string' || !STATE_CODE.test(state.code))
       fail(`${where}.code`, 'must be two capital letters');
@@ -121,6 +123,13 @@ export function parseDirectory(bytes: Uint8Array | string): FederationDirectory 
     if (!Array.isArray(state.authorities)) fail(`${where}.authorities`, 'must be an array');
     const authorities = (state.authorities as unknown[]).map((rawAuthority, authorityIndex) => {
       const at = `${where}.authorities[${authorityIndex}]`;
+      if (
+        typeof rawAuthority !== 'object' ||
+        rawAuthority === null ||
+        Array.isArray(rawAuthority)
+      ) {
+        fail(at, 'must be an object');
+      }
       const authority = rawAuthority as Record<string, unknown>;
       if (typeof authority.id !== 'string' || !AUTHORITY_ID.test(authority.id))
         fail(`${at}.id`, 'is not a valid authority id');
@@ -158,5 +167,10 @@ export function parseDirectory(bytes: Uint8Array | string): FederationDirectory 
       authorities,
     };
   });
+  const seen = new Set<string>();
+  for (const [index, state] of states.entries()) {
+    if (seen.has(state.code)) fail(`states[${index}].code`, `repeats ${state.code}`);
+    seen.add(state.code);
+  }
   return new FederationDirectory(document.federation as string, states);
 }

@@ -314,9 +314,12 @@ export function decryptFromCertificate(contentJwe: string, self: DecryptionIdent
         `the content encryption's cty must be ${CONTENT_TYPE}`,
       );
     }
-    return decryptJweCompact(parsed, self.key, decryptionPolicy(self.suite)).plaintext.toString(
-      'ascii',
-    );
+    const plaintext = decryptJweCompact(parsed, self.key, decryptionPolicy(self.suite)).plaintext;
+    // A compact JWS is ASCII; 'ascii' decoding would silently clear high bits instead of refusing.
+    if (!/^[\x21-\x7e]*$/.test(plaintext.toString('latin1'))) {
+      throw new ProtocolError('malformed-content', 'the decrypted content is not a compact JWS');
+    }
+    return plaintext.toString('ascii');
   } catch (error) {
     throw toProtocolError(error, 'content encryption', 'malformed-envelope');
   }

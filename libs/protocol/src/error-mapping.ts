@@ -15,7 +15,7 @@ export function toProtocolError(
   if (error instanceof PkiError) {
     const reason: ReasonCode =
       error.code === 'certificate-expired' || error.code === 'certificate-not-yet-valid'
-        ? 'certificate-expired'
+        ? error.code
         : 'certificate-untrusted';
     return new ProtocolError(reason, `${what}: ${error.message}`, { cause: error });
   }

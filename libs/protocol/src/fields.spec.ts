@@ -95,7 +95,7 @@ describe('FieldReader', () => {
     test.each(['2026-05-01T10:00:00Z', '2026-05-01T10:00:00.1Z', '2026-05-01T10:00:00.123Z'])(
       'accepts %s',
       (text) => {
-        expect(reader.timestamp({ created: text }, 'created').getTime()).toBe(Date.parse(text));
+        expect(reader.timestamp({ created: text }, 'created')).toBe(text);
       },
     );
 
@@ -115,10 +115,7 @@ describe('FieldReader', () => {
       );
     });
 
-    test.failing.each(['2026-02-30T10:00:00Z', '2026-04-31T10:00:00Z', '2025-02-29T10:00:00Z'])(
-      // BUG (libs/protocol/src/fields.ts, timestamp): `new Date()` rolls a day that does not exist
-      // over into the next month instead of failing, so "2026-02-30" is read as 2026-03-02 and the
-      // value returned differs from the one that was signed.
+    test.each(['2026-02-30T10:00:00Z', '2026-04-31T10:00:00Z', '2025-02-29T10:00:00Z'])(
       'refuses the calendar-invalid date %s',
       (text) => {
         const read = (): unknown => reader.timestamp({ created: text }, 'created');

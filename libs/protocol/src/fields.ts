@@ -10,6 +10,11 @@ export class FieldReader {
     private readonly prefix: string,
   ) {}
 
+  /** A reader for a nested object, whose messages name the full path (`header.to.state`). */
+  nested(field: string): FieldReader {
+    return new FieldReader(this.reason, `${this.prefix}.${field}`);
+  }
+
   fail(field: string, expectation: string): never {
     throw new ProtocolError(this.reason, `${this.prefix}.${field} ${expectation}`);
   }
@@ -54,11 +59,15 @@ export class FieldReader {
     return value as T;
   }
 
-  timestamp(source: Record<string, unknown>, field: string): Date {
+  /** A UTC timestamp, returned exactly as written (what was signed), after checking it is a real instant. */
+  timestamp(source: Record<string, unknown>, field: string): string {
     const text = this.string(source, field, /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,3})?Z$/);
     const date = new Date(text);
-    if (Number.isNaN(date.getTime())) this.fail(field, 'must be a valid UTC timestamp');
-    return date;
+    // Date rolls impossible days over (2026-02-30 becomes 2026-03-02): insist on a round trip.
+    if (Number.isNaN(date.getTime()) || date.toISOString().slice(0, 19) !== text.slice(0, 19)) {
+      this.fail(field, 'must be a valid UTC timestamp');
+    }
+    return text;
   }
 
   integer(source: Record<string, unknown>, field: string, min: number, max: number): number {

@@ -167,12 +167,12 @@ describe('verifyReceiptOffline: the two files and the trust anchor', () => {
     );
   });
 
-  it('checks the envelope chain at the creation it claims: a date before the certificates → certificate-expired', () => {
+  it('checks the envelope chain at the creation it claims: a date before the certificates → certificate-not-yet-valid', () => {
     const early = sealFor(f, 'AT', 'FR', {
       created: new Date(f.now.getTime() - 30 * DAY_MS).toISOString(),
       expires: new Date(f.now.getTime() - 29 * DAY_MS).toISOString(),
     });
-    expect(offlineReason(early.bytes, receiptFor(early))).toBe('certificate-expired');
+    expect(offlineReason(early.bytes, receiptFor(early))).toBe('certificate-not-yet-valid');
   });
 
   it('refuses garbage in either file with a ProtocolError', () => {

@@ -9,6 +9,7 @@ export const REASON_CODES = [
   'algorithm-not-allowed',
   'certificate-untrusted',
   'certificate-expired',
+  'certificate-not-yet-valid',
   'certificate-revoked',
   'invalid-signature',
   'forbidden-header',

@@ -327,18 +327,12 @@ describe('statement form', () => {
     expect(error.message).toContain(message);
   });
 
-  it.failing(
-    // BUG (libs/protocol/src/receipt.ts, readReceiptStatement): the party reader uses the
-    // prefix "receipt" and the field "state", so the message says "receipt.state" and does not
-    // tell whether from or to is wrong.
-    'names receipt.from.state when the issuing State code is invalid',
-    () => {
-      const error = protocolErrorOf(() =>
-        authenticateReceipt(signReceipt(statement({ from: { state: 'fr' } })), f.verifier, f.now),
-      );
-      expect(error.message).toContain('receipt.from.state');
-    },
-  );
+  it('names receipt.from.state when the issuing State code is invalid', () => {
+    const error = protocolErrorOf(() =>
+      authenticateReceipt(signReceipt(statement({ from: { state: 'fr' } })), f.verifier, f.now),
+    );
+    expect(error.message).toContain('receipt.from.state');
+  });
 
   it('a statement that is not JSON, or a JSON array → malformed-receipt', () => {
     const identity = f.states.FR.signer;

@@ -103,11 +103,13 @@ export function authenticateReceipt(
     if (!Array.isArray(x5c) || !x5c.every((entry) => typeof entry === 'string')) {
       throw new ProtocolError('malformed-receipt', 'the receipt signature must carry an x5c chain');
     }
-    // Without a trusted time the receipt's own claim is the best instant to check the chain at;
-    // it is bounded by the chain's validity either way.
-    const statement = readReceiptStatement(parseJsonObjectStrict(parsed.payload, 'receipt'));
-    const signer = verifier.verifyChain(x5c as string[], 'signing', at ?? new Date(statement.time));
+    // A live gateway passes `at` = now. Offline, without a trusted timestamp, the receipt's own
+    // (not yet verified) time is the instant to check the chain at: a forged time can only make
+    // the chain check fail or pass for a certificate that really was valid then.
+    const instant = at ?? claimedTime(parsed.payload);
+    const signer = verifier.verifyChain(x5c as string[], 'signing', instant);
     verifyJwsCompact(parsed, signer.publicKey, signaturePolicy(signer.suite));
+    const statement = readReceiptStatement(parseJsonObjectStrict(parsed.payload, 'receipt'));
     if (statement.from.state !== signer.state) {
       throw new ProtocolError(
         'receipt-signer-mismatch',
@@ -154,6 +156,15 @@ export function verifyReceipt(
   return receipt;
 }
 
+function claimedTime(payload: Buffer): Date {
+  const time = parseJsonObjectStrict(payload, 'receipt').time;
+  const instant = typeof time === 'string' ? new Date(time) : new Date(Number.NaN);
+  if (Number.isNaN(instant.getTime())) {
+    throw new ProtocolError('malformed-receipt', 'receipt.time must be a valid UTC timestamp');
+  }
+  return instant;
+}
+
 function readReceiptStatement(source: Record<string, unknown>): ReceiptStatement {
   const reader: FieldReader = new FieldReader('malformed-receipt', 'receipt');
   reader.onlyMembers(source, [
@@ -179,7 +190,7 @@ function readReceiptStatement(source: Record<string, unknown>): ReceiptStatement
   const state = (field: 'from' | 'to'): { state: string } => {
     const party = reader.object(source, field);
     reader.onlyMembers(party, ['state'], field);
-    return { state: reader.string(party, 'state', STATE_CODE) };
+    return { state: reader.nested(field).string(party, 'state', STATE_CODE) };
   };
   return {
     v: PROTOCOL_VERSION,
@@ -188,7 +199,7 @@ function readReceiptStatement(source: Record<string, unknown>): ReceiptStatement
     envelopeDigest: reader.string(source, 'envelopeDigest', /^[A-Za-z0-9_-]{43}$/),
     status,
     reason,
-    time: reader.timestamp(source, 'time').toISOString(),
+    time: reader.timestamp(source, 'time'),
     from: state('from'),
     to: state('to'),
   };

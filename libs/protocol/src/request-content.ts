@@ -1,5 +1,11 @@
 import { FieldReader } from './fields';
-import { CONTENT_LIMITS, MEDIA_TYPE, URGENCIES, type Urgency } from './message-kinds';
+import {
+  ATTACHMENT_FILENAME,
+  CONTENT_LIMITS,
+  MEDIA_TYPE,
+  URGENCIES,
+  type Urgency,
+} from './message-kinds';
 
 export interface InlineAttachment {
   filename: string;
@@ -58,7 +64,7 @@ export function readRequestContent(source: Record<string, unknown>): RequestCont
       filename: itemReader.string(
         record,
         'filename',
-        /^[^/\\\0]+$/,
+        ATTACHMENT_FILENAME,
         CONTENT_LIMITS.attachmentFilenameChars,
       ),
       mediaType: itemReader.string(record, 'mediaType', MEDIA_TYPE),

@@ -46,9 +46,10 @@ export function readParty(
 ): Party {
   const party = reader.object(source, field);
   reader.onlyMembers(party, ['state', 'authority'], field);
+  const partyReader = reader.nested(field);
   return {
-    state: reader.string(party, 'state', STATE_CODE),
-    authority: reader.string(party, 'authority', AUTHORITY_ID),
+    state: partyReader.string(party, 'state', STATE_CODE),
+    authority: partyReader.string(party, 'authority', AUTHORITY_ID),
   };
 }
 
@@ -63,7 +64,8 @@ export function readRoutingHeader(source: Record<string, unknown>): RoutingHeade
   };
   const created = reader.timestamp(source, 'created');
   const expires = reader.timestamp(source, 'expires');
-  if (expires <= created) reader.fail('expires', 'must be later than created');
+  if (Date.parse(expires) <= Date.parse(created))
+    reader.fail('expires', 'must be later than created');
   const inReplyTo = source.inReplyTo === null ? null : uuid('inReplyTo');
   return {
     v: PROTOCOL_VERSION,
@@ -71,8 +73,8 @@ export function readRoutingHeader(source: Record<string, unknown>): RoutingHeade
     kind: reader.oneOf(source, 'kind', MESSAGE_KINDS),
     from: readParty(reader, source, 'from'),
     to: readParty(reader, source, 'to'),
-    created: created.toISOString(),
-    expires: expires.toISOString(),
+    created,
+    expires,
     thread: uuid('thread'),
     inReplyTo,
     contentDigest: reader.string(source, 'contentDigest', DIGEST),

@@ -1,3 +1,5 @@
+import { MESSAGE_KINDS, type MessageKind } from '@comity/protocol';
+
 /**
  * The node's configuration, read once from the environment at start-up. Every problem is
  * collected and reported together, naming the variable, so an operator fixes them in one go.
@@ -12,7 +14,16 @@ export interface GatewayConfig {
   credentials:
     | { kind: 'pem-directory'; directory: string }
     | { kind: 'pkcs12'; signingPath: string; encryptionPath: string; password: string };
-  limits: { maxEnvelopeBytes: number; clockSkewMs: number; messageTtlMs: number };
+  limits: { maxEnvelopeBytes: number; clockSkewMs: number };
+  delivery: {
+    /** How long a sent envelope may wait for its receipt before it is retransmitted, per kind. */
+    receiptTimeoutMs: Record<MessageKind, number>;
+    /** How long a request stays valid (its `expires`), per kind; then non-delivery is recorded. */
+    messageTtlMs: Record<MessageKind, number>;
+    /** Cap of the exponential backoff between retransmissions. */
+    maxRetransmitIntervalMs: number;
+    watchdogIntervalMs: number;
+  };
   transport: { prefetch: number };
   outbox: { pollIntervalMs: number; batchSize: number };
 }
@@ -63,6 +74,39 @@ export function loadGatewayConfig(env: Env): GatewayConfig {
     return value;
   };
 
+  /**
+   * A default for every message kind plus per-kind overrides, e.g.
+   * COMITY_RECEIPT_TIMEOUTS="extradition_request=10,mla_request=60".
+   */
+  const perKind = (
+    defaultName: string,
+    overridesName: string,
+    fallback: number,
+    min: number,
+    max: number,
+    unitMs: number,
+  ): Record<MessageKind, number> => {
+    const base = integer(defaultName, fallback, min, max);
+    const values = Object.fromEntries(MESSAGE_KINDS.map((kind) => [kind, base * unitMs])) as Record<
+      MessageKind,
+      number
+    >;
+    for (const entry of (env[overridesName] ?? '').split(',').filter((item) => item.trim())) {
+      const [kind, raw] = entry.split('=').map((part) => part.trim());
+      const value = Number(raw);
+      if (!kind || !(MESSAGE_KINDS as readonly string[]).includes(kind)) {
+        problems.push(
+          `${overridesName}: "${kind}" is not a message kind (${MESSAGE_KINDS.join(', ')})`,
+        );
+      } else if (!Number.isInteger(value) || value < min || value > max) {
+        problems.push(`${overridesName}: ${kind} must be an integer from ${min} to ${max}`);
+      } else {
+        values[kind as MessageKind] = value * unitMs;
+      }
+    }
+    return values;
+  };
+
   const state = text('COMITY_STATE');
   if (state && !/^[A-Z]{2}$/.test(state)) {
     problems.push(`COMITY_STATE must be an ISO 3166 alpha-2 code such as AT (got "${state}")`);
@@ -96,7 +140,26 @@ export function loadGatewayConfig(env: Env): GatewayConfig {
         512 * 1024 * 1024,
       ),
       clockSkewMs: integer('COMITY_CLOCK_SKEW_SECONDS', 300, 0, 3600) * 1000,
-      messageTtlMs: integer('COMITY_MESSAGE_TTL_HOURS', 24 * 30, 1, 24 * 365) * 3600 * 1000,
+    },
+    delivery: {
+      receiptTimeoutMs: perKind(
+        'COMITY_RECEIPT_TIMEOUT_SECONDS',
+        'COMITY_RECEIPT_TIMEOUTS',
+        30,
+        1,
+        86_400,
+        1000,
+      ),
+      messageTtlMs: perKind(
+        'COMITY_MESSAGE_TTL_SECONDS',
+        'COMITY_MESSAGE_TTLS',
+        30 * 86_400,
+        10,
+        365 * 86_400,
+        1000,
+      ),
+      maxRetransmitIntervalMs: integer('COMITY_RETRANSMIT_MAX_SECONDS', 600, 1, 86_400) * 1000,
+      watchdogIntervalMs: integer('COMITY_WATCHDOG_INTERVAL_MS', 1000, 50, 60_000),
     },
     transport: { prefetch: integer('COMITY_PREFETCH', 64, 1, 1000) },
     outbox: {

@@ -2,15 +2,21 @@ import {
   Inject,
   Injectable,
   Logger,
+  type BeforeApplicationShutdown,
   type OnApplicationBootstrap,
-  type OnApplicationShutdown,
 } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
-import type { DataSource } from 'typeorm';
-import { ENVELOPE_MEDIA_TYPE, RECEIPT_MEDIA_TYPE } from '@comity/protocol';
+import type { DataSource, EntityManager } from 'typeorm';
+import {
+  ENVELOPE_MEDIA_TYPE,
+  RECEIPT_MEDIA_TYPE,
+  issueNonDeliveryEvidence,
+} from '@comity/protocol';
 import { Clock } from '../common/clock';
 import { GATEWAY_CONFIG, type GatewayConfig } from '../config/gateway-config';
+import { OutboundMessageEntity } from '../persistence/entities/outbound-message.entity';
 import { MessageStore, type ClaimedOutboxEntry } from '../persistence/message-store';
+import { FederationTrust } from '../trust/federation-trust';
 import { AmqpPublisher, UnroutableError } from '../transport/amqp-publisher';
 
 /**
@@ -19,7 +25,7 @@ import { AmqpPublisher, UnroutableError } from '../transport/amqp-publisher';
  * confirms, and only then deleted and marked sent, in the same transaction that claimed it.
  */
 @Injectable()
-export class OutboxRelay implements OnApplicationBootstrap, OnApplicationShutdown {
+export class OutboxRelay implements OnApplicationBootstrap, BeforeApplicationShutdown {
   private readonly logger = new Logger(OutboxRelay.name);
   private running = false;
   private loop: Promise<void> | null = null;
@@ -31,6 +37,7 @@ export class OutboxRelay implements OnApplicationBootstrap, OnApplicationShutdow
     @InjectDataSource() private readonly dataSource: DataSource,
     private readonly store: MessageStore,
     private readonly publisher: AmqpPublisher,
+    private readonly trust: FederationTrust,
     private readonly clock: Clock,
   ) {}
 
@@ -39,10 +46,17 @@ export class OutboxRelay implements OnApplicationBootstrap, OnApplicationShutdow
     this.loop = this.run();
   }
 
-  async onApplicationShutdown(): Promise<void> {
+  /** Stops the loop, then publishes what is still due (receipts of the last messages taken), briefly. */
+  async beforeApplicationShutdown(): Promise<void> {
     this.running = false;
     this.wake();
     await this.loop;
+    const deadline = Date.now() + 5000;
+    try {
+      while (this.publisher.isConnected && Date.now() < deadline && (await this.relayBatch()) > 0);
+    } catch (error) {
+      this.logger.warn(`final outbox flush stopped: ${(error as Error).message}`);
+    }
   }
 
   /** Called after a commit that added outbox entries, so they leave at once instead of at the next poll. */
@@ -108,13 +122,7 @@ export class OutboxRelay implements OnApplicationBootstrap, OnApplicationShutdow
         } else if (outcome.reason instanceof UnroutableError) {
           done.push(entry.id);
           if (entry.payloadType === 'envelope') {
-            await this.store.markFailed(
-              manager,
-              entry.messageId,
-              'unroutable',
-              outcome.reason.message,
-              now,
-            );
+            await this.failUnroutable(manager, entry.messageId, outcome.reason.message, now);
           } else {
             this.logger.warn(
               `receipt for ${entry.messageId} is unroutable: ${outcome.reason.message}`,
@@ -125,9 +133,45 @@ export class OutboxRelay implements OnApplicationBootstrap, OnApplicationShutdow
         }
       }
       await this.store.deleteOutbox(manager, done);
-      await this.store.markSent(manager, sentEnvelopes, now);
+      await this.store.markSent(
+        manager,
+        sentEnvelopes,
+        now,
+        this.config.delivery.maxRetransmitIntervalMs,
+      );
       await this.store.postponeOutbox(manager, retry, 1000);
       return done.length;
+    });
+  }
+
+  /** No inbox is bound for the recipient: final, with the sender's signed non-delivery evidence. */
+  private async failUnroutable(
+    manager: EntityManager,
+    messageId: string,
+    detail: string,
+    now: Date,
+  ): Promise<void> {
+    const message = await manager.findOneBy(OutboundMessageEntity, { id: messageId });
+    if (!message) return;
+    const evidence = issueNonDeliveryEvidence({
+      signer: this.trust.signing,
+      envelopeId: message.id,
+      envelopeDigest: message.envelopeDigest,
+      reason: 'unroutable',
+      transmissions: message.transmissions,
+      from: { state: this.trust.state, authority: message.fromAuthority },
+      to: { state: message.toState, authority: message.toAuthority },
+      now,
+    });
+    this.logger.error(
+      `alert: envelope ${messageId} to ${message.toState} is unroutable: ${detail}`,
+    );
+    await this.store.markFailed(manager, {
+      messageId,
+      reason: 'unroutable',
+      detail,
+      signed: evidence.bytes,
+      at: now,
     });
   }
 

@@ -67,6 +67,7 @@ export class ReceiptIntake {
         at: now,
         reason: statement.reason,
         detail: `receipt ${statement.id} signed by ${receipt.signer.state} at ${statement.time}`,
+        signed: bytes,
       });
     });
     if (statement.status === 'rejected') {

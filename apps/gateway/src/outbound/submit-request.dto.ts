@@ -15,6 +15,7 @@ import {
   ValidateNested,
 } from 'class-validator';
 import {
+  ATTACHMENT_FILENAME,
   AUTHORITY_ID,
   CONTENT_LIMITS,
   MEDIA_TYPE,
@@ -47,7 +48,9 @@ export class InlineAttachmentDto {
   @IsString()
   @IsNotEmpty()
   @MaxLength(CONTENT_LIMITS.attachmentFilenameChars)
-  @Matches(/^[^/\\\0]+$/, { message: 'filename must not contain a path' })
+  @Matches(ATTACHMENT_FILENAME, {
+    message: 'filename must be a plain file name (no path, no control characters)',
+  })
   filename!: string;
 
   @ApiProperty({ example: 'application/pdf' })

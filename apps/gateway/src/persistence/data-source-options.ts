@@ -5,6 +5,7 @@ import { InboundRejectionEntity } from './entities/inbound-rejection.entity';
 import { OutboundMessageEntity } from './entities/outbound-message.entity';
 import { OutboxEntryEntity } from './entities/outbox-entry.entity';
 import { InitialSchema1764370000000 } from './migrations/1764370000000-initial-schema';
+import { DeliveryTracking1764380000000 } from './migrations/1764380000000-delivery-tracking';
 
 export const ENTITIES = [
   OutboundMessageEntity,
@@ -20,8 +21,9 @@ export function dataSourceOptions(databaseUrl: string): DataSourceOptions {
     type: 'postgres',
     url: databaseUrl,
     entities: ENTITIES,
-    migrations: [InitialSchema1764370000000],
-    migrationsRun: true,
+    migrations: [InitialSchema1764370000000, DeliveryTracking1764380000000],
+    // Run by SchemaMigrator under an advisory lock, so replicas starting together do not race.
+    migrationsRun: false,
     migrationsTransactionMode: 'all',
     synchronize: false,
     logging: ['error'],

@@ -14,6 +14,7 @@ export interface NewEvidence {
   at: Date;
   reason?: string | null;
   detail?: string | null;
+  signed?: Buffer | null;
 }
 
 export interface NewOutboxEntry {
@@ -46,7 +47,7 @@ export class MessageStore {
   }
 
   async addEvidence(manager: EntityManager, evidence: NewEvidence): Promise<void> {
-    await manager.insert(EvidenceEntity, { reason: null, detail: null, ...evidence });
+    await manager.insert(EvidenceEntity, { reason: null, detail: null, signed: null, ...evidence });
   }
 
   async enqueue(manager: EntityManager, entry: NewOutboxEntry): Promise<void> {
@@ -196,12 +197,27 @@ export class MessageStore {
     );
   }
 
-  /** Broker-confirmed: submitted → sent. A receipt may have overtaken the confirm; never go backwards. */
-  async markSent(manager: EntityManager, messageIds: string[], at: Date): Promise<void> {
+  /**
+   * Broker-confirmed: submitted → sent, and the receipt is now due. Each transmission doubles the
+   * wait for the next (capped, with ±20% jitter so retransmissions from many messages spread
+   * out). A receipt may have overtaken the confirm: a settled message never goes backwards.
+   */
+  async markSent(
+    manager: EntityManager,
+    messageIds: string[],
+    at: Date,
+    maxIntervalMs: number,
+  ): Promise<void> {
     if (messageIds.length === 0) return;
     await manager.query(
-      `UPDATE outbound_message SET status = 'sent', updated_at = $2 WHERE id = ANY($1::uuid[]) AND status = 'submitted'`,
-      [messageIds, at],
+      `UPDATE outbound_message
+          SET status = 'sent',
+              transmissions = transmissions + 1,
+              receipt_due_at = $2::timestamptz + make_interval(secs =>
+                least($3::double precision, receipt_timeout_ms * power(2, transmissions)) / 1000 * (0.8 + random() * 0.4)),
+              updated_at = $2
+        WHERE id = ANY($1::uuid[]) AND status IN ('submitted', 'sent')`,
+      [messageIds, at, maxIntervalMs],
     );
     await manager.query(
       `INSERT INTO evidence (message_id, direction, type, at)
@@ -210,15 +226,112 @@ export class MessageStore {
     );
   }
 
+  /**
+   * Sent messages whose receipt is overdue and that have not expired: claimed for
+   * retransmission. Their deadline is cleared until the broker confirms the new transmission.
+   */
+  async claimOverdue(
+    manager: EntityManager,
+    limit: number,
+  ): Promise<
+    Array<{
+      id: string;
+      toState: string;
+      envelope: Buffer;
+      transmissions: number;
+      receiptTimeoutMs: number;
+    }>
+  > {
+    const rows = (await manager.query(
+      `SELECT id, to_state, envelope, transmissions, receipt_timeout_ms
+         FROM outbound_message
+        WHERE status = 'sent' AND receipt_due_at <= now() AND expires_at > now()
+        ORDER BY receipt_due_at
+        LIMIT $1
+        FOR UPDATE SKIP LOCKED`,
+      [limit],
+    )) as Array<{
+      id: string;
+      to_state: string;
+      envelope: Buffer;
+      transmissions: number;
+      receipt_timeout_ms: number;
+    }>;
+    if (rows.length > 0) {
+      await manager.query(
+        `UPDATE outbound_message SET receipt_due_at = NULL WHERE id = ANY($1::uuid[])`,
+        [rows.map((row) => row.id)],
+      );
+    }
+    return rows.map((row) => ({
+      id: row.id,
+      toState: row.to_state,
+      envelope: row.envelope,
+      transmissions: row.transmissions,
+      receiptTimeoutMs: row.receipt_timeout_ms,
+    }));
+  }
+
+  /** Unsettled messages past their expiry: claimed to be closed with non-delivery evidence. */
+  async claimExpired(
+    manager: EntityManager,
+    limit: number,
+  ): Promise<
+    Array<
+      Pick<
+        OutboundMessageEntity,
+        'id' | 'envelopeDigest' | 'fromAuthority' | 'toState' | 'toAuthority' | 'transmissions'
+      >
+    >
+  > {
+    const rows = (await manager.query(
+      `SELECT id, envelope_digest, from_authority, to_state, to_authority, transmissions
+         FROM outbound_message
+        WHERE status IN ('submitted', 'sent') AND expires_at <= now()
+        ORDER BY expires_at
+        LIMIT $1
+        FOR UPDATE SKIP LOCKED`,
+      [limit],
+    )) as Array<{
+      id: string;
+      envelope_digest: string;
+      from_authority: string;
+      to_state: string;
+      to_authority: string;
+      transmissions: number;
+    }>;
+    return rows.map((row) => ({
+      id: row.id,
+      envelopeDigest: row.envelope_digest,
+      fromAuthority: row.from_authority,
+      toState: row.to_state,
+      toAuthority: row.to_authority,
+      transmissions: row.transmissions,
+    }));
+  }
+
+  /** Receipt outbox entries that failed to publish `attempts` times: given up, returned for the record. */
+  async dropExhaustedReceipts(manager: EntityManager, attempts: number): Promise<string[]> {
+    const rows = (await manager.query(
+      `DELETE FROM outbox WHERE payload_type = 'receipt' AND attempts >= $1 RETURNING message_id`,
+      [attempts],
+    )) as [Array<{ message_id: string }>, number];
+    return rows[0].map((row) => row.message_id);
+  }
+
+  async dropPendingEnvelopes(manager: EntityManager, messageId: string): Promise<void> {
+    await manager.query(`DELETE FROM outbox WHERE message_id = $1 AND payload_type = 'envelope'`, [
+      messageId,
+    ]);
+  }
+
   async markFailed(
     manager: EntityManager,
-    messageId: string,
-    reason: string,
-    detail: string,
-    at: Date,
+    input: { messageId: string; reason: string; detail: string; signed: Buffer | null; at: Date },
   ): Promise<void> {
+    const { messageId, reason, detail, signed, at } = input;
     await manager.query(
-      `UPDATE outbound_message SET status = 'failed', status_reason = $2, updated_at = $3
+      `UPDATE outbound_message SET status = 'failed', status_reason = $2, receipt_due_at = NULL, updated_at = $3
         WHERE id = $1 AND status IN ('submitted', 'sent')`,
       [messageId, reason, at],
     );
@@ -229,6 +342,7 @@ export class MessageStore {
       at,
       reason,
       detail,
+      signed,
     });
   }
 
@@ -244,7 +358,7 @@ export class MessageStore {
     },
   ): Promise<boolean> {
     const result = (await manager.query(
-      `UPDATE outbound_message SET status = $2, status_reason = $3, receipt = $4, updated_at = $5
+      `UPDATE outbound_message SET status = $2, status_reason = $3, receipt = $4, receipt_due_at = NULL, updated_at = $5
         WHERE id = $1 AND status IN ('submitted', 'sent', 'failed')
         RETURNING id`,
       [input.messageId, input.status, input.reason, input.receipt, input.at],

@@ -17,7 +17,7 @@ export interface InboxServerOptions {
   state: string;
   prefetch: number;
   logger: LoggerService;
-  /** How long a message that failed for a passing reason (database down) waits before redelivery. */
+  /** First wait before a message that failed for a passing reason (database down) is redelivered. */
   retryDelayMs?: number;
 }
 
@@ -40,6 +40,7 @@ export class AmqpInboxServer extends Server implements CustomTransportStrategy {
   private readonly session: AmqpSession;
   private readonly inFlight = new Set<Promise<void>>();
   private consumerTag: string | null = null;
+  private closing: Promise<void> | null = null;
 
   constructor(private readonly options: InboxServerOptions) {
     super();
@@ -63,13 +64,16 @@ export class AmqpInboxServer extends Server implements CustomTransportStrategy {
     );
   }
 
-  /** Stops taking new messages, lets those in hand finish, then closes the connection. */
-  async close(): Promise<void> {
-    if (this.consumerTag && this.session.isOpen) {
-      await this.session.channel.cancel(this.consumerTag).catch(() => undefined);
-    }
-    await Promise.allSettled([...this.inFlight]);
-    await this.session.close();
+  /** Stops taking new messages, lets those in hand finish, then closes the connection. Idempotent. */
+  close(): Promise<void> {
+    this.closing ??= (async () => {
+      if (this.consumerTag && this.session.isOpen) {
+        await this.session.channel.cancel(this.consumerTag).catch(() => undefined);
+      }
+      await Promise.allSettled([...this.inFlight]);
+      await this.session.close();
+    })();
+    return this.closing;
   }
 
   on(): never {
@@ -117,12 +121,21 @@ export class AmqpInboxServer extends Server implements CustomTransportStrategy {
           } catch {
             // The channel is gone; the broker redelivers unacked messages anyway.
           }
-        }, this.options.retryDelayMs ?? 1000).unref();
+        }, this.retryDelay(message)).unref();
       }
     } catch (error) {
       // Not acked: the broker redelivers it after the channel closes, so nothing is lost.
       this.options.logger.warn?.(`inbox: could not settle a message: ${String(error)}`);
     }
+  }
+
+  /**
+   * Backs off per delivery (1 s, 2 s, 4 s ... capped at a minute) so that a database outage of
+   * several minutes passes before the broker's delivery limit sends the message to quarantine.
+   */
+  private retryDelay(message: ConsumeMessage): number {
+    const deliveries = Number(message.properties.headers?.['x-delivery-count'] ?? 0);
+    return Math.min(60_000, (this.options.retryDelayMs ?? 1000) * 2 ** Math.min(deliveries, 10));
   }
 
   private async dispose(message: ConsumeMessage): Promise<InboxDisposition> {

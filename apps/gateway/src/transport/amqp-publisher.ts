@@ -2,7 +2,7 @@ import {
   Inject,
   Injectable,
   Logger,
-  type OnModuleDestroy,
+  type OnApplicationShutdown,
   type OnModuleInit,
 } from '@nestjs/common';
 import type { ConfirmChannel, ConsumeMessage } from 'amqplib';
@@ -28,7 +28,7 @@ export interface Publication {
  * them. A message the broker returned as unroutable rejects with UnroutableError.
  */
 @Injectable()
-export class AmqpPublisher implements OnModuleInit, OnModuleDestroy {
+export class AmqpPublisher implements OnModuleInit, OnApplicationShutdown {
   private readonly logger = new Logger(AmqpPublisher.name);
   private readonly session: AmqpSession;
   private readonly returned = new Set<string>();
@@ -46,7 +46,8 @@ export class AmqpPublisher implements OnModuleInit, OnModuleDestroy {
     this.session.openInBackground();
   }
 
-  async onModuleDestroy(): Promise<void> {
+  /** Last: the relay's final flush (before shutdown) still publishes through this connection. */
+  async onApplicationShutdown(): Promise<void> {
     await this.session.close();
   }
 

@@ -9,6 +9,7 @@ export const EVIDENCE_TYPES = [
   'received',
   'receipt-sent',
   'duplicate',
+  'retransmitted',
 ] as const;
 export type EvidenceType = (typeof EVIDENCE_TYPES)[number];
 
@@ -35,4 +36,8 @@ export class EvidenceEntity {
 
   @Column('text', { nullable: true })
   detail!: string | null;
+
+  /** The signed document behind this evidence, where there is one (receipt, non-delivery evidence). */
+  @Column('bytea', { nullable: true })
+  signed!: Buffer | null;
 }

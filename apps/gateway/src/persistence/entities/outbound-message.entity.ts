@@ -47,6 +47,17 @@ export class OutboundMessageEntity {
   @Column('bytea', { nullable: true })
   receipt!: Buffer | null;
 
+  /** How many times the envelope was confirmed by the broker (1 + retransmissions). */
+  @Column('int')
+  transmissions!: number;
+
+  @Column('int', { name: 'receipt_timeout_ms' })
+  receiptTimeoutMs!: number;
+
+  /** When a missing receipt triggers the next retransmission (status sent only). */
+  @Column('timestamptz', { name: 'receipt_due_at', nullable: true })
+  receiptDueAt!: Date | null;
+
   @Column('timestamptz', { name: 'created_at' })
   createdAt!: Date;
 
