@@ -18,7 +18,7 @@ describe('AmqpPublisher on a real RabbitMQ', () => {
   });
 
   afterAll(async () => {
-    await publisher?.onModuleDestroy();
+    await publisher?.onApplicationShutdown();
     await deleteVhost(vhost);
   });
 

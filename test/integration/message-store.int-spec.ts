@@ -3,6 +3,7 @@ import { DataSource } from 'typeorm';
 import { uuidV7 } from '@comity/protocol';
 import { dataSourceOptions } from '../../apps/gateway/src/persistence/data-source-options';
 import { MessageStore } from '../../apps/gateway/src/persistence/message-store';
+import { SchemaMigrator } from '../../apps/gateway/src/persistence/schema-migrator';
 import { dropDatabase, ensureDatabase } from '../../apps/cli/src/federation/federation-launcher';
 import { POSTGRES_ADMIN_URL, uniqueName } from '../support/services';
 
@@ -16,6 +17,7 @@ describe('MessageStore on a real PostgreSQL', () => {
       dataSourceOptions(await ensureDatabase(POSTGRES_ADMIN_URL, databaseName)),
     );
     await dataSource.initialize();
+    await new SchemaMigrator(dataSource).onModuleInit();
     store = new MessageStore(dataSource);
   });
 
@@ -40,17 +42,23 @@ describe('MessageStore on a real PostgreSQL', () => {
       envelopeDigest: 'digest',
       senderCopy: 'copy',
       receipt: null,
+      transmissions: 0,
+      receiptTimeoutMs: 1000,
+      receiptDueAt: null,
       createdAt: now,
       expiresAt: new Date(now.getTime() + 60_000),
       updatedAt: now,
     };
   }
 
-  it('builds the schema through migrations only, and records them', async () => {
-    const migrations = (await dataSource.query('SELECT name FROM migrations')) as Array<{
-      name: string;
-    }>;
-    expect(migrations.map((row) => row.name)).toEqual(['InitialSchema1764370000000']);
+  it('builds the schema through migrations only, once, though three replicas migrated at the same moment', async () => {
+    const migrations = (await dataSource.query(
+      'SELECT name FROM migrations ORDER BY id',
+    )) as Array<{ name: string }>;
+    expect(migrations.map((row) => row.name)).toEqual([
+      'InitialSchema1764370000000',
+      'DeliveryTracking1764380000000',
+    ]);
     expect(dataSource.options.synchronize).toBe(false);
   });
 
@@ -129,7 +137,7 @@ describe('MessageStore on a real PostgreSQL', () => {
       }),
     );
     expect(applied).toBe(true);
-    await dataSource.transaction((manager) => store.markSent(manager, [id], new Date()));
+    await dataSource.transaction((manager) => store.markSent(manager, [id], new Date(), 60_000));
     expect((await store.findOutbound(id))?.status).toBe('delivered');
     const again = await dataSource.transaction((manager) =>
       store.applyReceipt(manager, {

@@ -27,4 +27,5 @@ export const STATE_CODE = /^[A-Z]{2}$/;
 export const AUTHORITY_ID = /^[a-z0-9][a-z0-9-]{1,62}[a-z0-9]$/;
 export const MEDIA_TYPE = /^[a-z0-9][a-z0-9!#$&^_.+-]{0,126}\/[a-z0-9][a-z0-9!#$&^_.+-]{0,126}$/;
 /** A plain file name: no path separators, no control characters, not "." or "..". */
+// eslint-disable-next-line no-control-regex -- refusing control characters is the point
 export const ATTACHMENT_FILENAME = /^(?!\.\.?$)[^/\\\x00-\x1f\x7f]+$/;
