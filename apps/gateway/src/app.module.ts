@@ -16,6 +16,7 @@ import { dataSourceOptions } from './persistence/data-source-options';
 import { MessageStore } from './persistence/message-store';
 import { SchemaMigrator } from './persistence/schema-migrator';
 import { AmqpPublisher } from './transport/amqp-publisher';
+import { TransportHealth } from './transport/transport-health';
 import { FederationTrust } from './trust/federation-trust';
 
 /** One gateway node. The configuration is read and validated before this module is built. */
@@ -33,6 +34,7 @@ export class AppModule {
         FederationTrust,
         MessageStore,
         AmqpPublisher,
+        TransportHealth,
         OutboxRelay,
         DeliveryWatchdog,
         OutboundService,

@@ -7,6 +7,8 @@ import { AppModule } from './app.module';
 import { DatabaseUnavailableFilter } from './common/database-unavailable.filter';
 import { ConfigError, loadGatewayConfig, type GatewayConfig } from './config/gateway-config';
 import { AmqpInboxServer } from './transport/amqp-inbox.server';
+import { TransportHealth } from './transport/transport-health';
+import { FederationTrust } from './trust/federation-trust';
 
 /**
  * SIGTERM/SIGINT: stop taking messages from the inbox and let those in hand finish, then close
@@ -52,10 +54,12 @@ export async function startGateway(config: GatewayConfig): Promise<NestExpressAp
   const inbox = new AmqpInboxServer({
     amqpUrl: config.amqpUrl,
     state: config.state,
+    routingKey: app.get(FederationTrust).routingKeyOf(config.state),
     prefetch: config.transport.prefetch,
     logger,
   });
   app.connectMicroservice({ strategy: inbox });
+  app.get(TransportHealth).attachInbox(inbox);
   stopGracefullyOnSignals(app, inbox, logger);
   const document = SwaggerModule.createDocument(
     app,

@@ -2,6 +2,7 @@ import type { X509Certificate } from 'node:crypto';
 import { parseJsonObjectStrict } from '@comity/jose';
 import { readCertificatesPem } from '@comity/pki';
 import { AUTHORITY_ID, MESSAGE_KINDS, STATE_CODE, type MessageKind } from './message-kinds';
+import { ProtocolError } from './protocol-error';
 
 /** The directory file cannot be used; the message names the member that is wrong. */
 export class DirectoryError extends Error {
@@ -64,6 +65,45 @@ export class FederationDirectory {
     return this.states
       .get(stateCode)
       ?.authorities.find((authority) => authority.id === authorityId);
+  }
+}
+
+/**
+ * What the directory says about a message's parties: the sender State is a member, both
+ * authorities exist, and the recipient authority accepts this kind of request.
+ */
+export function checkPartiesInDirectory(
+  directory: FederationDirectory,
+  header: {
+    kind: MessageKind;
+    from: { state: string; authority: string };
+    to: { state: string; authority: string };
+  },
+): void {
+  if (!directory.state(header.from.state)) {
+    throw new ProtocolError(
+      'unknown-sender',
+      `State ${header.from.state} is not in the federation directory`,
+    );
+  }
+  if (!directory.authority(header.from.state, header.from.authority)) {
+    throw new ProtocolError(
+      'unknown-authority',
+      `from.authority "${header.from.authority}" is not an authority of ${header.from.state} in the directory`,
+    );
+  }
+  const recipient = directory.authority(header.to.state, header.to.authority);
+  if (!recipient) {
+    throw new ProtocolError(
+      'unknown-authority',
+      `to.authority "${header.to.authority}" is not an authority of ${header.to.state} in the directory`,
+    );
+  }
+  if (!recipient.requestKinds.includes(header.kind)) {
+    throw new ProtocolError(
+      'kind-not-accepted',
+      `${header.to.authority} does not accept ${header.kind} (it accepts ${recipient.requestKinds.join(', ')})`,
+    );
   }
 }
 

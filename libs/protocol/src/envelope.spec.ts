@@ -410,6 +410,20 @@ describe('the wrapper', () => {
     expect(error.message).toContain('"note"');
   });
 
+  test.each([
+    ['members reordered', () => `{"header":"${header}","content":"${content}","comity":1}`],
+    ['a space after a colon', () => `{"comity": 1,"header":"${header}","content":"${content}"}`],
+    ['a trailing newline', () => `{"comity":1,"header":"${header}","content":"${content}"}\n`],
+    ['pretty-printed', () => JSON.stringify({ comity: 1, header, content }, null, 2)],
+  ])(
+    'with the same signed parts in other bytes (%s) → malformed-envelope, so no second digest exists',
+    (_name, text) => {
+      const error = protocolErrorOf(() => receive(Buffer.from(text())));
+      expect(error.reason).toBe('malformed-envelope');
+      expect(error.message).toContain('canonical form');
+    },
+  );
+
   it('with a header JWS over 64 KiB → malformed-envelope', () => {
     const huge = `${header.split('.')[0]}.${'A'.repeat(64 * 1024)}.${header.split('.')[2]}`;
     expect(wrapperReason({ comity: 1, header: huge, content })).toBe('malformed-envelope');

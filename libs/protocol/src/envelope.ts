@@ -55,6 +55,9 @@ export interface SealedEnvelope {
   contentJws: string;
 }
 
+/** No request stays valid for longer than this, whatever its header says. */
+export const MAX_ENVELOPE_LIFETIME_MS = 400 * 24 * 3600 * 1000;
+
 export interface EnvelopeCheckContext {
   verifier: CertificateVerifier;
   /** This gateway's State: the only acceptable recipient. */
@@ -118,9 +121,7 @@ export function sealEnvelope(input: {
     typ: ENVELOPE_TYPE,
     x5c: signer.x5c,
   });
-  const bytes = Buffer.from(
-    JSON.stringify({ comity: PROTOCOL_VERSION, header: headerJws, content: contentJwe }),
-  );
+  const bytes = Buffer.from(serializeEnvelope(headerJws, contentJwe));
   return { header, bytes, digest: sha256Base64Url(bytes), contentJws };
 }
 
@@ -135,10 +136,24 @@ export function readEnvelopeParts(bytes: Uint8Array): { headerJws: string; conte
   const reader: FieldReader = new FieldReader('malformed-envelope', 'envelope');
   reader.onlyMembers(wrapper, ['comity', 'header', 'content']);
   if (wrapper.comity !== PROTOCOL_VERSION) reader.fail('comity', `must be ${PROTOCOL_VERSION}`);
-  return {
+  const parts = {
     headerJws: reader.string(wrapper, 'header', /^[A-Za-z0-9_.-]+$/, 64 * 1024),
     contentJwe: reader.string(wrapper, 'content', /^[A-Za-z0-9_.-]+$/, Number.MAX_SAFE_INTEGER),
   };
+  // The signatures cover the two strings, the receipt's digest covers the bytes: only one byte
+  // form may exist, or a re-serialized copy would verify with another digest.
+  if (!Buffer.from(serializeEnvelope(parts.headerJws, parts.contentJwe)).equals(bytes)) {
+    throw new ProtocolError(
+      'malformed-envelope',
+      'envelope is not in canonical form ({"comity":1,"header":...,"content":...} with no whitespace)',
+    );
+  }
+  return parts;
+}
+
+/** The one byte form of an envelope: members in this order, no whitespace. */
+export function serializeEnvelope(headerJws: string, contentJwe: string): string {
+  return `{"comity":${PROTOCOL_VERSION},"header":"${headerJws}","content":"${contentJwe}"}`;
 }
 
 /** An envelope whose outer signature and sender certificate chain have been checked, nothing more. */
@@ -214,6 +229,7 @@ export function authenticateEnvelope(
 ): AuthenticatedEnvelope {
   checkEnvelopeSize(bytes, context.maxEnvelopeBytes);
   const envelope = verifyEnvelopeSignature(bytes, context.verifier, context.now);
+  checkContentDigest(envelope);
   checkEnvelopeAcceptable(envelope, context);
   return envelope;
 }
@@ -228,9 +244,9 @@ export function checkEnvelopeSize(bytes: Buffer, maxEnvelopeBytes: number): void
 }
 
 /**
- * The checks that follow a valid outer signature: addressed to this State, fresh, and with the
- * content the header signs. A failure here comes from a certified sender, who is owed a signed
- * negative receipt.
+ * The checks that follow a valid outer signature: addressed to this State, fresh, and not
+ * valid for an unreasonable time. A failure here comes from a certified sender, who is owed a
+ * signed negative receipt.
  */
 export function checkEnvelopeAcceptable(
   envelope: SignedEnvelope,
@@ -253,7 +269,12 @@ export function checkEnvelopeAcceptable(
       `envelope is created in the future (${header.created})`,
     );
   }
-  checkContentDigest(envelope);
+  if (Date.parse(header.expires) - Date.parse(header.created) > MAX_ENVELOPE_LIFETIME_MS) {
+    throw new ProtocolError(
+      'envelope-lifetime-too-long',
+      `envelope is valid from ${header.created} to ${header.expires}, longer than ${MAX_ENVELOPE_LIFETIME_MS / 86_400_000} days`,
+    );
+  }
 }
 
 export function checkContentDigest(envelope: SignedEnvelope): void {

@@ -99,10 +99,10 @@ describe('verifyReceiptOffline: the two files and the trust anchor', () => {
     expect(accepted).toEqual([]);
   });
 
-  it('refuses the same envelope re-serialized with whitespace → receipt-digest-mismatch', () => {
-    // Semantically identical JSON, different bytes: the receipt binds bytes, not meaning.
+  it('refuses the same envelope re-serialized with whitespace → malformed-envelope (one byte form only)', () => {
+    // Semantically identical JSON, different bytes: only the canonical form is an envelope.
     const spaced = Buffer.from(JSON.stringify(JSON.parse(envelope.bytes.toString()), null, 1));
-    expect(offlineReason(spaced)).toBe('receipt-digest-mismatch');
+    expect(offlineReason(spaced)).toBe('malformed-envelope');
   });
 
   it('refuses a receipt for a different envelope → receipt-envelope-mismatch', () => {

@@ -29,6 +29,10 @@ export const REASON_CODES = [
   'receipt-envelope-mismatch',
   'receipt-digest-mismatch',
   'unknown-recipient',
+  'unknown-sender',
+  'unknown-authority',
+  'kind-not-accepted',
+  'envelope-lifetime-too-long',
 ] as const;
 
 export type ReasonCode = (typeof REASON_CODES)[number];

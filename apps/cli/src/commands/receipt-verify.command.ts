@@ -43,7 +43,11 @@ export function checkReceiptFiles(paths: {
       `  digest     sha-256 ${statement.envelopeDigest} matches the envelope file`,
       `  signed by  ${signer.state} gateway (${signer.certificate.subject.replace(/\n/g, ', ')}) at ${statement.time}`,
     ];
-    return { valid: true, lines };
+    if (statement.status !== 'delivered') {
+      lines[0] = `invalid as proof of delivery: the receipt is authentic but records a rejection (${statement.reason ?? 'no reason'})`;
+    }
+    // Exit 0 only for what a script means by "verified": an authentic proof of delivery.
+    return { valid: statement.status === 'delivered', lines };
   } catch (error) {
     if (error instanceof ProtocolError)
       return { valid: false, lines: [`invalid: ${error.reason}: ${error.message}`] };

@@ -5,6 +5,7 @@ import type { Response } from 'express';
 import type { DataSource } from 'typeorm';
 import { FederationTrust } from '../trust/federation-trust';
 import { AmqpPublisher } from '../transport/amqp-publisher';
+import { TransportHealth } from '../transport/transport-health';
 
 @ApiTags('health')
 @Controller('health')
@@ -12,18 +13,22 @@ export class HealthController {
   constructor(
     @InjectDataSource() private readonly dataSource: DataSource,
     private readonly publisher: AmqpPublisher,
+    private readonly transport: TransportHealth,
     private readonly trust: FederationTrust,
   ) {}
 
   @Get()
-  @ApiOperation({ summary: 'Readiness: database reachable, broker connected, keys loaded' })
+  @ApiOperation({
+    summary: 'Readiness: database reachable, broker connected, inbox consumed, keys loaded',
+  })
   async health(@Res({ passthrough: true }) response: Response): Promise<Record<string, unknown>> {
     const database = await this.dataSource
       .query('SELECT 1')
       .then(() => 'up')
       .catch(() => 'down');
     const broker = this.publisher.isConnected ? 'up' : 'down';
-    const ready = database === 'up' && broker === 'up';
+    const inbox = this.transport.inboxConsuming ? 'consuming' : 'stopped';
+    const ready = database === 'up' && broker === 'up' && inbox === 'consuming';
     response.status(ready ? HttpStatus.OK : HttpStatus.SERVICE_UNAVAILABLE);
     return {
       status: ready ? 'ready' : 'not-ready',

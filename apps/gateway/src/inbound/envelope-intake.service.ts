@@ -3,7 +3,9 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import type { DataSource } from 'typeorm';
 import {
   ProtocolError,
+  checkContentDigest,
   checkEnvelopeAcceptable,
+  checkPartiesInDirectory,
   checkEnvelopeSize,
   issueReceipt,
   openEnvelope,
@@ -51,18 +53,28 @@ export class EnvelopeIntake {
 
     // From here on the sender is certified: every refusal is answered with a signed negative receipt.
     try {
-      checkEnvelopeAcceptable(envelope, {
-        self: this.trust.state,
-        now,
-        clockSkewMs: this.config.limits.clockSkewMs,
-      });
+      checkContentDigest(envelope);
     } catch (error) {
       if (error instanceof ProtocolError) return this.reject(envelope, error, now);
       throw error;
     }
 
+    // The same bytes again (a retransmission, a replay): the same receipt again, whatever the
+    // clock says now, so this gateway never signs two different answers for one envelope.
     const existing = await this.store.findInbound(envelope.header.id);
     if (existing) return this.duplicate(existing, envelope, now);
+
+    try {
+      checkEnvelopeAcceptable(envelope, {
+        self: this.trust.state,
+        now,
+        clockSkewMs: this.config.limits.clockSkewMs,
+      });
+      checkPartiesInDirectory(this.trust.directory, envelope.header);
+    } catch (error) {
+      if (error instanceof ProtocolError) return this.reject(envelope, error, now);
+      throw error;
+    }
 
     let opened;
     try {

@@ -1,5 +1,5 @@
 import { Injectable, NotFoundException } from '@nestjs/common';
-import { ENVELOPE_MEDIA_TYPE, authenticateEnvelope, openEnvelope } from '@comity/protocol';
+import { ENVELOPE_MEDIA_TYPE, openEnvelope, verifyEnvelopeSignature } from '@comity/protocol';
 import {
   timelineOf,
   type MessageDetailView,
@@ -8,6 +8,7 @@ import {
 } from '../common/message-views';
 import type { InboundMessageEntity } from '../persistence/entities/inbound-message.entity';
 import { MessageStore } from '../persistence/message-store';
+import { contentUnavailable } from '../common/content-unavailable';
 import { FederationTrust } from '../trust/federation-trust';
 
 /** Reading the requests delivered to this node. Content is decrypted on read, never stored in clear. */
@@ -31,19 +32,18 @@ export class InboundService {
     const row = await this.require(id);
     // The stored bytes were authenticated on arrival; they are checked again at the time they
     // arrived (certificates may have expired since), then decrypted for this reader only.
-    const envelope = authenticateEnvelope(row.envelope, {
-      verifier: this.trust.verifier,
-      self: this.trust.state,
-      now: row.receivedAt,
-      maxEnvelopeBytes: Number.MAX_SAFE_INTEGER,
-      clockSkewMs: Number.MAX_SAFE_INTEGER,
-    });
-    const opened = openEnvelope(envelope, this.trust.decryption);
+    let content;
+    try {
+      const envelope = verifyEnvelopeSignature(row.envelope, this.trust.verifier, row.receivedAt);
+      content = openEnvelope(envelope, this.trust.decryption).statement.content;
+    } catch (error) {
+      throw contentUnavailable(id, error);
+    }
     const evidences = await this.store.timeline(id, 'inbound');
     return {
       ...this.summary(row),
       timeline: timelineOf(evidences),
-      content: opened.statement.content,
+      content,
     };
   }
 

@@ -6,12 +6,15 @@ import {
   ProtocolError,
   decryptFromCertificate,
   encryptToCertificate,
+  readRequestContent,
   sealEnvelope,
   uuidV7,
   verifyContentStatement,
+  verifyEnvelopeSignature,
   type RequestContent,
 } from '@comity/protocol';
 import { Clock } from '../common/clock';
+import { contentUnavailable } from '../common/content-unavailable';
 import {
   timelineOf,
   type MessageDetailView,
@@ -59,26 +62,43 @@ export class OutboundService {
       if (error instanceof ProtocolError) throw fieldError(`recipient.state: ${error.message}`);
       throw error;
     }
-    if (!directory.authority(request.recipient.state, request.recipient.authority)) {
+    const recipientAuthority = directory.authority(
+      request.recipient.state,
+      request.recipient.authority,
+    );
+    if (!recipientAuthority) {
       throw fieldError(
         `recipient.authority "${request.recipient.authority}" is not an authority of ${request.recipient.state} in the directory`,
+      );
+    }
+    if (!recipientAuthority.requestKinds.includes(request.kind)) {
+      throw fieldError(
+        `kind: ${request.recipient.authority} does not accept ${request.kind} (it accepts ${recipientAuthority.requestKinds.join(', ')})`,
       );
     }
 
     const now = this.clock.now();
     const id = uuidV7(now.getTime());
-    const content: RequestContent = {
-      legalBasis: request.legalBasis,
-      urgency: request.urgency,
-      deadline: request.deadline ?? null,
-      subject: request.subject,
-      body: request.body,
-      attachments: (request.attachments ?? []).map(({ filename, mediaType, data }) => ({
-        filename,
-        mediaType,
-        data,
-      })),
-    };
+    // The receiver applies the protocol's own checks (UTF-16 lengths, non-blank text, 5 MiB of
+    // attachments); apply the same ones here so nothing is accepted that it must refuse.
+    let content: RequestContent;
+    try {
+      content = readRequestContent({
+        legalBasis: request.legalBasis,
+        urgency: request.urgency,
+        deadline: request.deadline ?? null,
+        subject: request.subject,
+        body: request.body,
+        attachments: (request.attachments ?? []).map(({ filename, mediaType, data }) => ({
+          filename,
+          mediaType,
+          data,
+        })),
+      });
+    } catch (error) {
+      if (error instanceof ProtocolError) throw fieldError(error.message.replace(/^content\./, ''));
+      throw error;
+    }
     const sealed = sealEnvelope({
       routing: {
         id,
@@ -89,8 +109,8 @@ export class OutboundService {
         expires: new Date(
           now.getTime() + this.config.delivery.messageTtlMs[request.kind],
         ).toISOString(),
-        thread: request.threadId ?? id,
-        inReplyTo: request.inReplyTo ?? null,
+        thread: request.threadId?.toLowerCase() ?? id,
+        inReplyTo: request.inReplyTo?.toLowerCase() ?? null,
       },
       content,
       signer: this.trust.signing,
@@ -155,8 +175,18 @@ export class OutboundService {
     const evidences = await this.store.timeline(id, 'outbound');
     const view: MessageDetailView = { ...this.summary(row), timeline: timelineOf(evidences) };
     if (options.withContent) {
-      const contentJws = decryptFromCertificate(row.senderCopy, this.trust.decryption);
-      view.content = verifyContentStatement(contentJws, this.trust.ownSigningCertificate()).content;
+      try {
+        // Checked against the certificate that signed it then, not today's: keys roll over.
+        const signer = verifyEnvelopeSignature(
+          row.envelope,
+          this.trust.verifier,
+          row.createdAt,
+        ).sender;
+        const contentJws = decryptFromCertificate(row.senderCopy, this.trust.decryption);
+        view.content = verifyContentStatement(contentJws, signer).content;
+      } catch (error) {
+        throw contentUnavailable(id, error);
+      }
     }
     return view;
   }

@@ -83,16 +83,14 @@ export class OutboxRelay implements OnApplicationBootstrap, BeforeApplicationShu
       return Promise.resolve();
     }
     return new Promise<void>((resolve) => {
-      const timer = setTimeout(done, this.config.outbox.pollIntervalMs);
-      function done(): void {
+      const finish = (): void => {
         clearTimeout(timer);
-        resolve();
-      }
-      this.wakeUp = () => {
         this.wakeUp = null;
         this.pendingWake = false;
-        done();
+        resolve();
       };
+      const timer = setTimeout(finish, this.config.outbox.pollIntervalMs);
+      this.wakeUp = finish;
     });
   }
 

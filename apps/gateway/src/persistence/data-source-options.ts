@@ -26,7 +26,9 @@ export function dataSourceOptions(databaseUrl: string): DataSourceOptions {
     migrationsRun: false,
     migrationsTransactionMode: 'all',
     synchronize: false,
-    logging: ['error'],
+    // TypeORM would log failed queries with their parameters: envelopes, sender copies. Errors
+    // surface as exceptions to the code that decides what to log.
+    logging: false,
     extra: { max: 10, connectionTimeoutMillis: 5000 },
   };
 }

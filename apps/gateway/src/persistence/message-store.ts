@@ -209,20 +209,21 @@ export class MessageStore {
     maxIntervalMs: number,
   ): Promise<void> {
     if (messageIds.length === 0) return;
+    // Evidence only for the messages that were still waiting: a late confirm after a receipt
+    // (or after expiry) changes nothing and adds nothing.
     await manager.query(
-      `UPDATE outbound_message
-          SET status = 'sent',
-              transmissions = transmissions + 1,
-              receipt_due_at = $2::timestamptz + make_interval(secs =>
-                least($3::double precision, receipt_timeout_ms * power(2, transmissions)) / 1000 * (0.8 + random() * 0.4)),
-              updated_at = $2
-        WHERE id = ANY($1::uuid[]) AND status IN ('submitted', 'sent')`,
+      `WITH sent AS (
+         UPDATE outbound_message
+            SET status = 'sent',
+                transmissions = transmissions + 1,
+                receipt_due_at = $2::timestamptz + make_interval(secs =>
+                  least($3::double precision, receipt_timeout_ms * power(2, transmissions)) / 1000 * (0.8 + random() * 0.4)),
+                updated_at = $2
+          WHERE id = ANY($1::uuid[]) AND status IN ('submitted', 'sent')
+          RETURNING id)
+       INSERT INTO evidence (message_id, direction, type, at)
+       SELECT id, 'outbound', 'sent', $2 FROM sent`,
       [messageIds, at, maxIntervalMs],
-    );
-    await manager.query(
-      `INSERT INTO evidence (message_id, direction, type, at)
-       SELECT unnest($1::uuid[]), 'outbound', 'sent', $2`,
-      [messageIds, at],
     );
   }
 
@@ -330,11 +331,13 @@ export class MessageStore {
     input: { messageId: string; reason: string; detail: string; signed: Buffer | null; at: Date },
   ): Promise<void> {
     const { messageId, reason, detail, signed, at } = input;
-    await manager.query(
+    const [rows] = (await manager.query(
       `UPDATE outbound_message SET status = 'failed', status_reason = $2, receipt_due_at = NULL, updated_at = $3
-        WHERE id = $1 AND status IN ('submitted', 'sent')`,
+        WHERE id = $1 AND status IN ('submitted', 'sent')
+        RETURNING id`,
       [messageId, reason, at],
-    );
+    )) as [unknown[], number];
+    if (rows.length === 0) return;
     await this.addEvidence(manager, {
       messageId,
       direction: 'outbound',

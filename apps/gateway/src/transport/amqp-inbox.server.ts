@@ -15,6 +15,8 @@ import {
 export interface InboxServerOptions {
   amqpUrl: string;
   state: string;
+  /** The routing key senders use for this State (from the directory). */
+  routingKey: string;
   prefetch: number;
   logger: LoggerService;
   /** First wait before a message that failed for a passing reason (database down) is redelivered. */
@@ -89,12 +91,17 @@ export class AmqpInboxServer extends Server implements CustomTransportStrategy {
   }
 
   private async startConsuming(channel: ConfirmChannel): Promise<void> {
-    await assertInboxTopology(channel, this.options.state);
+    await assertInboxTopology(channel, this.options.state, this.options.routingKey);
     await channel.prefetch(this.options.prefetch);
     const { consumerTag } = await channel.consume(
       inboxQueue(this.options.state),
       (message) => {
-        if (!message) return; // the broker cancelled the consumer; the session reconnects
+        if (!message) {
+          // The broker cancelled the consumer (queue deleted or moved): start over.
+          this.consumerTag = null;
+          this.session.reset('cancelled the inbox consumer');
+          return;
+        }
         const work = this.handle(channel, message).finally(() => this.inFlight.delete(work));
         this.inFlight.add(work);
       },
@@ -109,8 +116,16 @@ export class AmqpInboxServer extends Server implements CustomTransportStrategy {
       if (disposition.action === 'ack') {
         channel.ack(message);
       } else if (disposition.action === 'quarantine') {
-        await this.quarantine(channel, message, disposition.reason, disposition.detail);
-        channel.ack(message);
+        try {
+          await this.quarantine(channel, message, disposition.reason, disposition.detail);
+          channel.ack(message);
+        } catch (error) {
+          // The copy failed: let the broker dead-letter the original to quarantine instead.
+          this.options.logger.warn?.(
+            `inbox: quarantine copy failed (${String(error)}); dead-lettering`,
+          );
+          channel.nack(message, false, false);
+        }
       } else {
         this.options.logger.warn?.(
           `inbox: message ${String(message.properties.messageId)} will be redelivered: ${disposition.detail}`,
@@ -166,20 +181,31 @@ export class AmqpInboxServer extends Server implements CustomTransportStrategy {
     this.options.logger.warn?.(
       `inbox: quarantined message ${String(message.properties.messageId)}: ${reason}`,
     );
+    // Only our own headers: copying a stranger's could overflow the frame or, with CC/BCC,
+    // route copies elsewhere.
     channel.publish(QUARANTINE_EXCHANGE, this.options.state, message.content, {
       persistent: true,
-      messageId: message.properties.messageId as string | undefined,
-      type: message.properties.type as string | undefined,
-      contentType: message.properties.contentType as string | undefined,
-      timestamp: message.properties.timestamp as number | undefined,
+      messageId: printable(message.properties.messageId),
+      type: printable(message.properties.type),
+      contentType: printable(message.properties.contentType),
+      timestamp:
+        typeof message.properties.timestamp === 'number' ? message.properties.timestamp : undefined,
       // user_id is deliberately not copied: the broker would refuse another user's id.
       headers: {
-        ...(message.properties.headers ?? {}),
-        'x-comity-original-user-id': String(message.properties.userId ?? ''),
         [QUARANTINE_REASON_HEADER]: reason,
         [QUARANTINE_DETAIL_HEADER]: detail.slice(0, 1000),
+        'x-comity-original-user-id': printable(message.properties.userId) ?? '',
+        'x-comity-quarantined-at': new Date().toISOString(),
       },
     });
     await channel.waitForConfirms();
   }
+}
+
+/** An AMQP short string from a stranger, bounded and printable, or undefined. */
+function printable(value: unknown): string | undefined {
+  if (typeof value !== 'string' && typeof value !== 'number') return undefined;
+  return String(value)
+    .replace(/[^\x20-\x7e]/g, '?')
+    .slice(0, 200);
 }

@@ -10,6 +10,8 @@ import { GATEWAY_CONFIG, type GatewayConfig } from '../config/gateway-config';
 import { AmqpSession } from './amqp-session';
 import { TRANSMIT_EXCHANGE, assertTransmitExchange, type MessageType } from './topology';
 
+const CONFIRM_TIMEOUT_MS = 15_000;
+
 /** The broker had no queue for the routing key: with `mandatory` that is a failure, not silence. */
 export class UnroutableError extends Error {
   override readonly name = 'UnroutableError';
@@ -64,6 +66,12 @@ export class AmqpPublisher implements OnModuleInit, OnApplicationShutdown {
     const channel = this.session.channel;
     const { messageId } = publication;
     return new Promise<void>((resolve, reject) => {
+      // A broker under a memory or disk alarm blocks publishers without closing anything:
+      // give up on the confirm after a while, so the outbox retries instead of hanging.
+      const timer = setTimeout(
+        () => reject(new Error(`no confirm from the broker within ${CONFIRM_TIMEOUT_MS} ms`)),
+        CONFIRM_TIMEOUT_MS,
+      );
       channel.publish(
         TRANSMIT_EXCHANGE,
         publication.routingKey,
@@ -79,6 +87,7 @@ export class AmqpPublisher implements OnModuleInit, OnApplicationShutdown {
         },
         (error: unknown) => {
           // RabbitMQ sends basic.return before the confirm of the same message.
+          clearTimeout(timer);
           const wasReturned = this.returned.delete(messageId);
           if (error) reject(error instanceof Error ? error : new Error(String(error)));
           else if (wasReturned) {

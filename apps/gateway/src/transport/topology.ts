@@ -20,7 +20,11 @@ export async function assertTransmitExchange(channel: ConfirmChannel): Promise<v
 }
 
 /** The node's own inbox: durable quorum queue, dead-lettering to its quarantine queue. */
-export async function assertInboxTopology(channel: ConfirmChannel, state: string): Promise<void> {
+export async function assertInboxTopology(
+  channel: ConfirmChannel,
+  state: string,
+  routingKey: string = state,
+): Promise<void> {
   await assertTransmitExchange(channel);
   await channel.assertExchange(QUARANTINE_EXCHANGE, 'direct', { durable: true });
   await channel.assertQueue(quarantineQueue(state), {
@@ -37,5 +41,5 @@ export async function assertInboxTopology(channel: ConfirmChannel, state: string
       'x-dead-letter-routing-key': state,
     },
   });
-  await channel.bindQueue(inboxQueue(state), TRANSMIT_EXCHANGE, state);
+  await channel.bindQueue(inboxQueue(state), TRANSMIT_EXCHANGE, routingKey);
 }
