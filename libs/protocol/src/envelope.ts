@@ -194,7 +194,13 @@ export function verifyEnvelopeSignature(
     }
     const sender = verifier.verifyChain(x5c as string[], 'signing', at);
     verifyJwsCompact(parsed, sender.publicKey, signaturePolicy(sender.suite));
-    const header = readRoutingHeader(parseJsonObjectStrict(parsed.payload, 'header'));
+    let headerObject: Record<string, unknown>;
+    try {
+      headerObject = parseJsonObjectStrict(parsed.payload, 'header');
+    } catch (error) {
+      throw toProtocolError(error, 'routing header', 'malformed-header');
+    }
+    const header = readRoutingHeader(headerObject);
     if (header.from.state !== sender.state) {
       throw new ProtocolError(
         'sender-mismatch',
