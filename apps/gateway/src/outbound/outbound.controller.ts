@@ -62,4 +62,17 @@ export class OutboundController {
       disposition: `attachment; filename="${id}.receipt.jws"`,
     });
   }
+
+  @Get(':id/non-delivery-evidence')
+  @ApiOperation({
+    summary:
+      "This node's signed non-delivery evidence, once a request expired or was unroutable (compact JWS)",
+  })
+  async nonDeliveryEvidence(@Param() { id }: MessageIdParamDto): Promise<StreamableFile> {
+    const bytes = await this.outbound.nonDeliveryEvidence(id);
+    return new StreamableFile(bytes, {
+      type: 'application/jose',
+      disposition: `attachment; filename="${id}.non-delivery.jws"`,
+    });
+  }
 }

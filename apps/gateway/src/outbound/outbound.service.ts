@@ -204,6 +204,17 @@ export class OutboundService {
     return row.receipt;
   }
 
+  async nonDeliveryEvidence(id: string): Promise<Buffer> {
+    const row = await this.require(id);
+    const signed = await this.store.signedEvidence(id, 'failed');
+    if (!signed) {
+      throw new NotFoundException(
+        `outbound message ${id} has no non-delivery evidence (status ${row.status})`,
+      );
+    }
+    return signed;
+  }
+
   private async require(id: string): Promise<OutboundMessageEntity> {
     const row = await this.store.findOutbound(id);
     if (!row) throw new NotFoundException(`no outbound message ${id}`);

@@ -90,6 +90,15 @@ export class MessageStore {
     });
   }
 
+  /** The newest signed document of one type on a message's timeline (e.g. non-delivery evidence). */
+  async signedEvidence(messageId: string, type: EvidenceType): Promise<Buffer | null> {
+    const rows = (await this.dataSource.query(
+      `SELECT signed FROM evidence WHERE message_id = $1 AND type = $2 AND signed IS NOT NULL ORDER BY id DESC LIMIT 1`,
+      [messageId, type],
+    )) as Array<{ signed: Buffer }>;
+    return rows[0]?.signed ?? null;
+  }
+
   findInbound(id: string): Promise<InboundMessageEntity | null> {
     return this.dataSource.manager.findOneBy(InboundMessageEntity, { id });
   }
