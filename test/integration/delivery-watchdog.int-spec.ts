@@ -1,0 +1,184 @@
+import 'reflect-metadata';
+import { Logger } from '@nestjs/common';
+import { DataSource } from 'typeorm';
+import { uuidV7 } from '@comity/protocol';
+import { Clock } from '../../apps/gateway/src/common/clock';
+import {
+  loadGatewayConfig,
+  type GatewayConfig,
+} from '../../apps/gateway/src/config/gateway-config';
+import {
+  DeliveryWatchdog,
+  RECEIPT_PUBLISH_ATTEMPTS,
+} from '../../apps/gateway/src/outbound/delivery-watchdog.service';
+import { OutboxRelay } from '../../apps/gateway/src/outbound/outbox-relay.service';
+import { dataSourceOptions } from '../../apps/gateway/src/persistence/data-source-options';
+import type { OutboundStatus } from '../../apps/gateway/src/persistence/entities/outbound-message.entity';
+import { MessageStore } from '../../apps/gateway/src/persistence/message-store';
+import { SchemaMigrator } from '../../apps/gateway/src/persistence/schema-migrator';
+import { AmqpPublisher } from '../../apps/gateway/src/transport/amqp-publisher';
+import { FederationTrust } from '../../apps/gateway/src/trust/federation-trust';
+import { dropDatabase, ensureDatabase } from '../../apps/cli/src/federation/federation-launcher';
+import { POSTGRES_ADMIN_URL, uniqueName } from '../support/services';
+import { testPki } from '../support/test-pki';
+
+/** The watchdog's deadlines, each non-final state driven to its next step, on a real database. */
+describe('DeliveryWatchdog', () => {
+  const databaseName = uniqueName('comity_watchdog').toLowerCase();
+  let dataSource: DataSource;
+  let store: MessageStore;
+  let watchdog: DeliveryWatchdog;
+
+  beforeAll(async () => {
+    Logger.overrideLogger(false);
+    const pki = await testPki();
+    const url = await ensureDatabase(POSTGRES_ADMIN_URL, databaseName);
+    const config: GatewayConfig = loadGatewayConfig({
+      COMITY_STATE: 'AT',
+      COMITY_DATABASE_URL: url,
+      COMITY_TRUST_ANCHOR: pki.layout.trustAnchor,
+      COMITY_DIRECTORY: pki.directoryPath,
+      COMITY_CREDENTIALS_DIR: `${pki.layout.states.AT!.signingCertificate}/..`,
+    });
+    dataSource = new DataSource(dataSourceOptions(url));
+    await dataSource.initialize();
+    await new SchemaMigrator(dataSource).onModuleInit();
+    store = new MessageStore(dataSource);
+    const clock = new Clock();
+    const trust = new FederationTrust(config, clock);
+    // The relay is real but never started: the watchdog only wakes it.
+    const relay = new OutboxRelay(
+      config,
+      dataSource,
+      store,
+      new AmqpPublisher(config),
+      trust,
+      clock,
+    );
+    watchdog = new DeliveryWatchdog(config, dataSource, store, trust, relay, clock);
+  });
+
+  afterAll(async () => {
+    await dataSource?.destroy();
+    await dropDatabase(POSTGRES_ADMIN_URL, databaseName);
+  });
+
+  async function outbound(
+    status: OutboundStatus,
+    fields: { expiresInMs: number; receiptDueInMs?: number | null; transmissions?: number },
+  ) {
+    const id = uuidV7();
+    const now = Date.now();
+    await dataSource.transaction((manager) =>
+      store.insertOutbound(manager, {
+        id,
+        threadId: id,
+        inReplyTo: null,
+        kind: 'mla_request',
+        fromAuthority: 'at-central-authority',
+        toState: 'FR',
+        toAuthority: 'fr-central-authority',
+        status,
+        statusReason: null,
+        envelope: Buffer.from(`envelope ${id}`),
+        envelopeDigest: 'digest',
+        senderCopy: 'copy',
+        receipt: null,
+        transmissions: fields.transmissions ?? 0,
+        receiptTimeoutMs: 1000,
+        receiptDueAt: fields.receiptDueInMs == null ? null : new Date(now + fields.receiptDueInMs),
+        createdAt: new Date(now - 60_000),
+        expiresAt: new Date(now + fields.expiresInMs),
+        updatedAt: new Date(now),
+      }),
+    );
+    return id;
+  }
+
+  const statusOf = async (id: string) => (await store.findOutbound(id))?.status;
+  const outboxFor = async (id: string) =>
+    (await dataSource.query('SELECT payload FROM outbox WHERE message_id = $1', [id])) as Array<{
+      payload: Buffer;
+    }>;
+
+  it('sent, receipt overdue → the same envelope queued again, deadline cleared until the broker confirms', async () => {
+    const overdue = await outbound('sent', {
+      expiresInMs: 60_000,
+      receiptDueInMs: -1,
+      transmissions: 1,
+    });
+    const notYet = await outbound('sent', {
+      expiresInMs: 60_000,
+      receiptDueInMs: 60_000,
+      transmissions: 1,
+    });
+    const result = await watchdog.sweep();
+    expect(result.retransmitted).toBe(1);
+    expect((await outboxFor(overdue)).map((row) => row.payload.toString())).toEqual([
+      `envelope ${overdue}`,
+    ]);
+    expect(await outboxFor(notYet)).toEqual([]);
+    expect((await store.findOutbound(overdue))?.receiptDueAt).toBeNull();
+    expect((await store.timeline(overdue, 'outbound')).map((e) => e.type)).toEqual([
+      'retransmitted',
+    ]);
+    expect((await watchdog.sweep()).retransmitted).toBe(0);
+  });
+
+  it('submitted or sent past expiry → failed with signed non-delivery evidence, pending copies withdrawn', async () => {
+    const neverSent = await outbound('submitted', { expiresInMs: -1 });
+    await dataSource.transaction((manager) =>
+      store.enqueue(manager, {
+        messageId: neverSent,
+        payloadType: 'envelope',
+        routingKey: 'FR',
+        payload: Buffer.from('x'),
+        availableAt: new Date(),
+      }),
+    );
+    const unanswered = await outbound('sent', {
+      expiresInMs: -1,
+      receiptDueInMs: -1,
+      transmissions: 4,
+    });
+    const delivered = await outbound('delivered', { expiresInMs: -1 });
+    await watchdog.sweep();
+    expect(await statusOf(neverSent)).toBe('failed');
+    expect((await store.findOutbound(neverSent))?.statusReason).toBe('expired-unsent');
+    expect(await outboxFor(neverSent)).toEqual([]);
+    expect((await store.findOutbound(unanswered))?.statusReason).toBe('expired-undelivered');
+    expect(await statusOf(delivered)).toBe('delivered');
+    const evidence = await store.signedEvidence(unanswered, 'failed');
+    const statement = JSON.parse(
+      Buffer.from(evidence!.toString().split('.')[1]!, 'base64url').toString(),
+    ) as Record<string, unknown>;
+    expect(statement).toMatchObject({
+      type: 'non-delivery',
+      envelopeId: unanswered,
+      reason: 'expired-undelivered',
+      transmissions: 4,
+    });
+  });
+
+  it('a receipt that cannot be published is given up after its attempts, with a record on the timeline', async () => {
+    const inbound = uuidV7();
+    await dataSource.transaction(async (manager) => {
+      await store.enqueue(manager, {
+        messageId: inbound,
+        payloadType: 'receipt',
+        routingKey: 'FR',
+        payload: Buffer.from('r'),
+        availableAt: new Date(),
+      });
+      await manager.query('UPDATE outbox SET attempts = $2 WHERE message_id = $1', [
+        inbound,
+        RECEIPT_PUBLISH_ATTEMPTS,
+      ]);
+    });
+    expect((await watchdog.sweep()).receiptsDropped).toBe(1);
+    expect(await outboxFor(inbound)).toEqual([]);
+    expect((await store.timeline(inbound, 'inbound')).map((e) => [e.type, e.reason])).toEqual([
+      ['failed', 'receipt-unpublishable'],
+    ]);
+  });
+});
