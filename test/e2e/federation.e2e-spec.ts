@@ -179,6 +179,28 @@ describe('a federation of three gateways (AT, FR on Ed25519/X25519; KE on RSA)',
     expect((unknownAuthority as GatewayApiError).message).toContain('recipient.authority');
   });
 
+  it('makes a retried submit idempotent with an Idempotency-Key: one request, the same answer', async () => {
+    const url = `${world.federation.node('AT').url}/v1/outbound-messages`;
+    const post = (body: Record<string, unknown>, key: string) =>
+      fetch(url, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', 'idempotency-key': key },
+        body: JSON.stringify(body),
+      });
+    const key = `retry-${uuidV7()}`;
+    const first = await post(mlaRequest({ subject: 'Idempotent' }), key);
+    const again = await post(mlaRequest({ subject: 'Idempotent' }), key);
+    expect(first.status).toBe(201);
+    expect(again.status).toBe(200);
+    const firstId = ((await first.json()) as { id: string }).id;
+    expect(((await again.json()) as { id: string }).id).toBe(firstId);
+    const other = await post(mlaRequest({ subject: 'Something else' }), key);
+    expect(other.status).toBe(422);
+    expect(((await other.json()) as { message: string }).message).toContain(firstId);
+    const bad = await post(mlaRequest(), 'has spaces in it');
+    expect(bad.status).toBe(400);
+  });
+
   it('answers malformed requests with 400s that name the field', async () => {
     const austria = world.client('AT');
     const cases: Array<[Record<string, unknown>, string]> = [

@@ -86,6 +86,8 @@ describe('DeliveryWatchdog', () => {
         receipt: null,
         transmissions: fields.transmissions ?? 0,
         receiptTimeoutMs: 1000,
+        idempotencyKey: null,
+        requestDigest: null,
         receiptDueAt: fields.receiptDueInMs == null ? null : new Date(now + fields.receiptDueInMs),
         createdAt: new Date(now - 60_000),
         expiresAt: new Date(now + fields.expiresInMs),

@@ -44,6 +44,8 @@ describe('MessageStore on a real PostgreSQL', () => {
       receipt: null,
       transmissions: 0,
       receiptTimeoutMs: 1000,
+      idempotencyKey: null,
+      requestDigest: null,
       receiptDueAt: null,
       createdAt: now,
       expiresAt: new Date(now.getTime() + 60_000),

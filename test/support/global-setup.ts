@@ -1,12 +1,38 @@
 import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
+import { Client } from 'pg';
+
+const POSTGRES_ADMIN_URL =
+  process.env.COMITY_TEST_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
+/** Names the test harness gives its databases and vhosts (see test/support/services.ts). */
+const TEST_DATABASE = /^comity_[a-z]+_[a-z0-9]+_[0-9a-f]{6}$/;
+const TEST_VHOST = /^comity-[a-z0-9-]+_[a-z0-9]+_[0-9a-f]{6}$/;
 
 /**
- * Issues the test PKI once, before the test files run in parallel (issuance is not
- * concurrency-safe), through the built CLI: jest's global setup does not see the path aliases.
+ * Before the test files run: removes databases and vhosts that an interrupted earlier run left
+ * behind, and issues the test PKI once (issuance is not concurrency-safe), through the built
+ * CLI since jest's global setup does not see the path aliases.
  */
-export default function globalSetup(): void {
+export default async function globalSetup(): Promise<void> {
+  const client = new Client({ connectionString: POSTGRES_ADMIN_URL });
+  await client.connect();
+  try {
+    const { rows } = await client.query<{ datname: string }>('SELECT datname FROM pg_database');
+    for (const { datname } of rows.filter((row) => TEST_DATABASE.test(row.datname))) {
+      await client.query(`DROP DATABASE IF EXISTS ${datname} WITH (FORCE)`);
+    }
+  } finally {
+    await client.end();
+  }
+  const vhosts = execFileSync('rabbitmqctl', ['-q', 'list_vhosts', 'name'], { encoding: 'utf8' });
+  for (const vhost of vhosts
+    .split('\n')
+    .map((line) => line.trim())
+    .filter((line) => TEST_VHOST.test(line))) {
+    execFileSync('rabbitmqctl', ['-q', 'delete_vhost', vhost], { stdio: 'ignore' });
+  }
+
   const root = join(__dirname, '..', '..');
   const cli = join(root, 'dist', 'apps', 'cli', 'src', 'main.js');
   if (!existsSync(cli))

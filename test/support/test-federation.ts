@@ -21,6 +21,8 @@ import { testPki } from './test-pki';
 export interface TestFederation {
   federation: Federation;
   amqpUrl: string;
+  /** Each node's database URL, for tests that count what is stored. */
+  databaseUrls: Record<string, string>;
   client(state: string): GatewayClient;
   verifier: CertificateVerifier;
   signingIdentity(state: string): SigningIdentity;
@@ -64,9 +66,17 @@ export async function startTestFederation(
     if (!paths) throw new Error(`no credentials for ${state}`);
     return loadGatewayCredentials(paths);
   };
+  const databaseUrls = Object.fromEntries(
+    databases.map((database) => {
+      const url = new URL(POSTGRES_ADMIN_URL);
+      url.pathname = `/${database.name}`;
+      return [database.state, url.toString()];
+    }),
+  );
   return {
     federation,
     amqpUrl,
+    databaseUrls,
     client: (state) => new GatewayClient(federation.node(state).url),
     verifier: new CertificateVerifier(
       readCertificatesPem(readFileSync(pki.layout.trustAnchor, 'utf8')),

@@ -29,8 +29,20 @@ export class GatewayApiError extends Error {
 export class GatewayClient {
   constructor(readonly baseUrl: string) {}
 
-  submit(request: Record<string, unknown>): Promise<MessageView> {
-    return this.json('POST', '/v1/outbound-messages', request);
+  /**
+   * Submits a request. With an idempotency key, a retry after a lost answer (timeout, node
+   * restart) returns the message the first attempt created instead of sending a second one.
+   */
+  submit(
+    request: Record<string, unknown>,
+    options: { idempotencyKey?: string } = {},
+  ): Promise<MessageView> {
+    return this.json(
+      'POST',
+      '/v1/outbound-messages',
+      request,
+      options.idempotencyKey ? { 'idempotency-key': options.idempotencyKey } : {},
+    );
   }
 
   outbound(id: string): Promise<MessageView> {
@@ -62,10 +74,15 @@ export class GatewayClient {
     }
   }
 
-  private async json<T>(method: string, path: string, body?: unknown): Promise<T> {
+  private async json<T>(
+    method: string,
+    path: string,
+    body?: unknown,
+    headers: Record<string, string> = {},
+  ): Promise<T> {
     const response = await fetch(`${this.baseUrl}${path}`, {
       method,
-      headers: body === undefined ? {} : { 'content-type': 'application/json' },
+      headers: body === undefined ? headers : { 'content-type': 'application/json', ...headers },
       body: body === undefined ? undefined : JSON.stringify(body),
     });
     const text = await response.text();

@@ -33,12 +33,22 @@ export class GatewayProcess {
     readonly state: string,
     readonly url: string,
     readonly logPath: string,
-    private readonly environment: Record<string, string>,
+    readonly environment: Record<string, string>,
   ) {}
+
+  /** Another process of the same State: same keys, database and inbox; its own HTTP port. */
+  replica(port: number, logPath: string): GatewayProcess {
+    return new GatewayProcess(this.state, `http://127.0.0.1:${port}`, logPath, {
+      ...this.environment,
+      COMITY_HTTP_PORT: String(port),
+    });
+  }
 
   start(): void {
     const log = createWriteStream(this.logPath, { flags: 'a' });
-    const child = spawn(process.execPath, [gatewayEntryPoint()], {
+    // COMITY_GATEWAY_NODE_ARGS passes flags to the gateways' node, e.g. "--cpu-prof" to profile them.
+    const nodeArgs = (process.env.COMITY_GATEWAY_NODE_ARGS ?? '').split(' ').filter(Boolean);
+    const child = spawn(process.execPath, [...nodeArgs, gatewayEntryPoint()], {
       env: { ...process.env, ...this.environment },
       stdio: ['ignore', 'pipe', 'pipe'],
     });

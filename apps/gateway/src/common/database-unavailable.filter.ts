@@ -27,6 +27,8 @@ export function isDatabaseUnavailable(error: unknown): boolean {
       cause?: unknown;
     };
     if (typeof candidate.code === 'string' && UNAVAILABLE_CODES.has(candidate.code)) return true;
+    // TypeORM releases a transaction's connection when the server drops it mid-transaction.
+    if ((current as { name?: unknown }).name === 'QueryRunnerAlreadyReleasedError') return true;
     if (
       typeof candidate.message === 'string' &&
       /Connection terminated|timeout exceeded when trying to connect|the database system is (starting up|shutting down)/.test(

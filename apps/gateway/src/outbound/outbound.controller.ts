@@ -1,14 +1,24 @@
 import {
+  BadRequestException,
   Body,
   Controller,
   Get,
+  Headers,
   HttpCode,
   Param,
   Post,
   Query,
+  Res,
   StreamableFile,
 } from '@nestjs/common';
-import { ApiCreatedResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import type { Response } from 'express';
+import {
+  ApiCreatedResponse,
+  ApiHeader,
+  ApiOkResponse,
+  ApiOperation,
+  ApiTags,
+} from '@nestjs/swagger';
 import { MessageDetailView, MessagePageView } from '../common/message-views';
 import { MessageIdParamDto, PageQueryDto } from '../common/page-query.dto';
 import { OutboundService } from './outbound.service';
@@ -25,8 +35,31 @@ export class OutboundController {
     summary: 'Submit a request: sealed, stored and queued for sending before this answers',
   })
   @ApiCreatedResponse({ type: MessageDetailView })
-  submit(@Body() request: SubmitRequestDto): Promise<MessageDetailView> {
-    return this.outbound.submit(request);
+  @ApiHeader({
+    name: 'Idempotency-Key',
+    required: false,
+    description:
+      'Any unique string (e.g. a UUID) per request. Retrying a submit with the same key returns the message the first attempt created (200) instead of sending a second request.',
+  })
+  @ApiOkResponse({
+    type: MessageDetailView,
+    description: 'A retry: the message created by the first submit with this Idempotency-Key',
+  })
+  async submit(
+    @Body() request: SubmitRequestDto,
+    @Headers('idempotency-key') idempotencyKey: string | undefined,
+    @Res({ passthrough: true }) response: Response,
+  ): Promise<MessageDetailView> {
+    if (idempotencyKey !== undefined && !/^[\x21-\x7e]{1,200}$/.test(idempotencyKey)) {
+      throw new BadRequestException({
+        statusCode: 400,
+        error: 'Bad Request',
+        message: ['Idempotency-Key must be 1 to 200 printable ASCII characters'],
+      });
+    }
+    const { message, created } = await this.outbound.submit(request, idempotencyKey);
+    response.status(created ? 201 : 200);
+    return message;
   }
 
   @Get()

@@ -1,4 +1,10 @@
-import { BadRequestException, Inject, Injectable, NotFoundException } from '@nestjs/common';
+import {
+  BadRequestException,
+  Inject,
+  Injectable,
+  NotFoundException,
+  UnprocessableEntityException,
+} from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 import {
@@ -8,6 +14,7 @@ import {
   encryptToCertificate,
   readRequestContent,
   sealEnvelope,
+  sha256Base64Url,
   uuidV7,
   verifyContentStatement,
   verifyEnvelopeSignature,
@@ -44,7 +51,15 @@ export class OutboundService {
    * Seals the request and stores it with its outbox entry in one transaction. When this
    * returns, the request is durably accepted: the relay will publish it even after a crash.
    */
-  async submit(request: SubmitRequestDto): Promise<MessageDetailView> {
+  async submit(
+    request: SubmitRequestDto,
+    idempotencyKey?: string,
+  ): Promise<{ message: MessageDetailView; created: boolean }> {
+    const requestDigest = idempotencyKey ? sha256Base64Url(JSON.stringify(request)) : null;
+    if (idempotencyKey) {
+      const existing = await this.store.findOutboundByIdempotencyKey(idempotencyKey);
+      if (existing) return this.replay(existing, requestDigest);
+    }
     const self = this.trust.state;
     const directory = this.trust.directory;
     if (!directory.authority(self, request.senderAuthority)) {
@@ -121,44 +136,68 @@ export class OutboundService {
       this.trust.ownEncryptionCertificate(),
     );
 
-    await this.dataSource.transaction(async (manager) => {
-      await this.store.insertOutbound(manager, {
-        id,
-        threadId: sealed.header.thread,
-        inReplyTo: sealed.header.inReplyTo,
-        kind: sealed.header.kind,
-        fromAuthority: sealed.header.from.authority,
-        toState: sealed.header.to.state,
-        toAuthority: sealed.header.to.authority,
-        status: 'submitted',
-        statusReason: null,
-        envelope: sealed.bytes,
-        envelopeDigest: sealed.digest,
-        senderCopy,
-        receipt: null,
-        transmissions: 0,
-        receiptTimeoutMs: this.config.delivery.receiptTimeoutMs[request.kind],
-        receiptDueAt: null,
-        createdAt: now,
-        expiresAt: new Date(sealed.header.expires),
-        updatedAt: now,
+    try {
+      await this.dataSource.transaction(async (manager) => {
+        await this.store.insertOutbound(manager, {
+          id,
+          threadId: sealed.header.thread,
+          inReplyTo: sealed.header.inReplyTo,
+          kind: sealed.header.kind,
+          fromAuthority: sealed.header.from.authority,
+          toState: sealed.header.to.state,
+          toAuthority: sealed.header.to.authority,
+          status: 'submitted',
+          statusReason: null,
+          envelope: sealed.bytes,
+          envelopeDigest: sealed.digest,
+          senderCopy,
+          receipt: null,
+          transmissions: 0,
+          receiptTimeoutMs: this.config.delivery.receiptTimeoutMs[request.kind],
+          receiptDueAt: null,
+          idempotencyKey: idempotencyKey ?? null,
+          requestDigest,
+          createdAt: now,
+          expiresAt: new Date(sealed.header.expires),
+          updatedAt: now,
+        });
+        await this.store.addEvidence(manager, {
+          messageId: id,
+          direction: 'outbound',
+          type: 'submitted',
+          at: now,
+        });
+        await this.store.enqueue(manager, {
+          messageId: id,
+          payloadType: 'envelope',
+          routingKey: this.trust.routingKeyOf(sealed.header.to.state),
+          payload: sealed.bytes,
+          availableAt: now,
+        });
       });
-      await this.store.addEvidence(manager, {
-        messageId: id,
-        direction: 'outbound',
-        type: 'submitted',
-        at: now,
-      });
-      await this.store.enqueue(manager, {
-        messageId: id,
-        payloadType: 'envelope',
-        routingKey: this.trust.routingKeyOf(sealed.header.to.state),
-        payload: sealed.bytes,
-        availableAt: now,
-      });
-    });
+    } catch (error) {
+      // The same key submitted concurrently: the other submit won; answer with its message.
+      if (idempotencyKey && (error as { code?: string }).code === '23505') {
+        const existing = await this.store.findOutboundByIdempotencyKey(idempotencyKey);
+        if (existing) return this.replay(existing, requestDigest);
+      }
+      throw error;
+    }
     this.relay.wake();
-    return this.get(id, { withContent: false });
+    return { message: await this.get(id, { withContent: false }), created: true };
+  }
+
+  /** A retried submit: the message the first one created, if the request is the same. */
+  private async replay(
+    existing: OutboundMessageEntity,
+    requestDigest: string | null,
+  ): Promise<{ message: MessageDetailView; created: boolean }> {
+    if (existing.requestDigest !== requestDigest) {
+      throw new UnprocessableEntityException(
+        `Idempotency-Key was already used for another request (message ${existing.id})`,
+      );
+    }
+    return { message: await this.get(existing.id, { withContent: false }), created: false };
   }
 
   async list(limit: number, before?: string): Promise<MessagePageView> {

@@ -6,6 +6,7 @@ import { OutboundMessageEntity } from './entities/outbound-message.entity';
 import { OutboxEntryEntity } from './entities/outbox-entry.entity';
 import { InitialSchema1764370000000 } from './migrations/1764370000000-initial-schema';
 import { DeliveryTracking1764380000000 } from './migrations/1764380000000-delivery-tracking';
+import { IdempotencyKeys1764390000000 } from './migrations/1764390000000-idempotency-keys';
 
 export const ENTITIES = [
   OutboundMessageEntity,
@@ -21,7 +22,11 @@ export function dataSourceOptions(databaseUrl: string): DataSourceOptions {
     type: 'postgres',
     url: databaseUrl,
     entities: ENTITIES,
-    migrations: [InitialSchema1764370000000, DeliveryTracking1764380000000],
+    migrations: [
+      InitialSchema1764370000000,
+      DeliveryTracking1764380000000,
+      IdempotencyKeys1764390000000,
+    ],
     // Run by SchemaMigrator under an advisory lock, so replicas starting together do not race.
     migrationsRun: false,
     migrationsTransactionMode: 'all',

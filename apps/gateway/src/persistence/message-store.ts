@@ -54,6 +54,10 @@ export class MessageStore {
     await manager.insert(OutboxEntryEntity, { ...entry, attempts: 0 });
   }
 
+  findOutboundByIdempotencyKey(key: string): Promise<OutboundMessageEntity | null> {
+    return this.dataSource.manager.findOneBy(OutboundMessageEntity, { idempotencyKey: key });
+  }
+
   findOutbound(id: string): Promise<OutboundMessageEntity | null> {
     return this.dataSource.manager.findOneBy(OutboundMessageEntity, { id });
   }

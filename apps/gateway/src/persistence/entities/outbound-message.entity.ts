@@ -58,6 +58,14 @@ export class OutboundMessageEntity {
   @Column('timestamptz', { name: 'receipt_due_at', nullable: true })
   receiptDueAt!: Date | null;
 
+  /** The submitter's Idempotency-Key, if it sent one: a retried submit finds this message. */
+  @Column('text', { name: 'idempotency_key', nullable: true })
+  idempotencyKey!: string | null;
+
+  /** SHA-256 of the submitted request, to refuse a key reused for a different request. */
+  @Column('text', { name: 'request_digest', nullable: true })
+  requestDigest!: string | null;
+
   @Column('timestamptz', { name: 'created_at' })
   createdAt!: Date;
 
