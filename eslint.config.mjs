@@ -21,7 +21,7 @@ export default tseslint.config(
         {
           patterns: [
             {
-              group: ['**/libs/*/src/**', '../**/libs/**'],
+              group: ['**/libs/*/src/**', '**/libs/*/src'],
               message: 'Import a lib through its public entry point (@comity/<lib>).',
             },
           ],

@@ -5,6 +5,7 @@ import type { NestExpressApplication } from '@nestjs/platform-express';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import { AppModule } from './app.module';
 import { DatabaseUnavailableFilter } from './common/database-unavailable.filter';
+import { JsonDepthPipe } from './common/json-depth.pipe';
 import { ConfigError, loadGatewayConfig, type GatewayConfig } from './config/gateway-config';
 import { AmqpInboxServer } from './transport/amqp-inbox.server';
 import { TransportHealth } from './transport/transport-health';
@@ -48,6 +49,7 @@ export async function startGateway(config: GatewayConfig): Promise<NestExpressAp
   // Inline attachments are capped at 5 MiB decoded; base64 and JSON add about a third.
   app.useBodyParser('json', { limit: '8mb' });
   app.useGlobalPipes(
+    new JsonDepthPipe(),
     new ValidationPipe({ whitelist: true, forbidNonWhitelisted: true, transform: true }),
   );
   app.useGlobalFilters(new DatabaseUnavailableFilter(app.getHttpAdapter()));

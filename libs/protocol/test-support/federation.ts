@@ -75,10 +75,15 @@ const SUITES: Record<StateCode, KeySuite> = {
   KE: 'rsa',
 };
 
+/**
+ * `existingDirectory`: use (and keep) a development PKI that already exists there, e.g. the one
+ * running test gateways trust, instead of a fresh temporary one.
+ */
 export async function createTestFederation(
   codes: readonly StateCode[] = ['AT', 'FR', 'KE'],
+  existingDirectory?: string,
 ): Promise<TestFederation> {
-  const directory = mkdtempSync(join(tmpdir(), 'comity-protocol-'));
+  const directory = existingDirectory ?? mkdtempSync(join(tmpdir(), 'comity-protocol-'));
   const layout = await createDevFederation({
     directory,
     states: codes.map((code) => ({ code, suite: SUITES[code] })),
@@ -112,7 +117,9 @@ export async function createTestFederation(
     verifier,
     now,
     states,
-    dispose: () => rmSync(directory, { recursive: true, force: true }),
+    dispose: () => {
+      if (!existingDirectory) rmSync(directory, { recursive: true, force: true });
+    },
   };
 }
 
