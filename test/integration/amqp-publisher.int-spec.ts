@@ -13,7 +13,11 @@ describe('AmqpPublisher on a real RabbitMQ', () => {
   beforeAll(async () => {
     Logger.overrideLogger(false);
     amqpUrl = await createVhost(vhost);
-    publisher = new AmqpPublisher({ amqpUrl, state: 'AT' } as GatewayConfig);
+    publisher = new AmqpPublisher({
+      amqpUrl,
+      state: 'AT',
+      transport: { prefetch: 1, declareTopology: true },
+    } as GatewayConfig);
     await publisher.ready();
   });
 
@@ -50,5 +54,7 @@ describe('AmqpPublisher on a real RabbitMQ', () => {
     expect(message && message.content.toString()).toBe('hello');
     expect(message && message.properties.deliveryMode).toBe(2);
     expect(message && message.properties.type).toBe('envelope');
+    // The broker account rides along as user_id; the broker has validated it.
+    expect(message && message.properties.userId).toBe('guest');
   });
 });

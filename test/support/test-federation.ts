@@ -30,10 +30,20 @@ export interface TestFederation {
   stop(): Promise<void>;
 }
 
+export interface TestFederationOptions {
+  /** Runs once the vhost exists and before the gateways start (users, permissions, topology). */
+  prepareBroker?: (vhost: string, adminUrl: string) => Promise<void>;
+  /** Each State's broker URL, given the vhost's admin URL; by default all share the admin URL. */
+  amqpUrlFor?: (state: string, adminUrl: string) => string;
+  /** Another directory file than the test PKI's. */
+  directoryPath?: string;
+}
+
 /** Three gateway processes (AT, FR, KE) with their own databases and a RabbitMQ vhost of their own. */
 export async function startTestFederation(
   name: string,
   environment: Record<string, string> = {},
+  options: TestFederationOptions = {},
 ): Promise<TestFederation> {
   const pki = await testPki();
   const vhost = uniqueName(`comity-${name}`);
@@ -48,12 +58,14 @@ export async function startTestFederation(
   }
   let federation: Federation;
   try {
+    await options.prepareBroker?.(vhost, amqpUrl);
+    const amqpUrlFor = options.amqpUrlFor;
     federation = await Federation.launch({
       layout: pki.layout,
-      directoryPath: pki.directoryPath,
+      directoryPath: options.directoryPath ?? pki.directoryPath,
       nodes,
       postgresAdminUrl: POSTGRES_ADMIN_URL,
-      amqpUrl,
+      amqpUrl: amqpUrlFor ? (state) => amqpUrlFor(state, amqpUrl) : amqpUrl,
       logDirectory: join(repoRoot(__dirname), 'test-output', 'logs', vhost),
       environment,
     });

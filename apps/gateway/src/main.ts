@@ -57,6 +57,7 @@ export async function startGateway(config: GatewayConfig): Promise<NestExpressAp
     amqpUrl: config.amqpUrl,
     state: config.state,
     routingKey: app.get(FederationTrust).routingKeyOf(config.state),
+    declareTopology: config.transport.declareTopology,
     prefetch: config.transport.prefetch,
     logger,
   });

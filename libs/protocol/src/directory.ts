@@ -31,6 +31,11 @@ export interface DirectoryState {
   name: string;
   /** The AMQP routing key of the State's inbox on the transmit exchange. */
   routingKey: string;
+  /**
+   * The broker account the State's gateway publishes as. When set, every message claiming to
+   * come from this State must carry it as the broker-validated AMQP `user_id`.
+   */
+  brokerUser: string | null;
   /** The State's CA certificate(s): the intermediates between its gateway certificates and the anchor. */
   caCertificates: X509Certificate[];
   signingCertificates: X509Certificate[];
@@ -107,6 +112,25 @@ export function checkPartiesInDirectory(
   }
 }
 
+/**
+ * The AMQP `user_id` a message arrived with must be the broker account of the State it claims
+ * to come from (the broker itself refuses a `user_id` other than the connection's user). This
+ * stops a State replaying or injecting another State's signed messages through its own account.
+ */
+export function checkBrokerUser(
+  directory: FederationDirectory,
+  claimedState: string,
+  userId: string | undefined,
+): void {
+  const expected = directory.state(claimedState)?.brokerUser;
+  if (expected && userId !== expected) {
+    throw new ProtocolError(
+      'broker-user-mismatch',
+      `a message from ${claimedState} must be published by broker user "${expected}", not ${userId === undefined ? 'without a user_id' : `"${userId.slice(0, 64)}"`}`,
+    );
+  }
+}
+
 /** The file form: JSON with certificates as PEM strings. */
 export interface DirectoryDocument {
   federation: string;
@@ -114,11 +138,20 @@ export interface DirectoryDocument {
     code: string;
     name: string;
     routingKey: string;
+    brokerUser?: string;
     caCertificates: string[];
     signingCertificates: string[];
     encryptionCertificates: string[];
     authorities: DirectoryAuthority[];
   }>;
+}
+
+function readBrokerUser(value: unknown, where: string): string | null {
+  if (value === undefined || value === null) return null;
+  if (typeof value !== 'string' || !/^[A-Za-z0-9._-]{1,64}$/.test(value)) {
+    throw new DirectoryError(`directory: ${where}.brokerUser must be a plain user name`);
+  }
+  return value;
 }
 
 export function parseDirectory(bytes: Uint8Array | string): FederationDirectory {
@@ -201,6 +234,7 @@ export function parseDirectory(bytes: Uint8Array | string): FederationDirectory 
       code: state.code as string,
       name: state.name as string,
       routingKey: state.routingKey as string,
+      brokerUser: readBrokerUser(state.brokerUser, where),
       caCertificates: certificates('caCertificates'),
       signingCertificates: certificates('signingCertificates'),
       encryptionCertificates: certificates('encryptionCertificates'),

@@ -33,6 +33,7 @@ export const REASON_CODES = [
   'unknown-authority',
   'kind-not-accepted',
   'envelope-lifetime-too-long',
+  'broker-user-mismatch',
 ] as const;
 
 export type ReasonCode = (typeof REASON_CODES)[number];

@@ -19,6 +19,7 @@ export const DEV_STATES: DevStateDescription[] = [
 export function buildDevDirectory(
   layout: DevFederationLayout,
   states: DevStateDescription[],
+  options: { brokerUsers?: boolean } = {},
 ): DirectoryDocument {
   return {
     federation: 'comity-development',
@@ -30,6 +31,7 @@ export function buildDevDirectory(
         code: state.code,
         name: state.name,
         routingKey: state.code,
+        ...(options.brokerUsers ? { brokerUser: brokerUserOf(state.code) } : {}),
         caCertificates: [readFileSync(paths.stateCaCertificate, 'utf8')],
         signingCertificates: [readFileSync(paths.signingCertificate, 'utf8')],
         encryptionCertificates: [readFileSync(paths.encryptionCertificate, 'utf8')],
@@ -62,4 +64,9 @@ export function buildDevDirectory(
       };
     }),
   };
+}
+
+/** The broker account of a State's gateway when the federation uses one account per State. */
+export function brokerUserOf(state: string): string {
+  return `comity-${state.toLowerCase()}`;
 }

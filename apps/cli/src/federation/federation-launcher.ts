@@ -18,7 +18,8 @@ export interface FederationOptions {
   nodes: NodeSpec[];
   /** A PostgreSQL URL whose user may create databases; the nodes' databases live on the same server. */
   postgresAdminUrl: string;
-  amqpUrl: string;
+  /** The broker URL, or one per State when each gateway has its own broker account. */
+  amqpUrl: string | ((state: string) => string);
   logDirectory: string;
   /** Extra environment for every node (timeouts, limits). */
   environment?: Record<string, string>;
@@ -113,7 +114,8 @@ export class Federation {
           COMITY_HTTP_HOST: '127.0.0.1',
           COMITY_HTTP_PORT: String(spec.port),
           COMITY_DATABASE_URL: databaseUrl,
-          COMITY_AMQP_URL: options.amqpUrl,
+          COMITY_AMQP_URL:
+            typeof options.amqpUrl === 'string' ? options.amqpUrl : options.amqpUrl(spec.state),
           COMITY_TRUST_ANCHOR: options.layout.trustAnchor,
           COMITY_DIRECTORY: options.directoryPath,
           COMITY_CREDENTIALS_DIR: join(credentials.signingCertificate, '..'),

@@ -24,7 +24,14 @@ export interface GatewayConfig {
     maxRetransmitIntervalMs: number;
     watchdogIntervalMs: number;
   };
-  transport: { prefetch: number };
+  transport: {
+    prefetch: number;
+    /**
+     * Declare exchanges and queues at start-up (development). Off when an administrator
+     * provisions the broker and the node's account may only publish and read its inbox.
+     */
+    declareTopology: boolean;
+  };
   outbox: { pollIntervalMs: number; batchSize: number };
 }
 
@@ -107,6 +114,15 @@ export function loadGatewayConfig(env: Env): GatewayConfig {
     return values;
   };
 
+  const flag = (name: string, fallback: boolean): boolean => {
+    const raw = env[name]?.trim().toLowerCase();
+    if (raw === undefined || raw === '') return fallback;
+    if (raw === 'true' || raw === '1') return true;
+    if (raw === 'false' || raw === '0') return false;
+    problems.push(`${name} must be true or false (got "${raw}")`);
+    return fallback;
+  };
+
   const state = text('COMITY_STATE');
   if (state && !/^[A-Z]{2}$/.test(state)) {
     problems.push(`COMITY_STATE must be an ISO 3166 alpha-2 code such as AT (got "${state}")`);
@@ -161,7 +177,10 @@ export function loadGatewayConfig(env: Env): GatewayConfig {
       maxRetransmitIntervalMs: integer('COMITY_RETRANSMIT_MAX_SECONDS', 600, 1, 86_400) * 1000,
       watchdogIntervalMs: integer('COMITY_WATCHDOG_INTERVAL_MS', 1000, 50, 60_000),
     },
-    transport: { prefetch: integer('COMITY_PREFETCH', 64, 1, 1000) },
+    transport: {
+      prefetch: integer('COMITY_PREFETCH', 64, 1, 1000),
+      declareTopology: flag('COMITY_AMQP_DECLARE', true),
+    },
     outbox: {
       pollIntervalMs: integer('COMITY_OUTBOX_POLL_MS', 250, 10, 60_000),
       batchSize: integer('COMITY_OUTBOX_BATCH', 100, 1, 1000),

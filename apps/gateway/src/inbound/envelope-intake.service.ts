@@ -3,6 +3,7 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import type { DataSource } from 'typeorm';
 import {
   ProtocolError,
+  checkBrokerUser,
   checkContentDigest,
   checkEnvelopeAcceptable,
   checkPartiesInDirectory,
@@ -38,12 +39,16 @@ export class EnvelopeIntake {
     private readonly clock: Clock,
   ) {}
 
-  async receive(bytes: Buffer): Promise<InboxDisposition> {
+  /** `brokerUser`: the AMQP user_id the message arrived with (validated by the broker). */
+  async receive(bytes: Buffer, brokerUser?: string): Promise<InboxDisposition> {
     const now = this.clock.now();
     let envelope: SignedEnvelope;
     try {
       checkEnvelopeSize(bytes, this.config.limits.maxEnvelopeBytes);
       envelope = verifyEnvelopeSignature(bytes, this.trust.verifier, now);
+      // Genuinely signed, but published through another State's broker account: a replay or
+      // an injection by that State. Not answered: the signer did not send this copy.
+      checkBrokerUser(this.trust.directory, envelope.header.from.state, brokerUser);
     } catch (error) {
       // Unauthenticated: nobody to answer. Keep it for the operator, with the reason.
       if (error instanceof ProtocolError)

@@ -1,6 +1,7 @@
 import { Controller } from '@nestjs/common';
-import { EventPattern, Payload } from '@nestjs/microservices';
+import { Ctx, EventPattern, Payload } from '@nestjs/microservices';
 import { ReceiptIntake } from '../outbound/receipt-intake.service';
+import { InboxContext } from '../transport/amqp-inbox.server';
 import type { InboxDisposition } from '../transport/inbox-disposition';
 import { EnvelopeIntake } from './envelope-intake.service';
 
@@ -13,12 +14,12 @@ export class InboxController {
   ) {}
 
   @EventPattern('envelope')
-  onEnvelope(@Payload() bytes: Buffer): Promise<InboxDisposition> {
-    return this.envelopes.receive(bytes);
+  onEnvelope(@Payload() bytes: Buffer, @Ctx() context: InboxContext): Promise<InboxDisposition> {
+    return this.envelopes.receive(bytes, context.userId);
   }
 
   @EventPattern('receipt')
-  onReceipt(@Payload() bytes: Buffer): Promise<InboxDisposition> {
-    return this.receipts.receive(bytes);
+  onReceipt(@Payload() bytes: Buffer, @Ctx() context: InboxContext): Promise<InboxDisposition> {
+    return this.receipts.receive(bytes, context.userId);
   }
 }

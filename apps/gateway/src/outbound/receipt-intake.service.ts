@@ -3,6 +3,7 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import type { DataSource } from 'typeorm';
 import {
   ProtocolError,
+  checkBrokerUser,
   authenticateReceipt,
   checkReceiptExpectation,
   type VerifiedReceipt,
@@ -27,11 +28,12 @@ export class ReceiptIntake {
     private readonly clock: Clock,
   ) {}
 
-  async receive(bytes: Buffer): Promise<InboxDisposition> {
+  async receive(bytes: Buffer, brokerUser?: string): Promise<InboxDisposition> {
     const now = this.clock.now();
     let receipt: VerifiedReceipt;
     try {
       receipt = authenticateReceipt(bytes, this.trust.verifier, now);
+      checkBrokerUser(this.trust.directory, receipt.signer.state, brokerUser);
       const message = await this.store.findOutbound(receipt.statement.envelopeId);
       if (!message) {
         throw new ProtocolError(

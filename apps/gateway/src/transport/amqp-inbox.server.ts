@@ -17,6 +17,8 @@ export interface InboxServerOptions {
   state: string;
   /** The routing key senders use for this State (from the directory). */
   routingKey: string;
+  /** Declare the inbox topology at start-up; off when an administrator provisions it. */
+  declareTopology: boolean;
   prefetch: number;
   logger: LoggerService;
   /** First wait before a message that failed for a passing reason (database down) is redelivered. */
@@ -29,6 +31,12 @@ export class InboxContext {
 
   get messageId(): string | undefined {
     return this.message.properties.messageId as string | undefined;
+  }
+
+  /** The AMQP user_id: validated by the broker against the publishing connection's account. */
+  get userId(): string | undefined {
+    const userId: unknown = this.message.properties.userId;
+    return typeof userId === 'string' ? userId : undefined;
   }
 }
 
@@ -91,7 +99,9 @@ export class AmqpInboxServer extends Server implements CustomTransportStrategy {
   }
 
   private async startConsuming(channel: ConfirmChannel): Promise<void> {
-    await assertInboxTopology(channel, this.options.state, this.options.routingKey);
+    if (this.options.declareTopology) {
+      await assertInboxTopology(channel, this.options.state, this.options.routingKey);
+    }
     await channel.prefetch(this.options.prefetch);
     const { consumerTag } = await channel.consume(
       inboxQueue(this.options.state),

@@ -34,8 +34,11 @@ export class AmqpPublisher implements OnModuleInit, OnApplicationShutdown {
   private readonly logger = new Logger(AmqpPublisher.name);
   private readonly session: AmqpSession;
   private readonly returned = new Set<string>();
+  /** The broker account: set as user_id on every message, which the broker validates. */
+  private readonly userId: string;
 
-  constructor(@Inject(GATEWAY_CONFIG) config: GatewayConfig) {
+  constructor(@Inject(GATEWAY_CONFIG) private readonly config: GatewayConfig) {
+    this.userId = brokerUserOf(config.amqpUrl);
     this.session = new AmqpSession(
       config.amqpUrl,
       `publisher-${config.state}`,
@@ -84,6 +87,7 @@ export class AmqpPublisher implements OnModuleInit, OnApplicationShutdown {
           contentType: publication.contentType,
           timestamp: Math.floor(Date.now() / 1000),
           appId: 'comity',
+          userId: this.userId,
         },
         (error: unknown) => {
           // RabbitMQ sends basic.return before the confirm of the same message.
@@ -104,6 +108,11 @@ export class AmqpPublisher implements OnModuleInit, OnApplicationShutdown {
     channel.on('return', (message: ConsumeMessage) => {
       if (message.properties.messageId) this.returned.add(String(message.properties.messageId));
     });
-    await assertTransmitExchange(channel);
+    if (this.config.transport.declareTopology) await assertTransmitExchange(channel);
   }
+}
+
+/** The user name in an AMQP URL (amqplib connects as guest when there is none). */
+export function brokerUserOf(amqpUrl: string): string {
+  return decodeURIComponent(new URL(amqpUrl).username) || 'guest';
 }

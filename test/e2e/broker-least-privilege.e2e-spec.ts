@@ -1,0 +1,179 @@
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { connect, type Channel, type ChannelModel } from 'amqplib';
+import { uuidV7 } from '@comity/protocol';
+import { DEV_STATES, buildDevDirectory } from '../../apps/cli/src/federation/dev-directory';
+import {
+  createTestFederation,
+  sealFor,
+  type TestFederation as Fixture,
+} from '../../libs/protocol/test-support/federation';
+import {
+  provisionStateAccounts,
+  removeStateAccounts,
+  stateAmqpUrl,
+} from '../support/broker-accounts';
+import { mlaRequest, startTestFederation, type TestFederation } from '../support/test-federation';
+import { TEST_PKI_DIRECTORY, testPki } from '../support/test-pki';
+
+const STATES = DEV_STATES.map((state) => state.code);
+
+/**
+ * Each State's gateway connects with its own broker account: it may publish to the transmit
+ * exchange and read only its own inbox. The broker validates user_id; the gateways check it
+ * against the directory. A State can neither read another's inbox nor speak in its name.
+ */
+describe('broker least privilege: one account per State', () => {
+  let world: TestFederation;
+  let f: Fixture;
+  let admin: ChannelModel;
+  const opened: ChannelModel[] = [];
+
+  beforeAll(async () => {
+    const pki = await testPki();
+    const directoryPath = join(TEST_PKI_DIRECTORY, 'directory-broker-accounts.json');
+    writeFileSync(
+      directoryPath,
+      JSON.stringify(buildDevDirectory(pki.layout, DEV_STATES, { brokerUsers: true }), null, 2),
+    );
+    world = await startTestFederation(
+      'leastprivilege',
+      { COMITY_AMQP_DECLARE: 'false' },
+      {
+        prepareBroker: (vhost, adminUrl) => provisionStateAccounts(vhost, adminUrl, STATES),
+        amqpUrlFor: stateAmqpUrl,
+        directoryPath,
+      },
+    );
+    f = await createTestFederation(['AT', 'FR', 'KE'], TEST_PKI_DIRECTORY);
+    admin = await connect(world.amqpUrl);
+  }, 120_000);
+
+  afterAll(async () => {
+    for (const model of opened) await model.close().catch(() => undefined);
+    await admin?.close();
+    await world?.stop();
+    await removeStateAccounts(STATES);
+  }, 60_000);
+
+  /** A channel on FR's own account, as a hostile FR operator would have. */
+  async function asFrance(): Promise<Channel> {
+    const model = await connect(stateAmqpUrl('FR', world.amqpUrl));
+    model.on('error', () => undefined);
+    opened.push(model);
+    const channel = await model.createConfirmChannel();
+    channel.on('error', () => undefined);
+    return channel;
+  }
+
+  async function refusal(action: (channel: Channel) => Promise<unknown>): Promise<string> {
+    const channel = await asFrance();
+    return action(channel).then(
+      () => 'allowed',
+      (error: Error) => error.message,
+    );
+  }
+
+  async function quarantineReasons(
+    state: string,
+    messageIds: string[],
+  ): Promise<Record<string, string>> {
+    const channel = await admin.createChannel();
+    const seen: Record<string, string> = {};
+    const deadline = Date.now() + 15_000;
+    while (Object.keys(seen).length < messageIds.length && Date.now() < deadline) {
+      const message = await channel.get(`comity.quarantine.${state}`, { noAck: true });
+      if (!message) {
+        await new Promise((resolve) => setTimeout(resolve, 100));
+        continue;
+      }
+      const id = String(message.properties.messageId);
+      if (messageIds.includes(id))
+        seen[id] = String(message.properties.headers?.['x-comity-reason']);
+    }
+    await channel.close();
+    return seen;
+  }
+
+  it('delivers requests between States that each use their own account', async () => {
+    const fromAustria = await world.client('AT').submit(mlaRequest());
+    const fromKenya = await world
+      .client('KE')
+      .submit(
+        mlaRequest({
+          senderAuthority: 'ke-central-authority',
+          recipient: { state: 'FR', authority: 'fr-central-authority' },
+        }),
+      );
+    expect(
+      (await world.client('AT').waitForStatus(fromAustria.id, ['delivered', 'failed', 'rejected']))
+        .status,
+    ).toBe('delivered');
+    expect(
+      (await world.client('KE').waitForStatus(fromKenya.id, ['delivered', 'failed', 'rejected']))
+        .status,
+    ).toBe('delivered');
+  });
+
+  it("refuses FR's account another State's inbox, and any change to the topology", async () => {
+    expect(await refusal((channel) => channel.consume('comity.inbox.AT', () => undefined))).toMatch(
+      /ACCESS_REFUSED/,
+    );
+    expect(await refusal((channel) => channel.get('comity.quarantine.KE'))).toMatch(
+      /ACCESS_REFUSED/,
+    );
+    expect(await refusal((channel) => channel.deleteQueue('comity.inbox.AT'))).toMatch(
+      /ACCESS_REFUSED/,
+    );
+    expect(await refusal((channel) => channel.assertQueue('comity.inbox.FR-shadow'))).toMatch(
+      /ACCESS_REFUSED/,
+    );
+    expect(
+      await refusal((channel) => channel.bindQueue('comity.inbox.FR', 'comity.transmit', 'AT')),
+    ).toMatch(/ACCESS_REFUSED/);
+  });
+
+  it("refuses FR's account a user_id other than its own (the broker validates it)", async () => {
+    const channel = await asFrance();
+    channel.publish('comity.transmit', 'KE', Buffer.from('{}'), {
+      userId: 'comity-at',
+      type: 'envelope',
+    });
+    const outcome = await (channel as unknown as { waitForConfirms(): Promise<void> })
+      .waitForConfirms()
+      .then(
+        () => 'confirmed',
+        (error: Error) => error.message,
+      );
+    expect(outcome).not.toBe('confirmed');
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    expect(await refusal(async (other) => other.checkQueue('comity.inbox.FR'))).toBe('allowed');
+  });
+
+  it("quarantines AT's genuinely signed envelope injected through FR's account, with or without a user_id", async () => {
+    const channel = await asFrance();
+    const injected = sealFor(f, 'AT', 'KE');
+    const withOwnId = `inject-${uuidV7()}`;
+    const withoutId = `inject-${uuidV7()}`;
+    channel.publish('comity.transmit', 'KE', injected.bytes, {
+      persistent: true,
+      type: 'envelope',
+      messageId: withOwnId,
+      userId: 'comity-fr',
+    });
+    channel.publish('comity.transmit', 'KE', injected.bytes, {
+      persistent: true,
+      type: 'envelope',
+      messageId: withoutId,
+    });
+    await (channel as unknown as { waitForConfirms(): Promise<void> }).waitForConfirms();
+    expect(await quarantineReasons('KE', [withOwnId, withoutId])).toEqual({
+      [withOwnId]: 'broker-user-mismatch',
+      [withoutId]: 'broker-user-mismatch',
+    });
+    const lookup = await fetch(
+      `${world.federation.node('KE').url}/v1/inbound-messages/${injected.header.id}`,
+    );
+    expect(lookup.status).toBe(404);
+  });
+});
