@@ -97,14 +97,12 @@ describe('broker least privilege: one account per State', () => {
 
   it('delivers requests between States that each use their own account', async () => {
     const fromAustria = await world.client('AT').submit(mlaRequest());
-    const fromKenya = await world
-      .client('KE')
-      .submit(
-        mlaRequest({
-          senderAuthority: 'ke-central-authority',
-          recipient: { state: 'FR', authority: 'fr-central-authority' },
-        }),
-      );
+    const fromKenya = await world.client('KE').submit(
+      mlaRequest({
+        senderAuthority: 'ke-central-authority',
+        recipient: { state: 'FR', authority: 'fr-central-authority' },
+      }),
+    );
     expect(
       (await world.client('AT').waitForStatus(fromAustria.id, ['delivered', 'failed', 'rejected']))
         .status,
