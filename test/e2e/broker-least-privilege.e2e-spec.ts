@@ -1,7 +1,7 @@
-import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { connect, type Channel, type ChannelModel } from 'amqplib';
 import { uuidV7 } from '@comity/protocol';
+import { writeSignedDirectory } from '../../apps/cli/src/federation/dev-certificates';
 import { DEV_STATES, buildDevDirectory } from '../../apps/cli/src/federation/dev-directory';
 import {
   createTestFederation,
@@ -31,10 +31,11 @@ describe('broker least privilege: one account per State', () => {
 
   beforeAll(async () => {
     const pki = await testPki();
-    const directoryPath = join(TEST_PKI_DIRECTORY, 'directory-broker-accounts.json');
-    writeFileSync(
+    const directoryPath = join(TEST_PKI_DIRECTORY, 'directory-broker-accounts.jws');
+    writeSignedDirectory(
+      pki.layout,
+      buildDevDirectory(pki.layout, DEV_STATES, { brokerUsers: true }),
       directoryPath,
-      JSON.stringify(buildDevDirectory(pki.layout, DEV_STATES, { brokerUsers: true }), null, 2),
     );
     world = await startTestFederation(
       'leastprivilege',

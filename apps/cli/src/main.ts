@@ -2,6 +2,11 @@ import 'reflect-metadata';
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { Command, InvalidArgumentError } from 'commander';
+import {
+  inspectDirectoryFile,
+  revokeInDirectoryFile,
+  signDirectoryFile,
+} from './commands/directory.command';
 import { checkReceiptFiles } from './commands/receipt-verify.command';
 import { runDemo } from './commands/demo.command';
 import { ensureDevCertificates } from './federation/dev-certificates';
@@ -98,6 +103,47 @@ program
         `  ${evidence.at}  ${evidence.type}${evidence.reason ? ` (${evidence.reason})` : ''}${evidence.detail ? `  ${evidence.detail}` : ''}`,
       );
     }
+  });
+
+const directory = program.command('directory').description('the signed federation directory');
+directory
+  .command('sign')
+  .description('sign a directory document (JSON) with the directory signer: the file nodes load')
+  .requiredOption('--document <path>', 'the directory document, e.g. certs-dev/directory.json')
+  .option(
+    '--key <path>',
+    "the directory signer's private key",
+    'certs-dev/directory-signer.key.pem',
+  )
+  .option(
+    '--certificate <path>',
+    "the directory signer's certificate",
+    'certs-dev/directory-signer.crt.pem',
+  )
+  .option('--out <path>', 'where to write the signed directory', 'certs-dev/directory.jws')
+  .action((options: { document: string; key: string; certificate: string; out: string }) => {
+    console.log(signDirectoryFile(options));
+  });
+directory
+  .command('revoke')
+  .description('revoke a certificate in a directory document (a new edition; sign it afterwards)')
+  .requiredOption('--document <path>', 'the directory document')
+  .requiredOption('--certificate <path>', 'the certificate to revoke (PEM)')
+  .requiredOption('--reason <text>', 'why, e.g. "key compromise"')
+  .option('--valid-days <days>', 'validity of the new edition', (value) => Number(value), 30)
+  .action(
+    (options: { document: string; certificate: string; reason: string; validDays: number }) => {
+      console.log(revokeInDirectoryFile(options));
+    },
+  );
+directory
+  .command('inspect <file>')
+  .description(
+    'verify a signed directory against the trust anchor and list its States and authorities',
+  )
+  .option('--anchor <path>', 'the federation trust anchor', 'certs-dev/federation-root.crt.pem')
+  .action((file: string, options: { anchor: string }) => {
+    for (const line of inspectDirectoryFile({ file, anchor: options.anchor })) console.log(line);
   });
 
 const receipt = program.command('receipt').description('delivery receipts');

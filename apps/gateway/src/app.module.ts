@@ -2,6 +2,7 @@ import { type DynamicModule, Module } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { Clock } from './common/clock';
 import { GATEWAY_CONFIG, type GatewayConfig } from './config/gateway-config';
+import { DirectoryController } from './directory/directory.controller';
 import { HealthController } from './health/health.controller';
 import { EnvelopeIntake } from './inbound/envelope-intake.service';
 import { InboundController } from './inbound/inbound.controller';
@@ -26,7 +27,13 @@ export class AppModule {
     return {
       module: AppModule,
       imports: [TypeOrmModule.forRoot(dataSourceOptions(config.databaseUrl))],
-      controllers: [OutboundController, InboundController, InboxController, HealthController],
+      controllers: [
+        OutboundController,
+        InboundController,
+        InboxController,
+        DirectoryController,
+        HealthController,
+      ],
       providers: [
         { provide: GATEWAY_CONFIG, useValue: config },
         Clock,

@@ -2,7 +2,11 @@ import { webcrypto, X509Certificate, type KeyObject } from 'node:crypto';
 import { x509 } from './peculiar-x509';
 import type { CertificatePurpose } from './key-suite';
 
-export type CertificateProfile = 'federation-root' | 'state-ca' | CertificatePurpose;
+/**
+ * `directory`: the federation's directory signer, issued by the root itself and naming no
+ * State; it signs the directory of States and nothing else.
+ */
+export type CertificateProfile = 'federation-root' | 'state-ca' | 'directory' | CertificatePurpose;
 
 /** A CA able to issue: its certificate and private key. */
 export interface CertificateAuthority {
@@ -93,6 +97,8 @@ function keyUsageOf(profile: CertificateProfile, publicKey: KeyObject): x509.Key
       return KeyUsageFlags.keyCertSign | KeyUsageFlags.cRLSign;
     case 'signing':
       return KeyUsageFlags.digitalSignature | KeyUsageFlags.nonRepudiation;
+    case 'directory':
+      return KeyUsageFlags.digitalSignature;
     case 'encryption':
       return publicKey.asymmetricKeyType === 'rsa'
         ? KeyUsageFlags.keyEncipherment

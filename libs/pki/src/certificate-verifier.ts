@@ -74,6 +74,72 @@ export class CertificateVerifier {
     return verification.result;
   }
 
+  /**
+   * Verifies the federation directory signer: a certificate the root issued directly (the
+   * anchor may follow it), not a CA, naming no State, for digital signatures, valid at `at`.
+   * Gateway certificates (which name a State and sit under a State CA) never qualify.
+   */
+  verifyDirectorySigner(
+    input: readonly X509Certificate[] | readonly string[],
+    at: Date,
+  ): { certificate: X509Certificate; publicKey: KeyObject; suite: KeySuite } {
+    const chain = this.decodeChain(input);
+    if (chain.length !== 1) {
+      throw new PkiError(
+        'chain-untrusted',
+        'the directory signer must be issued by the federation root directly',
+      );
+    }
+    const leaf = chain[0] as X509Certificate;
+    if (leaf.subject === leaf.issuer && verifiesWith(leaf, leaf.publicKey)) {
+      throw new PkiError('self-signed', `certificate ${nameOf(leaf)} is self-signed`);
+    }
+    const anchor = this.anchors.find((candidate) => issuedBy(leaf, candidate));
+    if (!anchor) {
+      throw new PkiError(
+        'chain-untrusted',
+        `certificate ${nameOf(leaf)} is not issued by a trusted federation root`,
+      );
+    }
+    for (const certificate of [leaf, anchor]) {
+      const { notBefore, notAfter } = this.detailsOf(certificate);
+      if (at < notBefore) {
+        throw new PkiError(
+          'certificate-not-yet-valid',
+          `certificate ${nameOf(certificate)} is valid only from ${notBefore.toISOString()}`,
+        );
+      }
+      if (at > notAfter) {
+        throw new PkiError(
+          'certificate-expired',
+          `certificate ${nameOf(certificate)} expired at ${notAfter.toISOString()}`,
+        );
+      }
+    }
+    const details = this.detailsOf(leaf);
+    if (details.isCa || details.country !== undefined) {
+      throw new PkiError(
+        'wrong-key-usage',
+        `certificate ${nameOf(leaf)} is not a directory signer`,
+      );
+    }
+    if (details.keyUsage === undefined || !(details.keyUsage & KeyUsage.digitalSignature)) {
+      throw new PkiError(
+        'wrong-key-usage',
+        `certificate ${nameOf(leaf)} may not sign (keyUsage lacks digitalSignature)`,
+      );
+    }
+    this.checkKeySizes(chain);
+    const suite = suiteOfKey(leaf.publicKey, 'signing');
+    if (!suite) {
+      throw new PkiError(
+        'wrong-key-usage',
+        `certificate ${nameOf(leaf)} holds a key no Comity suite signs with`,
+      );
+    }
+    return { certificate: leaf, publicKey: leaf.publicKey, suite };
+  }
+
   private verifyUncached(
     input: readonly X509Certificate[] | readonly string[],
     purpose: CertificatePurpose,

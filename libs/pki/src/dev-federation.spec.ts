@@ -8,6 +8,7 @@ import {
   devFederationLayout,
   loadGatewayCredentials,
   PkiError,
+  readCertificatesPem,
   type DevFederationLayout,
   type DevStateSpec,
 } from './index';
@@ -35,12 +36,15 @@ describe('createDevFederation', () => {
     expect(layout).toEqual(devFederationLayout(directory, ['FR', 'DE', 'GR']));
     expect(readdirSync(directory).sort()).toEqual([
       'README.md',
+      'directory-signer.crt.pem',
+      'directory-signer.key.pem',
       'federation-root.crt.pem',
       'federation-root.key.pem',
       'states',
     ]);
     expect(readFileSync(join(directory, 'README.md'), 'utf8')).toMatch(/DEVELOPMENT ONLY/);
     expect(modeOf(join(directory, 'federation-root.key.pem'))).toBe(0o600);
+    expect(modeOf(join(directory, 'directory-signer.key.pem'))).toBe(0o600);
     for (const code of ['FR', 'DE', 'GR']) {
       expect(readdirSync(join(directory, 'states', code)).sort()).toEqual([
         'gateway-encryption.crt.pem',
@@ -161,3 +165,27 @@ function codeOf(action: () => unknown): string | undefined {
   }
   return undefined;
 }
+
+describe('the development directory signer', () => {
+  it('is issued by the root, names no State, and verifies only as a directory signer', async () => {
+    const directory = mkdtempSync(join(tmpdir(), 'comity-directory-signer-'));
+    try {
+      const layout = await createDevFederation({
+        directory,
+        states: [{ code: 'FR', suite: 'ed25519-x25519' }],
+      });
+      const verifier = new CertificateVerifier(
+        readCertificatesPem(readFileSync(layout.trustAnchor, 'utf8')),
+      );
+      const signer = readCertificatesPem(readFileSync(layout.directorySigner.certificate, 'utf8'));
+      expect(verifier.verifyDirectorySigner(signer, new Date()).suite).toBe('ed25519-x25519');
+      expect(() => verifier.verifyChain(signer, 'signing', new Date())).toThrow(PkiError);
+      const gateway = readCertificatesPem(
+        readFileSync(layout.states.FR!.signingCertificate, 'utf8'),
+      );
+      expect(() => verifier.verifyDirectorySigner(gateway, new Date())).toThrow(PkiError);
+    } finally {
+      rmSync(directory, { recursive: true, force: true });
+    }
+  });
+});

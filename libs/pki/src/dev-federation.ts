@@ -25,6 +25,8 @@ export interface DevFederationOptions {
 export interface DevFederationLayout {
   /** Path of the federation root certificate (PEM): the trust anchor of every gateway. */
   trustAnchor: string;
+  /** The directory signer's certificate and key, issued by the root. */
+  directorySigner: { certificate: string; key: string };
   states: Record<string, StateCredentialPaths>;
 }
 
@@ -43,6 +45,7 @@ gateway certificates under the real federation root, and the keys stay in the ga
 key store.
 
 - federation-root.crt.pem: trust anchor of every gateway
+- directory-signer.*: signs the federation directory (directory.jws), issued by the root
 - states/<CODE>/state-ca.crt.pem: the State's CA (pathLen 0), issued by the root
 - states/<CODE>/gateway-signing.*: the gateway's signing certificate and key
 - states/<CODE>/gateway-encryption.*: the gateway's encryption certificate and key
@@ -61,7 +64,14 @@ export function devFederationLayout(directory: string, stateCodes: string[]): De
       encryptionKey: join(stateDirectory, 'gateway-encryption.key.pem'),
     };
   }
-  return { trustAnchor: join(directory, 'federation-root.crt.pem'), states };
+  return {
+    trustAnchor: join(directory, 'federation-root.crt.pem'),
+    directorySigner: {
+      certificate: join(directory, 'directory-signer.crt.pem'),
+      key: join(directory, 'directory-signer.key.pem'),
+    },
+    states,
+  };
 }
 
 /**
@@ -106,6 +116,23 @@ export async function createDevFederation(
         publicKey: keys.publicKey,
         selfSigningKey: keys.privateKey,
         ...period(),
+      });
+      return { certificate, privateKey: keys.privateKey };
+    },
+  );
+
+  await ensureCredential(
+    layout.directorySigner.certificate,
+    layout.directorySigner.key,
+    root,
+    async () => {
+      const keys = await generateKeyPair('ed25519');
+      const certificate = await issueCertificate({
+        profile: 'directory',
+        subject: { organization: ORGANIZATION, commonName: 'Comity Federation Directory Signer' },
+        publicKey: keys.publicKey,
+        issuer: root,
+        ...period(root),
       });
       return { certificate, privateKey: keys.privateKey };
     },

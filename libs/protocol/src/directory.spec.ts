@@ -17,6 +17,9 @@ afterAll(() => f.dispose());
 function document(): DirectoryDocument {
   return {
     federation: 'comity-test',
+    version: 1,
+    issued: '2026-01-01T00:00:00Z',
+    expires: '2036-01-01T00:00:00Z',
     states: (['AT', 'FR'] as const).map((code) => {
       const { credentials } = f.states[code];
       return {

@@ -48,14 +48,45 @@ export interface DirectoryState {
  * their gateways use and which authorities they have. Every certificate in it is still checked
  * against the trust anchor before use, so a tampered file cannot introduce a key.
  */
+export interface RevokedCertificate {
+  /** base64url SHA-256 of the certificate's DER (JOSE x5t#S256). */
+  sha256: string;
+  revokedAt: string;
+  reason: string;
+}
+
+export interface DirectoryValidity {
+  /** Increases with every new edition; a node never goes back to a lower one. */
+  version: number;
+  issued: string;
+  expires: string;
+}
+
 export class FederationDirectory {
   private readonly states: Map<string, DirectoryState>;
+  private readonly revoked: Map<string, RevokedCertificate>;
 
   constructor(
     readonly federation: string,
     states: DirectoryState[],
+    readonly validity: DirectoryValidity = {
+      version: 0,
+      issued: new Date(0).toISOString(),
+      expires: new Date(8.64e15).toISOString(),
+    },
+    revokedCertificates: RevokedCertificate[] = [],
   ) {
     this.states = new Map(states.map((state) => [state.code, state]));
+    this.revoked = new Map(revokedCertificates.map((entry) => [entry.sha256, entry]));
+  }
+
+  /** The revocation entry of a certificate (by its x5t#S256 thumbprint), if it is revoked. */
+  revocationOf(sha256Thumbprint: string): RevokedCertificate | undefined {
+    return this.revoked.get(sha256Thumbprint);
+  }
+
+  revokedCertificates(): RevokedCertificate[] {
+    return [...this.revoked.values()];
   }
 
   state(code: string): DirectoryState | undefined {
@@ -134,6 +165,10 @@ export function checkBrokerUser(
 /** The file form: JSON with certificates as PEM strings. */
 export interface DirectoryDocument {
   federation: string;
+  version: number;
+  issued: string;
+  expires: string;
+  revokedCertificates?: RevokedCertificate[];
   states: Array<{
     code: string;
     name: string;
@@ -152,6 +187,30 @@ function readBrokerUser(value: unknown, where: string): string | null {
     throw new DirectoryError(`directory: ${where}.brokerUser must be a plain user name`);
   }
   return value;
+}
+
+function readValidity(
+  document: Record<string, unknown>,
+  fail: (where: string, what: string) => never,
+): DirectoryValidity {
+  const { version, issued, expires } = document;
+  if (typeof version !== 'number' || !Number.isInteger(version) || version < 1) {
+    fail('version', 'must be a positive integer');
+  }
+  for (const [name, value] of [
+    ['issued', issued],
+    ['expires', expires],
+  ] as const) {
+    if (
+      typeof value !== 'string' ||
+      !/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,3})?Z$/.test(value)
+    ) {
+      fail(name, 'must be a UTC timestamp');
+    }
+  }
+  if (Date.parse(expires as string) <= Date.parse(issued as string))
+    fail('expires', 'must be later than issued');
+  return { version: version as number, issued: issued as string, expires: expires as string };
 }
 
 export function parseDirectory(bytes: Uint8Array | string): FederationDirectory {
@@ -246,5 +305,30 @@ export function parseDirectory(bytes: Uint8Array | string): FederationDirectory 
     if (seen.has(state.code)) fail(`states[${index}].code`, `repeats ${state.code}`);
     seen.add(state.code);
   }
-  return new FederationDirectory(document.federation as string, states);
+  const validity = readValidity(document, fail);
+  const revoked = document.revokedCertificates ?? [];
+  if (!Array.isArray(revoked)) fail('revokedCertificates', 'must be an array');
+  const revokedCertificates = (revoked as unknown[]).map((raw, index): RevokedCertificate => {
+    const entry = raw as Record<string, unknown>;
+    const where = `revokedCertificates[${index}]`;
+    if (typeof raw !== 'object' || raw === null) fail(where, 'must be an object');
+    if (typeof entry.sha256 !== 'string' || !/^[A-Za-z0-9_-]{43}$/.test(entry.sha256)) {
+      fail(`${where}.sha256`, 'must be a base64url SHA-256 thumbprint');
+    }
+    if (typeof entry.revokedAt !== 'string' || Number.isNaN(Date.parse(entry.revokedAt))) {
+      fail(`${where}.revokedAt`, 'must be a timestamp');
+    }
+    if (typeof entry.reason !== 'string') fail(`${where}.reason`, 'must be a string');
+    return {
+      sha256: entry.sha256 as string,
+      revokedAt: entry.revokedAt as string,
+      reason: entry.reason as string,
+    };
+  });
+  return new FederationDirectory(
+    document.federation as string,
+    states,
+    validity,
+    revokedCertificates,
+  );
 }

@@ -10,4 +10,5 @@ export * from './protocol-error';
 export * from './receipt';
 export * from './request-content';
 export * from './routing-header';
+export * from './signed-directory';
 export * from './uuid-v7';

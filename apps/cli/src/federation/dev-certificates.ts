@@ -1,14 +1,22 @@
-import { writeFileSync } from 'node:fs';
+import { createPrivateKey, X509Certificate } from 'node:crypto';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { createDevFederation, type DevFederationLayout } from '@comity/pki';
+import { createDevFederation, suiteOfKey, type DevFederationLayout } from '@comity/pki';
+import { signDirectory, type DirectoryDocument } from '@comity/protocol';
 import { buildDevDirectory, type DevStateDescription } from './dev-directory';
 
 export interface DevCertificates {
   layout: DevFederationLayout;
+  /** The signed directory (compact JWS) every gateway loads. */
   directoryPath: string;
+  /** The same directory unsigned, for people to read. */
+  directoryDocumentPath: string;
 }
 
-/** Issues (or keeps) the development PKI and writes the directory beside it. Idempotent. */
+/**
+ * Issues (or keeps) the development PKI and writes a new edition of the directory beside it,
+ * signed by the development directory signer.
+ */
 export async function ensureDevCertificates(
   directory: string,
   states: DevStateDescription[],
@@ -17,7 +25,23 @@ export async function ensureDevCertificates(
     directory,
     states: states.map(({ code, suite }) => ({ code, suite })),
   });
-  const directoryPath = join(directory, 'directory.json');
-  writeFileSync(directoryPath, `${JSON.stringify(buildDevDirectory(layout, states), null, 2)}\n`);
-  return { layout, directoryPath };
+  const document = buildDevDirectory(layout, states);
+  const directoryDocumentPath = join(directory, 'directory.json');
+  writeFileSync(directoryDocumentPath, `${JSON.stringify(document, null, 2)}\n`);
+  const directoryPath = join(directory, 'directory.jws');
+  writeSignedDirectory(layout, document, directoryPath);
+  return { layout, directoryPath, directoryDocumentPath };
+}
+
+/** Signs a directory document with the development directory signer and writes it to `path`. */
+export function writeSignedDirectory(
+  layout: DevFederationLayout,
+  document: DirectoryDocument,
+  path: string,
+): void {
+  const key = createPrivateKey(readFileSync(layout.directorySigner.key));
+  const certificate = new X509Certificate(readFileSync(layout.directorySigner.certificate));
+  const suite = suiteOfKey(key, 'signing');
+  if (!suite) throw new Error(`${layout.directorySigner.key} holds no signing key`);
+  writeFileSync(path, `${signDirectory(document, { key, certificate, suite })}\n`);
 }

@@ -19,10 +19,16 @@ export const DEV_STATES: DevStateDescription[] = [
 export function buildDevDirectory(
   layout: DevFederationLayout,
   states: DevStateDescription[],
-  options: { brokerUsers?: boolean } = {},
+  options: { brokerUsers?: boolean; now?: Date; validDays?: number } = {},
 ): DirectoryDocument {
+  const now = options.now ?? new Date();
   return {
     federation: 'comity-development',
+    // Seconds since the epoch: every edition made later is newer.
+    version: Math.floor(now.getTime() / 1000),
+    issued: now.toISOString(),
+    expires: new Date(now.getTime() + (options.validDays ?? 30) * 86_400_000).toISOString(),
+    revokedCertificates: [],
     states: states.map((state) => {
       const paths = layout.states[state.code];
       if (!paths) throw new Error(`no credentials were issued for ${state.code}`);

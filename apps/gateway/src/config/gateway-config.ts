@@ -11,6 +11,8 @@ export interface GatewayConfig {
   amqpUrl: string;
   trustAnchorPath: string;
   directoryPath: string;
+  /** How often the directory file is read again for a newer signed edition. */
+  directoryRefreshSeconds: number;
   credentials:
     | { kind: 'pem-directory'; directory: string }
     | { kind: 'pkcs12'; signingPath: string; encryptionPath: string; password: string };
@@ -147,6 +149,7 @@ export function loadGatewayConfig(env: Env): GatewayConfig {
     amqpUrl: url('COMITY_AMQP_URL', 'amqp://guest:guest@127.0.0.1:5672', ['amqp:', 'amqps:']),
     trustAnchorPath: text('COMITY_TRUST_ANCHOR'),
     directoryPath: text('COMITY_DIRECTORY'),
+    directoryRefreshSeconds: integer('COMITY_DIRECTORY_REFRESH_SECONDS', 10, 1, 3600),
     credentials,
     limits: {
       maxEnvelopeBytes: integer(

@@ -19,7 +19,8 @@ export class HealthController {
 
   @Get()
   @ApiOperation({
-    summary: 'Readiness: database reachable, broker connected, inbox consumed, keys loaded',
+    summary:
+      'Readiness: database reachable, broker connected, inbox consumed, directory in force, keys loaded',
   })
   async health(@Res({ passthrough: true }) response: Response): Promise<Record<string, unknown>> {
     const database = await this.dataSource
@@ -28,13 +29,18 @@ export class HealthController {
       .catch(() => 'down');
     const broker = this.publisher.isConnected ? 'up' : 'down';
     const inbox = this.transport.inboxConsuming ? 'consuming' : 'stopped';
-    const ready = database === 'up' && broker === 'up' && inbox === 'consuming';
+    const { version, expires } = this.trust.directory.validity;
+    const directory = Date.parse(expires) > Date.now() ? 'valid' : 'expired';
+    const ready =
+      database === 'up' && broker === 'up' && inbox === 'consuming' && directory === 'valid';
     response.status(ready ? HttpStatus.OK : HttpStatus.SERVICE_UNAVAILABLE);
     return {
       status: ready ? 'ready' : 'not-ready',
       state: this.trust.state,
       database,
       broker,
+      inbox,
+      directory: { status: directory, version, expires },
       keys: 'loaded',
     };
   }

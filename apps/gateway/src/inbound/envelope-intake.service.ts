@@ -46,6 +46,7 @@ export class EnvelopeIntake {
     try {
       checkEnvelopeSize(bytes, this.config.limits.maxEnvelopeBytes);
       envelope = verifyEnvelopeSignature(bytes, this.trust.verifier, now);
+      this.trust.checkNotRevoked(envelope.sender);
       // Genuinely signed, but published through another State's broker account: a replay or
       // an injection by that State. Not answered: the signer did not send this copy.
       checkBrokerUser(this.trust.directory, envelope.header.from.state, brokerUser);

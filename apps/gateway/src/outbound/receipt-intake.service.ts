@@ -33,6 +33,7 @@ export class ReceiptIntake {
     let receipt: VerifiedReceipt;
     try {
       receipt = authenticateReceipt(bytes, this.trust.verifier, now);
+      this.trust.checkNotRevoked(receipt.signer);
       checkBrokerUser(this.trust.directory, receipt.signer.state, brokerUser);
       const message = await this.store.findOutbound(receipt.statement.envelopeId);
       if (!message) {

@@ -1,12 +1,19 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { Inject, Injectable } from '@nestjs/common';
+import {
+  Inject,
+  Injectable,
+  Logger,
+  type OnApplicationBootstrap,
+  type OnApplicationShutdown,
+} from '@nestjs/common';
 import {
   CertificateVerifier,
   PkiError,
   loadGatewayCredentials,
   loadPkcs12,
   readCertificatesPem,
+  sha256Thumbprint,
   type GatewayCredentials,
   type KeySuite,
   type VerifiedCertificate,
@@ -14,7 +21,8 @@ import {
 import {
   ProtocolError,
   decryptionIdentityOf,
-  parseDirectory,
+  DirectoryError,
+  verifySignedDirectory,
   signingIdentityOf,
   type DecryptionIdentity,
   type FederationDirectory,
@@ -29,9 +37,11 @@ import { GATEWAY_CONFIG, type GatewayConfig } from '../config/gateway-config';
  * a message naming it (a node must never run with keys it cannot check).
  */
 @Injectable()
-export class FederationTrust {
+export class FederationTrust implements OnApplicationBootstrap, OnApplicationShutdown {
+  private readonly logger = new Logger(FederationTrust.name);
   readonly verifier: CertificateVerifier;
-  readonly directory: FederationDirectory;
+  private current: FederationDirectory;
+  private refreshTimer: NodeJS.Timeout | null = null;
   readonly credentials: GatewayCredentials;
   readonly signing: SigningIdentity;
   readonly decryption: DecryptionIdentity;
@@ -44,7 +54,17 @@ export class FederationTrust {
     this.verifier = new CertificateVerifier(
       readCertificatesPem(readText(config.trustAnchorPath, 'COMITY_TRUST_ANCHOR')),
     );
-    this.directory = parseDirectory(readText(config.directoryPath, 'COMITY_DIRECTORY'));
+    try {
+      this.current = verifySignedDirectory(
+        readText(config.directoryPath, 'COMITY_DIRECTORY'),
+        this.verifier,
+        clock.now(),
+      );
+    } catch (error) {
+      throw new Error(`COMITY_DIRECTORY: ${config.directoryPath}: ${(error as Error).message}`, {
+        cause: error,
+      });
+    }
     this.credentials = loadCredentials(config);
     if (this.credentials.state !== config.state) {
       throw new Error(
@@ -58,6 +78,85 @@ export class FederationTrust {
     this.decryption = decryptionIdentityOf(this.credentials);
     if (!this.directory.state(config.state)) {
       throw new Error(`the directory has no entry for this node's State ${config.state}`);
+    }
+    this.warnIfOwnCertificatesRevoked();
+  }
+
+  /** The directory in force: replaced, without a restart, when a newer signed edition appears. */
+  get directory(): FederationDirectory {
+    return this.current;
+  }
+
+  onApplicationBootstrap(): void {
+    this.refreshTimer = setInterval(
+      () => this.refreshDirectory(),
+      this.config.directoryRefreshSeconds * 1000,
+    );
+  }
+
+  onApplicationShutdown(): void {
+    if (this.refreshTimer) clearInterval(this.refreshTimer);
+  }
+
+  /**
+   * Reads the directory file again; takes it if it is a validly signed, newer edition. An
+   * unreadable, unsigned, expired or older file changes nothing and is logged.
+   */
+  refreshDirectory(): 'updated' | 'unchanged' | 'refused' {
+    let text: string;
+    try {
+      text = readText(this.config.directoryPath, 'COMITY_DIRECTORY');
+    } catch (error) {
+      this.logger.warn(`directory refresh: ${(error as Error).message}`);
+      return 'refused';
+    }
+    try {
+      const next = verifySignedDirectory(text, this.verifier, this.clock.now());
+      const held = this.current.validity.version;
+      if (next.validity.version === held) return 'unchanged';
+      if (next.validity.version < held) {
+        // Going back would resurrect what the newer edition revoked.
+        throw new DirectoryError(
+          `version ${next.validity.version} is older than version ${held} in force`,
+        );
+      }
+      if (!next.state(this.config.state)) {
+        throw new DirectoryError(`it has no entry for this node's State ${this.config.state}`);
+      }
+      this.current = next;
+      this.recipientCache.clear();
+      this.logger.log(
+        `directory version ${next.validity.version} in force (expires ${next.validity.expires})`,
+      );
+      this.warnIfOwnCertificatesRevoked();
+      return 'updated';
+    } catch (error) {
+      this.logger.warn(`directory refresh refused: ${(error as Error).message}`);
+      return 'refused';
+    }
+  }
+
+  /** A message's signer must not be revoked in the directory in force. */
+  checkNotRevoked(certificate: VerifiedCertificate): void {
+    const revocation = this.current.revocationOf(certificate.sha256Thumbprint);
+    if (revocation) {
+      throw new ProtocolError(
+        'certificate-revoked',
+        `certificate of ${certificate.state} (${certificate.sha256Thumbprint}) was revoked at ${revocation.revokedAt}: ${revocation.reason}`,
+      );
+    }
+  }
+
+  private warnIfOwnCertificatesRevoked(): void {
+    for (const certificate of [
+      this.credentials.signingChain[0],
+      this.credentials.encryptionCertificate,
+    ]) {
+      if (certificate && this.current.revocationOf(sha256Thumbprint(certificate))) {
+        this.logger.error(
+          `alert: this gateway's own certificate ${certificate.subject} is revoked in the directory`,
+        );
+      }
     }
   }
 
@@ -100,6 +199,7 @@ export class FederationTrust {
       try {
         const verified = this.verifier.verifyChain(chain, 'encryption', now);
         if (verified.state !== state) throw new Error(`certificate belongs to ${verified.state}`);
+        this.checkNotRevoked(verified);
         this.recipientCache.set(state, verified);
         return verified;
       } catch (error) {
