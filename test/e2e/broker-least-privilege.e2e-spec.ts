@@ -172,6 +172,7 @@ describe('broker least privilege: one account per State', () => {
     });
     const lookup = await fetch(
       `${world.federation.node('KE').url}/v1/inbound-messages/${injected.header.id}`,
+      { headers: world.client('KE').authorization },
     );
     expect(lookup.status).toBe(404);
   });

@@ -84,6 +84,7 @@ describe('delivery deadlines: nothing waits for ever', () => {
 
       const signed = await fetch(
         `${world.federation.node('AT').url}/v1/outbound-messages/${id}/non-delivery-evidence`,
+        { headers: world.client('AT').authorization },
       );
       expect(signed.status).toBe(200);
       const jws = await signed.text();

@@ -47,7 +47,9 @@ describe('the signed federation directory', () => {
 
   const versionAt = async (state: string) =>
     (
-      (await fetch(`${world.federation.node(state).url}/v1/directory`).then((r) => r.json())) as {
+      (await fetch(`${world.federation.node(state).url}/v1/directory`, {
+        headers: world.client(state).authorization,
+      }).then((r) => r.json())) as {
         version: number;
       }
     ).version;
@@ -63,13 +65,15 @@ describe('the signed federation directory', () => {
 
   it('lets clerks search the competent authorities by State and type', async () => {
     const url = `${world.federation.node('AT').url}/v1/directory/authorities`;
-    const extradition = (await fetch(`${url}?state=FR&type=extradition_authority`).then((r) =>
-      r.json(),
-    )) as Array<{ id: string; state: string }>;
+    const extradition = (await fetch(`${url}?state=FR&type=extradition_authority`, {
+      headers: world.client('AT').authorization,
+    }).then((r) => r.json())) as Array<{ id: string; state: string }>;
     expect(extradition.map((authority) => `${authority.state}/${authority.id}`)).toEqual([
       'FR/fr-extradition-authority',
     ]);
-    const mla = (await fetch(`${url}?type=mla_central_authority`).then((r) => r.json())) as Array<{
+    const mla = (await fetch(`${url}?type=mla_central_authority`, {
+      headers: world.client('AT').authorization,
+    }).then((r) => r.json())) as Array<{
       id: string;
     }>;
     expect(mla.map((authority) => authority.id).sort()).toEqual([
@@ -77,7 +81,10 @@ describe('the signed federation directory', () => {
       'fr-central-authority',
       'ke-central-authority',
     ]);
-    expect((await fetch(`${url}?type=ministry_of_magic`)).status).toBe(400);
+    expect(
+      (await fetch(`${url}?type=ministry_of_magic`, { headers: world.client('AT').authorization }))
+        .status,
+    ).toBe(400);
     expect(await versionAt('AT')).toBe(document.version);
   });
 

@@ -139,7 +139,7 @@ describe('a federation of three gateways (AT, FR on Ed25519/X25519; KE on RSA)',
   });
 
   it('works across suites: KE (RSA: PS256, RSA-OAEP-256) ↔ AT (Ed25519, X25519)', async () => {
-    const fromKenya = await world.client('KE').submit(
+    const fromKenya = await world.client('KE', 'extradition-clerk').submit(
       mlaRequest({
         senderAuthority: 'ke-extradition-authority',
         kind: 'extradition_request',
@@ -150,14 +150,19 @@ describe('a federation of three gateways (AT, FR on Ed25519/X25519; KE on RSA)',
       .client('AT')
       .submit(mlaRequest({ recipient: { state: 'KE', authority: 'ke-central-authority' } }));
     expect(
-      (await world.client('KE').waitForStatus(fromKenya.id, ['delivered', 'rejected', 'failed']))
-        .status,
+      (
+        await world
+          .client('KE', 'extradition-clerk')
+          .waitForStatus(fromKenya.id, ['delivered', 'rejected', 'failed'])
+      ).status,
     ).toBe('delivered');
     expect(
       (await world.client('AT').waitForStatus(toKenya.id, ['delivered', 'rejected', 'failed']))
         .status,
     ).toBe('delivered');
-    expect((await world.client('AT').inbound(fromKenya.id)).content?.subject).toBe('Bank records');
+    expect(
+      (await world.client('AT', 'extradition-clerk').inbound(fromKenya.id)).content?.subject,
+    ).toBe('Bank records');
   });
 
   it('refuses an unknown recipient State or authority at once, naming the field', async () => {
@@ -184,7 +189,11 @@ describe('a federation of three gateways (AT, FR on Ed25519/X25519; KE on RSA)',
     const post = (body: Record<string, unknown>, key: string) =>
       fetch(url, {
         method: 'POST',
-        headers: { 'content-type': 'application/json', 'idempotency-key': key },
+        headers: {
+          'content-type': 'application/json',
+          'idempotency-key': key,
+          ...world.client('AT').authorization,
+        },
         body: JSON.stringify(body),
       });
     const key = `retry-${uuidV7()}`;
@@ -230,7 +239,7 @@ describe('a federation of three gateways (AT, FR on Ed25519/X25519; KE on RSA)',
     }
     const raw = await fetch(`${austria.baseUrl}/v1/outbound-messages`, {
       method: 'POST',
-      headers: { 'content-type': 'application/json' },
+      headers: { 'content-type': 'application/json', ...austria.authorization },
       body: '{"kind": ',
     });
     expect(raw.status).toBe(400);
@@ -338,9 +347,9 @@ describe('a federation of three gateways (AT, FR on Ed25519/X25519; KE on RSA)',
       'duplicate',
       'receipt-sent',
     ]);
-    const page = await fetch(
-      `${world.federation.node('FR').url}/v1/inbound-messages?limit=500`,
-    ).then((response) => response.json() as Promise<{ items: Array<{ id: string }> }>);
+    const page = await fetch(`${world.federation.node('FR').url}/v1/inbound-messages?limit=500`, {
+      headers: world.client('FR').authorization,
+    }).then((response) => response.json() as Promise<{ items: Array<{ id: string }> }>);
     expect(page.items.filter((item) => item.id === id)).toHaveLength(1);
     const sender = await austria.outbound(id);
     expect(sender.status).toBe('delivered');

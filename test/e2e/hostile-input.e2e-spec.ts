@@ -466,6 +466,7 @@ describe('hostile input published into FR’s inbox', () => {
     const envelope = await austria.envelope(id);
     const receiptBefore = await fetch(
       `${world.federation.node('FR').url}/v1/inbound-messages/${id}/receipt`,
+      { headers: world.client('FR').authorization },
     ).then((r) => r.arrayBuffer());
     await publish('FR', envelope);
     await publish('FR', envelope);
@@ -559,7 +560,11 @@ describe('hostile input published into FR’s inbox', () => {
   it('answers hostile API input with 4xx naming the problem, never a 500', async () => {
     const url = `${world.federation.node('AT').url}/v1/outbound-messages`;
     const post = (body: string, contentType = 'application/json') =>
-      fetch(url, { method: 'POST', headers: { 'content-type': contentType }, body });
+      fetch(url, {
+        method: 'POST',
+        headers: { 'content-type': contentType, ...world.client('AT').authorization },
+        body,
+      });
     const cases: Array<[string, Promise<Response>, number]> = [
       ['malformed JSON', post('{"kind": "mla_request",'), 400],
       ['a JSON array', post('[1,2,3]'), 400],
@@ -600,8 +605,20 @@ describe('hostile input published into FR’s inbox', () => {
         ),
         400,
       ],
-      ['a SQL-shaped id in the path', fetch(`${url}/${encodeURIComponent("' OR 1=1 --")}`), 400],
-      ['an id of another form', fetch(`${url}/00000000-0000-0000-0000-000000000000/envelope`), 404],
+      [
+        'a SQL-shaped id in the path',
+        fetch(`${url}/${encodeURIComponent("' OR 1=1 --")}`, {
+          headers: world.client('AT').authorization,
+        }),
+        400,
+      ],
+      [
+        'an id of another form',
+        fetch(`${url}/00000000-0000-0000-0000-000000000000/envelope`, {
+          headers: world.client('AT').authorization,
+        }),
+        404,
+      ],
     ];
     const outcomes = await Promise.all(
       cases.map(async ([name, response]) => `${name} → ${(await response).status}`),

@@ -1,6 +1,5 @@
 import { join } from 'node:path';
 import { freePort, type GatewayProcess } from '../../apps/cli/src/federation/federation-launcher';
-import { GatewayClient } from '../../apps/cli/src/gateway-client';
 import { startTestFederation, mlaRequest, type TestFederation } from '../support/test-federation';
 import {
   postgres,
@@ -81,9 +80,15 @@ describe(`fault suite: ${REQUESTS} requests in flight`, () => {
     await sleep(5);
     const started = Date.now();
     let faultDone: Promise<void> | null = null;
-    await submitMany(nodes, REQUESTS, CONCURRENCY, (accepted) => {
-      if (accepted >= faultAfter && !faultDone) faultDone = fault();
-    });
+    await submitMany(
+      nodes,
+      (state) => world.apiKey(state, 'central-clerk'),
+      REQUESTS,
+      CONCURRENCY,
+      (accepted) => {
+        if (accepted >= faultAfter && !faultDone) faultDone = fault();
+      },
+    );
     await (faultDone ?? fault());
     const counts = await settle(world.databaseUrls, since, SETTLE_MS);
     const seconds = Math.round((Date.now() - started) / 1000);
@@ -120,7 +125,7 @@ describe(`fault suite: ${REQUESTS} requests in flight`, () => {
         await rabbitmqctl('stop_app');
         try {
           // Broker down: requests are still accepted into the outbox.
-          const accepted = await new GatewayClient(world.federation.node('KE').url).submit(
+          const accepted = await world.client('KE').submit(
             mlaRequest({
               senderAuthority: 'ke-central-authority',
               recipient: { state: 'AT', authority: 'at-central-authority' },
@@ -143,7 +148,7 @@ describe(`fault suite: ${REQUESTS} requests in flight`, () => {
       try {
         const response = await fetch(`${world.federation.node('FR').url}/v1/outbound-messages`, {
           method: 'POST',
-          headers: { 'content-type': 'application/json' },
+          headers: { 'content-type': 'application/json', ...world.client('FR').authorization },
           body: JSON.stringify(
             mlaRequest({
               senderAuthority: 'fr-central-authority',

@@ -28,6 +28,7 @@ export const DIRECTIONS: Array<[string, string]> = [
  */
 export async function submitMany(
   nodes: Record<string, string>,
+  apiKeyOf: (state: string) => string,
   count: number,
   concurrency: number,
   onProgress: (accepted: number) => void = () => undefined,
@@ -41,7 +42,7 @@ export async function submitMany(
       while (next < count && !failed) {
         const [from, to] = DIRECTIONS[next % DIRECTIONS.length]!;
         next += 1;
-        const client = new GatewayClient(nodes[from]!);
+        const client = new GatewayClient(nodes[from]!, apiKeyOf(from));
         // One key per request: a retry after an answer lost in the fault cannot send it twice.
         const idempotencyKey = randomUUID();
         for (;;) {

@@ -38,6 +38,7 @@ describe('DeliveryWatchdog', () => {
       COMITY_DATABASE_URL: url,
       COMITY_TRUST_ANCHOR: pki.layout.trustAnchor,
       COMITY_DIRECTORY: pki.directoryPath,
+      COMITY_API_KEYS: `${pki.layout.states.AT!.signingCertificate}/../api-keys.json`,
       COMITY_CREDENTIALS_DIR: `${pki.layout.states.AT!.signingCertificate}/..`,
     });
     dataSource = new DataSource(dataSourceOptions(url));

@@ -28,6 +28,7 @@ describe('a gateway loading its keys from PKCS#12 files, as national CAs hand th
         COMITY_DATABASE_URL: 'postgres://postgres@127.0.0.1:5432/unused',
         COMITY_TRUST_ANCHOR: pki.layout.trustAnchor,
         COMITY_DIRECTORY: pki.directoryPath,
+        COMITY_API_KEYS: `${pki.layout.states.AT!.signingCertificate}/../api-keys.json`,
         COMITY_SIGNING_PKCS12: join(directory, 'signing.p12'),
         COMITY_ENCRYPTION_PKCS12: join(directory, 'encryption.p12'),
         COMITY_PKCS12_PASSWORD: 'correct horse',

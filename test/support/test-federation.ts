@@ -15,6 +15,7 @@ import {
 } from '../../apps/cli/src/federation/federation-launcher';
 import { repoRoot } from '../../apps/cli/src/federation/repo-root';
 import { GatewayClient } from '../../apps/cli/src/gateway-client';
+import { devApiKey, type DevPrincipal } from '../../apps/cli/src/federation/dev-api-keys';
 import { POSTGRES_ADMIN_URL, createVhost, deleteVhost, uniqueName } from './services';
 import { testPki } from './test-pki';
 
@@ -23,7 +24,9 @@ export interface TestFederation {
   amqpUrl: string;
   /** Each node's database URL, for tests that count what is stored. */
   databaseUrls: Record<string, string>;
-  client(state: string): GatewayClient;
+  /** A client with the development API key of one of the State's principals (default: the central authority's clerk). */
+  client(state: string, principal?: DevPrincipal): GatewayClient;
+  apiKey(state: string, principal: DevPrincipal): string;
   verifier: CertificateVerifier;
   signingIdentity(state: string): SigningIdentity;
   decryptionIdentity(state: string): DecryptionIdentity;
@@ -73,6 +76,8 @@ export async function startTestFederation(
     await deleteVhost(vhost);
     throw error;
   }
+  const stateDirectory = (state: string) =>
+    join(pki.layout.states[state]!.signingCertificate, '..');
   const credentials = (state: string) => {
     const paths = pki.layout.states[state];
     if (!paths) throw new Error(`no credentials for ${state}`);
@@ -89,7 +94,9 @@ export async function startTestFederation(
     federation,
     amqpUrl,
     databaseUrls,
-    client: (state) => new GatewayClient(federation.node(state).url),
+    client: (state, principal = 'central-clerk') =>
+      new GatewayClient(federation.node(state).url, devApiKey(stateDirectory(state), principal)),
+    apiKey: (state, principal) => devApiKey(stateDirectory(state), principal),
     verifier: new CertificateVerifier(
       readCertificatesPem(readFileSync(pki.layout.trustAnchor, 'utf8')),
     ),

@@ -27,7 +27,16 @@ export class GatewayApiError extends Error {
 }
 
 export class GatewayClient {
-  constructor(readonly baseUrl: string) {}
+  /** `apiKey`: the caller's key (a clerk's, an operator's, an auditor's), sent as a bearer token. */
+  constructor(
+    readonly baseUrl: string,
+    private readonly apiKey?: string,
+  ) {}
+
+  /** The Authorization header for this client's key, for raw requests. */
+  get authorization(): Record<string, string> {
+    return this.apiKey ? { authorization: `Bearer ${this.apiKey}` } : {};
+  }
 
   /**
    * Submits a request. With an idempotency key, a retry after a lost answer (timeout, node
@@ -82,7 +91,10 @@ export class GatewayClient {
   ): Promise<T> {
     const response = await fetch(`${this.baseUrl}${path}`, {
       method,
-      headers: body === undefined ? headers : { 'content-type': 'application/json', ...headers },
+      headers:
+        body === undefined
+          ? { ...this.authorization, ...headers }
+          : { 'content-type': 'application/json', ...this.authorization, ...headers },
       body: body === undefined ? undefined : JSON.stringify(body),
     });
     const text = await response.text();
@@ -92,7 +104,7 @@ export class GatewayClient {
   }
 
   private async bytes(path: string): Promise<Buffer> {
-    const response = await fetch(`${this.baseUrl}${path}`);
+    const response = await fetch(`${this.baseUrl}${path}`, { headers: this.authorization });
     if (!response.ok)
       throw new GatewayApiError(response.status, await response.json().catch(() => null));
     return Buffer.from(await response.arrayBuffer());

@@ -56,6 +56,11 @@ program
   .command('send')
   .description('submit a request to a gateway node')
   .requiredOption('--node <url>', 'the sending gateway, e.g. http://127.0.0.1:4101')
+  .option(
+    '--api-key <key>',
+    "the clerk's API key (default: $COMITY_API_KEY)",
+    process.env.COMITY_API_KEY,
+  )
   .requiredOption('--from <authority>', "the sending authority's id")
   .requiredOption('--to <state>', 'recipient State code')
   .requiredOption('--authority <id>', 'recipient authority id')
@@ -75,7 +80,10 @@ program
       mediaType: 'application/octet-stream',
       data: readFileSync(path).toString('base64'),
     }));
-    const message = await new GatewayClient(String(options.node)).submit({
+    const message = await new GatewayClient(
+      String(options.node),
+      options.apiKey as string | undefined,
+    ).submit({
       kind: options.kind,
       senderAuthority: options.from,
       recipient: { state: options.to, authority: options.authority },
@@ -93,8 +101,9 @@ program
   .command('status <id>')
   .description("show a sent request's status and timeline")
   .requiredOption('--node <url>', 'the sending gateway')
-  .action(async (id: string, options: { node: string }) => {
-    const message = await new GatewayClient(options.node).outbound(id);
+  .option('--api-key <key>', 'an API key (default: $COMITY_API_KEY)', process.env.COMITY_API_KEY)
+  .action(async (id: string, options: { node: string; apiKey?: string }) => {
+    const message = await new GatewayClient(options.node, options.apiKey).outbound(id);
     console.log(
       `${message.id} ${message.kind} ${message.from.state} -> ${message.to.state}/${message.to.authority}: ${message.status}${message.statusReason ? ` (${message.statusReason})` : ''}`,
     );

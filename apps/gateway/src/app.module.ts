@@ -1,5 +1,9 @@
 import { type DynamicModule, Module } from '@nestjs/common';
+import { APP_GUARD } from '@nestjs/core';
 import { TypeOrmModule } from '@nestjs/typeorm';
+import { ApiAuthGuard } from './auth/api-auth.guard';
+import { AuditController } from './auth/audit.controller';
+import { AuditLog } from './auth/audit-log.service';
 import { Clock } from './common/clock';
 import { GATEWAY_CONFIG, type GatewayConfig } from './config/gateway-config';
 import { DirectoryController } from './directory/directory.controller';
@@ -32,11 +36,14 @@ export class AppModule {
         InboundController,
         InboxController,
         DirectoryController,
+        AuditController,
         HealthController,
       ],
       providers: [
         { provide: GATEWAY_CONFIG, useValue: config },
         Clock,
+        AuditLog,
+        { provide: APP_GUARD, useClass: ApiAuthGuard },
         SchemaMigrator,
         FederationTrust,
         MessageStore,

@@ -2,6 +2,7 @@ import { join } from 'node:path';
 import { CertificateVerifier, readCertificatesPem } from '@comity/pki';
 import { verifyReceiptOffline } from '@comity/protocol';
 import { readFileSync } from 'node:fs';
+import { devApiKey } from '../federation/dev-api-keys';
 import { ensureDevCertificates } from '../federation/dev-certificates';
 import { DEV_STATES } from '../federation/dev-directory';
 import { Federation } from '../federation/federation-launcher';
@@ -45,8 +46,17 @@ export async function runDemo(options: DemoOptions): Promise<void> {
     for (const node of federation.nodes.values()) {
       console.log(`  ${node.state}  ${node.url}  (API docs ${node.url}/docs, log ${node.logPath})`);
     }
-    const austria = new GatewayClient(federation.node('AT').url);
-    const france = new GatewayClient(federation.node('FR').url);
+    // The central authorities' clerks, with their development API keys.
+    const stateDirectory = (state: string) =>
+      join(certificates.layout.states[state]!.signingCertificate, '..');
+    const austria = new GatewayClient(
+      federation.node('AT').url,
+      devApiKey(stateDirectory('AT'), 'central-clerk'),
+    );
+    const france = new GatewayClient(
+      federation.node('FR').url,
+      devApiKey(stateDirectory('FR'), 'central-clerk'),
+    );
 
     const submittedAt = Date.now();
     const submitted = await austria.submit({

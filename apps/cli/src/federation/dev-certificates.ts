@@ -3,6 +3,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createDevFederation, suiteOfKey, type DevFederationLayout } from '@comity/pki';
 import { signDirectory, type DirectoryDocument } from '@comity/protocol';
+import { ensureDevApiKeys } from './dev-api-keys';
 import { buildDevDirectory, type DevStateDescription } from './dev-directory';
 
 export interface DevCertificates {
@@ -25,6 +26,9 @@ export async function ensureDevCertificates(
     directory,
     states: states.map(({ code, suite }) => ({ code, suite })),
   });
+  for (const state of states) {
+    ensureDevApiKeys(join(layout.states[state.code]!.signingCertificate, '..'), state.code);
+  }
   const document = buildDevDirectory(layout, states);
   const directoryDocumentPath = join(directory, 'directory.json');
   writeFileSync(directoryDocumentPath, `${JSON.stringify(document, null, 2)}\n`);

@@ -119,6 +119,7 @@ export class Federation {
           COMITY_TRUST_ANCHOR: options.layout.trustAnchor,
           COMITY_DIRECTORY: options.directoryPath,
           COMITY_CREDENTIALS_DIR: join(credentials.signingCertificate, '..'),
+          COMITY_API_KEYS: join(credentials.signingCertificate, '..', 'api-keys.json'),
           ...options.environment,
         },
       );

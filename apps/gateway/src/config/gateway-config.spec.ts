@@ -7,12 +7,13 @@ describe('loadGatewayConfig', () => {
     COMITY_TRUST_ANCHOR: '/keys/root.pem',
     COMITY_DIRECTORY: '/keys/directory.json',
     COMITY_CREDENTIALS_DIR: '/keys/AT',
+    COMITY_API_KEYS: '/keys/AT/api-keys.json',
   };
 
   it('reads a valid environment with defaults', () => {
     const config = loadGatewayConfig(valid);
     expect(config.state).toBe('AT');
-    expect(config.http).toEqual({ host: '127.0.0.1', port: 3000 });
+    expect(config.http).toEqual({ host: '127.0.0.1', port: 3000, rateLimitPerSecond: 200 });
     expect(config.credentials).toEqual({ kind: 'pem-directory', directory: '/keys/AT' });
     expect(config.transport.prefetch).toBe(64);
   });
@@ -39,6 +40,7 @@ describe('loadGatewayConfig', () => {
       'COMITY_TRUST_ANCHOR',
       'COMITY_DIRECTORY',
       'COMITY_CREDENTIALS_DIR',
+      'COMITY_API_KEYS',
     ]) {
       expect(problems).toContain(name);
     }

@@ -6,7 +6,9 @@ import { MESSAGE_KINDS, type MessageKind } from '@comity/protocol';
  */
 export interface GatewayConfig {
   state: string;
-  http: { host: string; port: number };
+  http: { host: string; port: number; rateLimitPerSecond: number };
+  /** The API principals and the SHA-256 of their keys (JSON). */
+  apiKeysPath: string;
   databaseUrl: string;
   amqpUrl: string;
   trustAnchorPath: string;
@@ -144,7 +146,9 @@ export function loadGatewayConfig(env: Env): GatewayConfig {
     http: {
       host: text('COMITY_HTTP_HOST', '127.0.0.1'),
       port: integer('COMITY_HTTP_PORT', 3000, 0, 65535),
+      rateLimitPerSecond: integer('COMITY_RATE_LIMIT_PER_SECOND', 200, 1, 100_000),
     },
+    apiKeysPath: text('COMITY_API_KEYS'),
     databaseUrl: url('COMITY_DATABASE_URL', undefined, ['postgres:', 'postgresql:']),
     amqpUrl: url('COMITY_AMQP_URL', 'amqp://guest:guest@127.0.0.1:5672', ['amqp:', 'amqps:']),
     trustAnchorPath: text('COMITY_TRUST_ANCHOR'),

@@ -2,6 +2,7 @@ import { Controller, Get, Query } from '@nestjs/common';
 import { ApiOperation, ApiPropertyOptional, ApiTags } from '@nestjs/swagger';
 import { IsIn, IsOptional, Matches } from 'class-validator';
 import { AUTHORITY_TYPES, STATE_CODE, type AuthorityType } from '@comity/protocol';
+import { Roles } from '../auth/roles.decorator';
 import { FederationTrust } from '../trust/federation-trust';
 
 export class AuthorityQueryDto {
@@ -18,6 +19,7 @@ export class AuthorityQueryDto {
 
 /** The directory of competent authorities, as this node holds it (signed, verified, in force). */
 @ApiTags('directory')
+@Roles('clerk', 'operator', 'auditor')
 @Controller('v1/directory')
 export class DirectoryController {
   constructor(private readonly trust: FederationTrust) {}

@@ -3,11 +3,13 @@ import { ApiOperation, ApiTags } from '@nestjs/swagger';
 import { InjectDataSource } from '@nestjs/typeorm';
 import type { Response } from 'express';
 import type { DataSource } from 'typeorm';
+import { Public } from '../auth/roles.decorator';
 import { FederationTrust } from '../trust/federation-trust';
 import { AmqpPublisher } from '../transport/amqp-publisher';
 import { TransportHealth } from '../transport/transport-health';
 
 @ApiTags('health')
+@Public()
 @Controller('health')
 export class HealthController {
   constructor(

@@ -7,6 +7,8 @@ import {
   type MessageSummaryView,
 } from '../common/message-views';
 import type { InboundMessageEntity } from '../persistence/entities/inbound-message.entity';
+import type { Principal } from '../auth/principal';
+import { authorityScope, mayReadContent, requireInScope } from '../auth/scope';
 import { MessageStore } from '../persistence/message-store';
 import { contentUnavailable } from '../common/content-unavailable';
 import { FederationTrust } from '../trust/federation-trust';
@@ -19,8 +21,8 @@ export class InboundService {
     private readonly trust: FederationTrust,
   ) {}
 
-  async list(limit: number, before?: string): Promise<MessagePageView> {
-    const rows = await this.store.listInbound(limit + 1, before);
+  async list(principal: Principal, limit: number, before?: string): Promise<MessagePageView> {
+    const rows = await this.store.listInbound(limit + 1, before, authorityScope(principal));
     const items = rows.slice(0, limit).map((row) => this.summary(row));
     return {
       items,
@@ -28,36 +30,36 @@ export class InboundService {
     };
   }
 
-  async get(id: string): Promise<MessageDetailView> {
-    const row = await this.require(id);
-    // The stored bytes were authenticated on arrival; they are checked again at the time they
-    // arrived (certificates may have expired since), then decrypted for this reader only.
-    let content;
-    try {
-      const envelope = verifyEnvelopeSignature(row.envelope, this.trust.verifier, row.receivedAt);
-      content = openEnvelope(envelope, this.trust.decryption).statement.content;
-    } catch (error) {
-      throw contentUnavailable(id, error);
-    }
+  /** Content is decrypted only for the clerk of the authority it is addressed to. */
+  async get(id: string, principal: Principal): Promise<MessageDetailView> {
+    const row = await this.require(id, principal);
     const evidences = await this.store.timeline(id, 'inbound');
-    return {
-      ...this.summary(row),
-      timeline: timelineOf(evidences),
-      content,
-    };
+    const view: MessageDetailView = { ...this.summary(row), timeline: timelineOf(evidences) };
+    if (mayReadContent(principal)) {
+      // The stored bytes were authenticated on arrival; they are checked again at the time they
+      // arrived (certificates may have expired since), then decrypted for this reader only.
+      try {
+        const envelope = verifyEnvelopeSignature(row.envelope, this.trust.verifier, row.receivedAt);
+        view.content = openEnvelope(envelope, this.trust.decryption).statement.content;
+      } catch (error) {
+        throw contentUnavailable(id, error);
+      }
+    }
+    return view;
   }
 
-  async envelope(id: string): Promise<{ bytes: Buffer; mediaType: string }> {
-    return { bytes: (await this.require(id)).envelope, mediaType: ENVELOPE_MEDIA_TYPE };
+  async envelope(id: string, principal: Principal): Promise<{ bytes: Buffer; mediaType: string }> {
+    return { bytes: (await this.require(id, principal)).envelope, mediaType: ENVELOPE_MEDIA_TYPE };
   }
 
-  async receipt(id: string): Promise<Buffer> {
-    return (await this.require(id)).receipt;
+  async receipt(id: string, principal: Principal): Promise<Buffer> {
+    return (await this.require(id, principal)).receipt;
   }
 
-  private async require(id: string): Promise<InboundMessageEntity> {
+  private async require(id: string, principal: Principal): Promise<InboundMessageEntity> {
     const row = await this.store.findInbound(id);
     if (!row) throw new NotFoundException(`no inbound message ${id}`);
+    requireInScope(principal, row.toAuthority, id);
     return row;
   }
 

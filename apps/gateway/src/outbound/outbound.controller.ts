@@ -19,6 +19,8 @@ import {
   ApiOperation,
   ApiTags,
 } from '@nestjs/swagger';
+import type { Principal } from '../auth/principal';
+import { CurrentPrincipal, Roles } from '../auth/roles.decorator';
 import { MessageDetailView, MessagePageView } from '../common/message-views';
 import { MessageIdParamDto, PageQueryDto } from '../common/page-query.dto';
 import { OutboundService } from './outbound.service';
@@ -30,6 +32,7 @@ export class OutboundController {
   constructor(private readonly outbound: OutboundService) {}
 
   @Post()
+  @Roles('clerk')
   @HttpCode(201)
   @ApiOperation({
     summary: 'Submit a request: sealed, stored and queued for sending before this answers',
@@ -47,6 +50,7 @@ export class OutboundController {
   })
   async submit(
     @Body() request: SubmitRequestDto,
+    @CurrentPrincipal() principal: Principal,
     @Headers('idempotency-key') idempotencyKey: string | undefined,
     @Res({ passthrough: true }) response: Response,
   ): Promise<MessageDetailView> {
@@ -57,29 +61,41 @@ export class OutboundController {
         message: ['Idempotency-Key must be 1 to 200 printable ASCII characters'],
       });
     }
-    const { message, created } = await this.outbound.submit(request, idempotencyKey);
+    const { message, created } = await this.outbound.submit(request, principal, idempotencyKey);
     response.status(created ? 201 : 200);
     return message;
   }
 
   @Get()
+  @Roles('clerk', 'operator', 'auditor')
   @ApiOperation({ summary: 'List sent requests, newest first' })
   @ApiOkResponse({ type: MessagePageView })
-  list(@Query() query: PageQueryDto): Promise<MessagePageView> {
-    return this.outbound.list(query.limit, query.before);
+  list(
+    @Query() query: PageQueryDto,
+    @CurrentPrincipal() principal: Principal,
+  ): Promise<MessagePageView> {
+    return this.outbound.list(principal, query.limit, query.before);
   }
 
   @Get(':id')
+  @Roles('clerk', 'operator', 'auditor')
   @ApiOperation({ summary: 'A sent request with its status, timeline and content' })
   @ApiOkResponse({ type: MessageDetailView })
-  get(@Param() { id }: MessageIdParamDto): Promise<MessageDetailView> {
-    return this.outbound.get(id, { withContent: true });
+  get(
+    @Param() { id }: MessageIdParamDto,
+    @CurrentPrincipal() principal: Principal,
+  ): Promise<MessageDetailView> {
+    return this.outbound.get(id, principal);
   }
 
   @Get(':id/envelope')
+  @Roles('clerk', 'auditor')
   @ApiOperation({ summary: 'The exact sealed envelope bytes that were sent' })
-  async envelope(@Param() { id }: MessageIdParamDto): Promise<StreamableFile> {
-    const { bytes, mediaType } = await this.outbound.envelope(id);
+  async envelope(
+    @Param() { id }: MessageIdParamDto,
+    @CurrentPrincipal() principal: Principal,
+  ): Promise<StreamableFile> {
+    const { bytes, mediaType } = await this.outbound.envelope(id, principal);
     return new StreamableFile(bytes, {
       type: mediaType,
       disposition: `attachment; filename="${id}.envelope.json"`,
@@ -87,9 +103,13 @@ export class OutboundController {
   }
 
   @Get(':id/receipt')
+  @Roles('clerk', 'auditor')
   @ApiOperation({ summary: "The recipient's signed receipt (compact JWS)" })
-  async receipt(@Param() { id }: MessageIdParamDto): Promise<StreamableFile> {
-    const bytes = await this.outbound.receipt(id);
+  async receipt(
+    @Param() { id }: MessageIdParamDto,
+    @CurrentPrincipal() principal: Principal,
+  ): Promise<StreamableFile> {
+    const bytes = await this.outbound.receipt(id, principal);
     return new StreamableFile(bytes, {
       type: 'application/jose',
       disposition: `attachment; filename="${id}.receipt.jws"`,
@@ -97,12 +117,16 @@ export class OutboundController {
   }
 
   @Get(':id/non-delivery-evidence')
+  @Roles('clerk', 'auditor')
   @ApiOperation({
     summary:
       "This node's signed non-delivery evidence, once a request expired or was unroutable (compact JWS)",
   })
-  async nonDeliveryEvidence(@Param() { id }: MessageIdParamDto): Promise<StreamableFile> {
-    const bytes = await this.outbound.nonDeliveryEvidence(id);
+  async nonDeliveryEvidence(
+    @Param() { id }: MessageIdParamDto,
+    @CurrentPrincipal() principal: Principal,
+  ): Promise<StreamableFile> {
+    const bytes = await this.outbound.nonDeliveryEvidence(id, principal);
     return new StreamableFile(bytes, {
       type: 'application/jose',
       disposition: `attachment; filename="${id}.non-delivery.jws"`,

@@ -1,5 +1,6 @@
 import {
   BadRequestException,
+  ForbiddenException,
   Inject,
   Injectable,
   NotFoundException,
@@ -20,6 +21,8 @@ import {
   verifyEnvelopeSignature,
   type RequestContent,
 } from '@comity/protocol';
+import type { Principal } from '../auth/principal';
+import { authorityScope, mayReadContent, requireInScope } from '../auth/scope';
 import { Clock } from '../common/clock';
 import { contentUnavailable } from '../common/content-unavailable';
 import {
@@ -53,8 +56,14 @@ export class OutboundService {
    */
   async submit(
     request: SubmitRequestDto,
+    principal: Principal,
     idempotencyKey?: string,
   ): Promise<{ message: MessageDetailView; created: boolean }> {
+    if (principal.authority !== request.senderAuthority) {
+      throw new ForbiddenException(
+        `clerk ${principal.id} acts for ${principal.authority ?? 'no authority'}, not for ${request.senderAuthority}`,
+      );
+    }
     const requestDigest = idempotencyKey ? sha256Base64Url(JSON.stringify(request)) : null;
     if (idempotencyKey) {
       const existing = await this.store.findOutboundByIdempotencyKey(idempotencyKey);
@@ -184,7 +193,7 @@ export class OutboundService {
       throw error;
     }
     this.relay.wake();
-    return { message: await this.get(id, { withContent: false }), created: true };
+    return { message: await this.get(id), created: true };
   }
 
   /** A retried submit: the message the first one created, if the request is the same. */
@@ -197,11 +206,11 @@ export class OutboundService {
         `Idempotency-Key was already used for another request (message ${existing.id})`,
       );
     }
-    return { message: await this.get(existing.id, { withContent: false }), created: false };
+    return { message: await this.get(existing.id), created: false };
   }
 
-  async list(limit: number, before?: string): Promise<MessagePageView> {
-    const rows = await this.store.listOutbound(limit + 1, before);
+  async list(principal: Principal, limit: number, before?: string): Promise<MessagePageView> {
+    const rows = await this.store.listOutbound(limit + 1, before, authorityScope(principal));
     const items = rows.slice(0, limit).map((row) => this.summary(row));
     return {
       items,
@@ -209,11 +218,12 @@ export class OutboundService {
     };
   }
 
-  async get(id: string, options: { withContent: boolean }): Promise<MessageDetailView> {
-    const row = await this.require(id);
+  /** With a principal: scoped to it, with content for a clerk only. Without: metadata only. */
+  async get(id: string, principal?: Principal): Promise<MessageDetailView> {
+    const row = await this.require(id, principal);
     const evidences = await this.store.timeline(id, 'outbound');
     const view: MessageDetailView = { ...this.summary(row), timeline: timelineOf(evidences) };
-    if (options.withContent) {
+    if (principal && mayReadContent(principal)) {
       try {
         // Checked against the certificate that signed it then, not today's: keys roll over.
         const signer = verifyEnvelopeSignature(
@@ -230,12 +240,12 @@ export class OutboundService {
     return view;
   }
 
-  async envelope(id: string): Promise<{ bytes: Buffer; mediaType: string }> {
-    return { bytes: (await this.require(id)).envelope, mediaType: ENVELOPE_MEDIA_TYPE };
+  async envelope(id: string, principal: Principal): Promise<{ bytes: Buffer; mediaType: string }> {
+    return { bytes: (await this.require(id, principal)).envelope, mediaType: ENVELOPE_MEDIA_TYPE };
   }
 
-  async receipt(id: string): Promise<Buffer> {
-    const row = await this.require(id);
+  async receipt(id: string, principal: Principal): Promise<Buffer> {
+    const row = await this.require(id, principal);
     if (!row.receipt)
       throw new NotFoundException(
         `outbound message ${id} has no receipt yet (status ${row.status})`,
@@ -243,8 +253,8 @@ export class OutboundService {
     return row.receipt;
   }
 
-  async nonDeliveryEvidence(id: string): Promise<Buffer> {
-    const row = await this.require(id);
+  async nonDeliveryEvidence(id: string, principal: Principal): Promise<Buffer> {
+    const row = await this.require(id, principal);
     const signed = await this.store.signedEvidence(id, 'failed');
     if (!signed) {
       throw new NotFoundException(
@@ -254,9 +264,10 @@ export class OutboundService {
     return signed;
   }
 
-  private async require(id: string): Promise<OutboundMessageEntity> {
+  private async require(id: string, principal?: Principal): Promise<OutboundMessageEntity> {
     const row = await this.store.findOutbound(id);
     if (!row) throw new NotFoundException(`no outbound message ${id}`);
+    if (principal) requireInScope(principal, row.fromAuthority, id);
     return row;
   }
 

@@ -7,6 +7,7 @@ import { OutboxEntryEntity } from './entities/outbox-entry.entity';
 import { InitialSchema1764370000000 } from './migrations/1764370000000-initial-schema';
 import { DeliveryTracking1764380000000 } from './migrations/1764380000000-delivery-tracking';
 import { IdempotencyKeys1764390000000 } from './migrations/1764390000000-idempotency-keys';
+import { AuditEvents1764400000000 } from './migrations/1764400000000-audit-events';
 
 export const ENTITIES = [
   OutboundMessageEntity,
@@ -26,6 +27,7 @@ export function dataSourceOptions(databaseUrl: string): DataSourceOptions {
       InitialSchema1764370000000,
       DeliveryTracking1764380000000,
       IdempotencyKeys1764390000000,
+      AuditEvents1764400000000,
     ],
     // Run by SchemaMigrator under an advisory lock, so replicas starting together do not race.
     migrationsRun: false,

@@ -63,7 +63,11 @@ export class MessageStore {
   }
 
   /** Newest first, keyset-paginated on the time-ordered id. */
-  listOutbound(limit: number, before?: string): Promise<OutboundMessageEntity[]> {
+  listOutbound(
+    limit: number,
+    before?: string,
+    fromAuthority?: string,
+  ): Promise<OutboundMessageEntity[]> {
     const query = this.dataSource.manager
       .createQueryBuilder(OutboundMessageEntity, 'message')
       .select([
@@ -83,7 +87,8 @@ export class MessageStore {
       ])
       .orderBy('message.id', 'DESC')
       .limit(limit);
-    if (before) query.where('message.id < :before', { before });
+    if (before) query.andWhere('message.id < :before', { before });
+    if (fromAuthority) query.andWhere('message.fromAuthority = :fromAuthority', { fromAuthority });
     return query.getMany();
   }
 
@@ -107,7 +112,11 @@ export class MessageStore {
     return this.dataSource.manager.findOneBy(InboundMessageEntity, { id });
   }
 
-  listInbound(limit: number, before?: string): Promise<InboundMessageEntity[]> {
+  listInbound(
+    limit: number,
+    before?: string,
+    toAuthority?: string,
+  ): Promise<InboundMessageEntity[]> {
     const query = this.dataSource.manager
       .createQueryBuilder(InboundMessageEntity, 'message')
       .select([
@@ -126,7 +135,8 @@ export class MessageStore {
       ])
       .orderBy('message.id', 'DESC')
       .limit(limit);
-    if (before) query.where('message.id < :before', { before });
+    if (before) query.andWhere('message.id < :before', { before });
+    if (toAuthority) query.andWhere('message.toAuthority = :toAuthority', { toAuthority });
     return query.getMany();
   }
 
