@@ -39,7 +39,9 @@ describe('a gateway loading its keys from PKCS#12 files, as national CAs hand th
       expect(trust.signing.x5c).toEqual(
         pem.signingChain.map((certificate) => certificate.raw.toString('base64')),
       );
-      expect(trust.decryption.thumbprint).toBe(trust.ownEncryptionCertificate().sha256Thumbprint);
+      expect(trust.decryption[0]!.thumbprint).toBe(
+        trust.ownEncryptionCertificate().sha256Thumbprint,
+      );
 
       const wrongPassword = {
         ...config,

@@ -321,7 +321,18 @@ export function verifyContentStatement(
 }
 
 /** Decrypts a content JWE addressed to `self`'s encryption certificate; returns the inner JWS. */
-export function decryptFromCertificate(contentJwe: string, self: DecryptionIdentity): string {
+/**
+ * `self`: this gateway's decryption identity, or several during a key rollover (the current
+ * one and retired ones still receiving envelopes sealed before the switch); the JWE's
+ * `x5t#S256` picks the key.
+ */
+export function decryptFromCertificate(
+  contentJwe: string,
+  self: DecryptionIdentity | readonly DecryptionIdentity[],
+): string {
+  const identities: readonly DecryptionIdentity[] = Array.isArray(self)
+    ? self
+    : [self as DecryptionIdentity];
   try {
     const parsed = parseJweCompact(contentJwe);
     requireOnlyHeaderMembers(
@@ -329,7 +340,10 @@ export function decryptFromCertificate(contentJwe: string, self: DecryptionIdent
       ['alg', 'enc', 'epk', 'cty', 'x5t#S256'],
       'the content encryption',
     );
-    if (parsed.header['x5t#S256'] !== self.thumbprint) {
+    const identity = identities.find(
+      (candidate) => candidate.thumbprint === parsed.header['x5t#S256'],
+    );
+    if (!identity) {
       throw new ProtocolError(
         'wrong-recipient-key',
         'the content is encrypted to a certificate other than this gateway’s encryption certificate',
@@ -341,7 +355,11 @@ export function decryptFromCertificate(contentJwe: string, self: DecryptionIdent
         `the content encryption's cty must be ${CONTENT_TYPE}`,
       );
     }
-    const plaintext = decryptJweCompact(parsed, self.key, decryptionPolicy(self.suite)).plaintext;
+    const plaintext = decryptJweCompact(
+      parsed,
+      identity.key,
+      decryptionPolicy(identity.suite),
+    ).plaintext;
     // A compact JWS is ASCII; 'ascii' decoding would silently clear high bits instead of refusing.
     if (!/^[\x21-\x7e]*$/.test(plaintext.toString('latin1'))) {
       throw new ProtocolError('malformed-content', 'the decrypted content is not a compact JWS');
@@ -355,7 +373,7 @@ export function decryptFromCertificate(contentJwe: string, self: DecryptionIdent
 /** Decrypts an authenticated envelope and checks that its content is bound to its header. */
 export function openEnvelope(
   envelope: AuthenticatedEnvelope,
-  self: DecryptionIdentity,
+  self: DecryptionIdentity | readonly DecryptionIdentity[],
 ): OpenedEnvelope {
   const contentJws = decryptFromCertificate(envelope.contentJwe, self);
   const statement = verifyContentStatement(contentJws, envelope.sender);

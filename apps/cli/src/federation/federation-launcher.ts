@@ -37,6 +37,14 @@ export class GatewayProcess {
     readonly environment: Record<string, string>,
   ) {}
 
+  /** The same node (URL, database, inbox) started with some settings changed, e.g. new keys. */
+  reconfigured(overrides: Record<string, string>): GatewayProcess {
+    return new GatewayProcess(this.state, this.url, this.logPath, {
+      ...this.environment,
+      ...overrides,
+    });
+  }
+
   /** Another process of the same State: same keys, database and inbox; its own HTTP port. */
   replica(port: number, logPath: string): GatewayProcess {
     return new GatewayProcess(this.state, `http://127.0.0.1:${port}`, logPath, {
@@ -134,6 +142,11 @@ export class Federation {
       throw error;
     }
     return federation;
+  }
+
+  /** Puts another process in a State's place (after a reconfiguration); the caller starts it. */
+  replace(state: string, node: GatewayProcess): void {
+    this.nodes.set(state, node);
   }
 
   node(state: string): GatewayProcess {

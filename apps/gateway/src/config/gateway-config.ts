@@ -15,6 +15,11 @@ export interface GatewayConfig {
   directoryPath: string;
   /** How often the directory file is read again for a newer signed edition. */
   directoryRefreshSeconds: number;
+  /**
+   * Folders (PEM layout) of keys this gateway rolled away from: kept only to decrypt envelopes
+   * sealed to them before the switch, during the overlap.
+   */
+  retiredCredentialDirectories: string[];
   credentials:
     | { kind: 'pem-directory'; directory: string }
     | { kind: 'pkcs12'; signingPath: string; encryptionPath: string; password: string };
@@ -155,6 +160,10 @@ export function loadGatewayConfig(env: Env): GatewayConfig {
     directoryPath: text('COMITY_DIRECTORY'),
     directoryRefreshSeconds: integer('COMITY_DIRECTORY_REFRESH_SECONDS', 10, 1, 3600),
     credentials,
+    retiredCredentialDirectories: (env.COMITY_RETIRED_CREDENTIALS_DIRS ?? '')
+      .split(',')
+      .map((entry) => entry.trim())
+      .filter(Boolean),
     limits: {
       maxEnvelopeBytes: integer(
         'COMITY_MAX_ENVELOPE_BYTES',

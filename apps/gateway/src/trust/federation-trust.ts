@@ -44,7 +44,8 @@ export class FederationTrust implements OnApplicationBootstrap, OnApplicationShu
   private refreshTimer: NodeJS.Timeout | null = null;
   readonly credentials: GatewayCredentials;
   readonly signing: SigningIdentity;
-  readonly decryption: DecryptionIdentity;
+  /** The current decryption key first, then retired ones still honoured during a rollover. */
+  readonly decryption: DecryptionIdentity[];
   private readonly recipientCache = new Map<string, VerifiedCertificate>();
 
   constructor(
@@ -75,7 +76,18 @@ export class FederationTrust implements OnApplicationBootstrap, OnApplicationShu
     this.verifier.verifyChain(this.credentials.signingChain, 'signing', now);
     this.verifier.verifyChain(this.credentials.encryptionChain, 'encryption', now);
     this.signing = signingIdentityOf(this.credentials);
-    this.decryption = decryptionIdentityOf(this.credentials);
+    this.decryption = [
+      decryptionIdentityOf(this.credentials),
+      ...config.retiredCredentialDirectories.map((directory) => {
+        const retired = loadPemCredentials(directory);
+        if (retired.state !== config.state) {
+          throw new Error(
+            `COMITY_RETIRED_CREDENTIALS_DIRS: ${directory} holds ${retired.state}'s keys, not ${config.state}'s`,
+          );
+        }
+        return decryptionIdentityOf(retired);
+      }),
+    ];
     if (!this.directory.state(config.state)) {
       throw new Error(`the directory has no entry for this node's State ${config.state}`);
     }
@@ -230,18 +242,20 @@ function readText(path: string, variable: string): string {
   }
 }
 
+function loadPemCredentials(directory: string): GatewayCredentials {
+  const file = (name: string): string => join(directory, name);
+  return loadGatewayCredentials({
+    stateCaCertificate: file('state-ca.crt.pem'),
+    signingCertificate: file('gateway-signing.crt.pem'),
+    signingKey: file('gateway-signing.key.pem'),
+    encryptionCertificate: file('gateway-encryption.crt.pem'),
+    encryptionKey: file('gateway-encryption.key.pem'),
+  });
+}
+
 function loadCredentials(config: GatewayConfig): GatewayCredentials {
   const source = config.credentials;
-  if (source.kind === 'pem-directory') {
-    const file = (name: string): string => join(source.directory, name);
-    return loadGatewayCredentials({
-      stateCaCertificate: file('state-ca.crt.pem'),
-      signingCertificate: file('gateway-signing.crt.pem'),
-      signingKey: file('gateway-signing.key.pem'),
-      encryptionCertificate: file('gateway-encryption.crt.pem'),
-      encryptionKey: file('gateway-encryption.key.pem'),
-    });
-  }
+  if (source.kind === 'pem-directory') return loadPemCredentials(source.directory);
   const read = (path: string, variable: string) => {
     try {
       return loadPkcs12(readFileSync(path), source.password);
