@@ -1,4 +1,4 @@
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { X509Certificate } from 'node:crypto';
 import { connect } from 'amqplib';
@@ -43,6 +43,7 @@ describe('the signed federation directory', () => {
 
   afterAll(async () => {
     await world?.stop();
+    rmSync(directoryPath, { force: true });
   }, 60_000);
 
   const versionAt = async (state: string) =>

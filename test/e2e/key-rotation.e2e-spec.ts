@@ -1,4 +1,4 @@
-import { copyFileSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createPrivateKey, X509Certificate } from 'node:crypto';
 import { generateKeyPair, issueCertificate } from '@comity/pki';
@@ -72,6 +72,8 @@ describe('key rotation with messages in flight', () => {
 
   afterAll(async () => {
     await world?.stop();
+    rmSync(directoryPath, { force: true });
+    rmSync(newKeys, { recursive: true, force: true });
   }, 60_000);
 
   it('delivers everything sent before, during and after the switch; receipts signed with the new key are accepted', async () => {

@@ -1,4 +1,5 @@
 import 'reflect-metadata';
+import { readFileSync } from 'node:fs';
 import { ConsoleLogger, ValidationPipe } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
@@ -45,6 +46,14 @@ export async function startGateway(config: GatewayConfig): Promise<NestExpressAp
   const app = await NestFactory.create<NestExpressApplication>(AppModule.forRoot(config), {
     logger,
     bodyParser: false,
+    ...(config.http.tls
+      ? {
+          httpsOptions: {
+            cert: readFileSync(config.http.tls.certificatePath),
+            key: readFileSync(config.http.tls.keyPath),
+          },
+        }
+      : {}),
   });
   // Inline attachments are capped at 5 MiB decoded; base64 and JSON add about a third.
   app.useBodyParser('json', { limit: '8mb' });
@@ -58,6 +67,7 @@ export async function startGateway(config: GatewayConfig): Promise<NestExpressAp
     state: config.state,
     routingKey: app.get(FederationTrust).routingKeyOf(config.state),
     declareTopology: config.transport.declareTopology,
+    ...(config.amqpCaPath ? { tlsCa: readFileSync(config.amqpCaPath) } : {}),
     prefetch: config.transport.prefetch,
     logger,
   });

@@ -6,7 +6,8 @@ import type { CertificatePurpose } from './key-suite';
  * `directory`: the federation's directory signer, issued by the root itself and naming no
  * State; it signs the directory of States and nothing else.
  */
-export type CertificateProfile = 'federation-root' | 'state-ca' | 'directory' | CertificatePurpose;
+export type CertificateProfile =
+  'federation-root' | 'state-ca' | 'directory' | 'tls-server' | CertificatePurpose;
 
 /** A CA able to issue: its certificate and private key. */
 export interface CertificateAuthority {
@@ -30,9 +31,12 @@ export interface IssueCertificateParams {
   selfSigningKey?: KeyObject;
   notBefore: Date;
   notAfter: Date;
+  /** For `tls-server`: the host names and IP addresses the server answers on. */
+  subjectAltNames?: { dns?: string[]; ip?: string[] };
 }
 
 const { KeyUsageFlags } = x509;
+const SERVER_AUTH = '1.3.6.1.5.5.7.3.1';
 
 /**
  * Issues one certificate of the federation's profiles. Used by the development federation
@@ -61,6 +65,14 @@ export async function issueCertificate(params: IssueCertificateParams): Promise<
     await x509.SubjectKeyIdentifierExtension.create(publicKeyDer),
     await x509.AuthorityKeyIdentifierExtension.create(issuerPublicKeyDer),
   ];
+  if (params.profile === 'tls-server') {
+    extensions.push(new x509.ExtendedKeyUsageExtension([SERVER_AUTH], false));
+    const names = [
+      ...(params.subjectAltNames?.dns ?? []).map((value) => ({ type: 'dns' as const, value })),
+      ...(params.subjectAltNames?.ip ?? []).map((value) => ({ type: 'ip' as const, value })),
+    ];
+    extensions.push(new x509.SubjectAlternativeNameExtension(names, false));
+  }
 
   const issued = await x509.X509CertificateGenerator.create({
     subject,
@@ -98,6 +110,7 @@ function keyUsageOf(profile: CertificateProfile, publicKey: KeyObject): x509.Key
     case 'signing':
       return KeyUsageFlags.digitalSignature | KeyUsageFlags.nonRepudiation;
     case 'directory':
+    case 'tls-server':
       return KeyUsageFlags.digitalSignature;
     case 'encryption':
       return publicKey.asymmetricKeyType === 'rsa'

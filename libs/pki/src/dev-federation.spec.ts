@@ -41,6 +41,8 @@ describe('createDevFederation', () => {
       'federation-root.crt.pem',
       'federation-root.key.pem',
       'states',
+      'tls-server.crt.pem',
+      'tls-server.key.pem',
     ]);
     expect(readFileSync(join(directory, 'README.md'), 'utf8')).toMatch(/DEVELOPMENT ONLY/);
     expect(modeOf(join(directory, 'federation-root.key.pem'))).toBe(0o600);

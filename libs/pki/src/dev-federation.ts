@@ -27,6 +27,8 @@ export interface DevFederationLayout {
   trustAnchor: string;
   /** The directory signer's certificate and key, issued by the root. */
   directorySigner: { certificate: string; key: string };
+  /** A TLS server certificate for localhost / 127.0.0.1 (HTTPS, a TLS broker), issued by the root. */
+  tlsServer: { certificate: string; key: string };
   states: Record<string, StateCredentialPaths>;
 }
 
@@ -46,6 +48,7 @@ key store.
 
 - federation-root.crt.pem: trust anchor of every gateway
 - directory-signer.*: signs the federation directory (directory.jws), issued by the root
+- tls-server.*: TLS certificate for localhost/127.0.0.1 (HTTPS, a TLS broker), issued by the root
 - states/<CODE>/state-ca.crt.pem: the State's CA (pathLen 0), issued by the root
 - states/<CODE>/gateway-signing.*: the gateway's signing certificate and key
 - states/<CODE>/gateway-encryption.*: the gateway's encryption certificate and key
@@ -69,6 +72,10 @@ export function devFederationLayout(directory: string, stateCodes: string[]): De
     directorySigner: {
       certificate: join(directory, 'directory-signer.crt.pem'),
       key: join(directory, 'directory-signer.key.pem'),
+    },
+    tlsServer: {
+      certificate: join(directory, 'tls-server.crt.pem'),
+      key: join(directory, 'tls-server.key.pem'),
     },
     states,
   };
@@ -137,6 +144,19 @@ export async function createDevFederation(
       return { certificate, privateKey: keys.privateKey };
     },
   );
+
+  await ensureCredential(layout.tlsServer.certificate, layout.tlsServer.key, root, async () => {
+    const keys = await generateKeyPair('ed25519');
+    const certificate = await issueCertificate({
+      profile: 'tls-server',
+      subject: { organization: ORGANIZATION, commonName: 'localhost' },
+      subjectAltNames: { dns: ['localhost'], ip: ['127.0.0.1'] },
+      publicKey: keys.publicKey,
+      issuer: root,
+      ...period(root),
+    });
+    return { certificate, privateKey: keys.privateKey };
+  });
 
   await Promise.all(
     states.map(async ({ code, suite }) => {

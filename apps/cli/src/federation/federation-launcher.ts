@@ -1,5 +1,7 @@
 import { type ChildProcess, spawn } from 'node:child_process';
-import { createWriteStream, mkdirSync } from 'node:fs';
+import { createWriteStream, mkdirSync, readFileSync } from 'node:fs';
+import { get as httpGet } from 'node:http';
+import { get as httpsGet } from 'node:https';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { Client } from 'pg';
@@ -35,22 +37,30 @@ export class GatewayProcess {
     readonly url: string,
     readonly logPath: string,
     readonly environment: Record<string, string>,
+    /** The CA of the node's HTTPS certificate, when it serves HTTPS. */
+    readonly tlsCa?: Buffer,
   ) {}
 
   /** The same node (URL, database, inbox) started with some settings changed, e.g. new keys. */
   reconfigured(overrides: Record<string, string>): GatewayProcess {
-    return new GatewayProcess(this.state, this.url, this.logPath, {
-      ...this.environment,
-      ...overrides,
-    });
+    return new GatewayProcess(
+      this.state,
+      this.url,
+      this.logPath,
+      { ...this.environment, ...overrides },
+      this.tlsCa,
+    );
   }
 
   /** Another process of the same State: same keys, database and inbox; its own HTTP port. */
   replica(port: number, logPath: string): GatewayProcess {
-    return new GatewayProcess(this.state, `http://127.0.0.1:${port}`, logPath, {
-      ...this.environment,
-      COMITY_HTTP_PORT: String(port),
-    });
+    return new GatewayProcess(
+      this.state,
+      `${new URL(this.url).protocol}//127.0.0.1:${port}`,
+      logPath,
+      { ...this.environment, COMITY_HTTP_PORT: String(port) },
+      this.tlsCa,
+    );
   }
 
   start(): void {
@@ -88,9 +98,9 @@ export class GatewayProcess {
       if (!this.running)
         throw new Error(`gateway ${this.state} exited during start-up; see ${this.logPath}`);
       try {
-        const response = await fetch(`${this.url}/health`);
-        if (response.ok) return;
-        last = `health answered ${response.status}: ${await response.text()}`;
+        const status = await healthStatus(`${this.url}/health`, this.tlsCa);
+        if (status === 200) return;
+        last = `health answered ${status}`;
       } catch (error) {
         last = (error as Error).message;
       }
@@ -113,9 +123,10 @@ export class Federation {
       const credentials = options.layout.states[spec.state];
       if (!credentials) throw new Error(`no credentials for ${spec.state}`);
       const databaseUrl = await ensureDatabase(options.postgresAdminUrl, spec.databaseName);
+      const https = Boolean(options.environment?.COMITY_HTTPS_CERT);
       const node = new GatewayProcess(
         spec.state,
-        `http://127.0.0.1:${spec.port}`,
+        `${https ? 'https' : 'http'}://127.0.0.1:${spec.port}`,
         join(options.logDirectory, `gateway-${spec.state.toLowerCase()}.log`),
         {
           COMITY_STATE: spec.state,
@@ -130,6 +141,7 @@ export class Federation {
           COMITY_API_KEYS: join(credentials.signingCertificate, '..', 'api-keys.json'),
           ...options.environment,
         },
+        https ? readFileSync(options.layout.trustAnchor) : undefined,
       );
       nodes.set(spec.state, node);
     }
@@ -158,6 +170,19 @@ export class Federation {
   async stop(): Promise<void> {
     await Promise.all([...this.nodes.values()].map((node) => node.stop()));
   }
+}
+
+/** GET a URL and return the status code; for https, the server must chain to `ca`. */
+function healthStatus(url: string, ca?: Buffer): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const get = url.startsWith('https:') ? httpsGet : httpGet;
+    const request = get(url, { ca, timeout: 2000 }, (response) => {
+      response.resume();
+      resolve(response.statusCode ?? 0);
+    });
+    request.on('error', reject);
+    request.on('timeout', () => request.destroy(new Error('timed out')));
+  });
 }
 
 /** Creates the node's database if it does not exist yet and returns its URL. */

@@ -13,7 +13,12 @@ describe('loadGatewayConfig', () => {
   it('reads a valid environment with defaults', () => {
     const config = loadGatewayConfig(valid);
     expect(config.state).toBe('AT');
-    expect(config.http).toEqual({ host: '127.0.0.1', port: 3000, rateLimitPerSecond: 200 });
+    expect(config.http).toEqual({
+      host: '127.0.0.1',
+      port: 3000,
+      rateLimitPerSecond: 200,
+      tls: null,
+    });
     expect(config.credentials).toEqual({ kind: 'pem-directory', directory: '/keys/AT' });
     expect(config.transport.prefetch).toBe(64);
   });

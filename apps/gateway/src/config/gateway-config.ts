@@ -6,11 +6,19 @@ import { MESSAGE_KINDS, type MessageKind } from '@comity/protocol';
  */
 export interface GatewayConfig {
   state: string;
-  http: { host: string; port: number; rateLimitPerSecond: number };
+  http: {
+    host: string;
+    port: number;
+    rateLimitPerSecond: number;
+    /** HTTPS when both are set: PEM files of the server certificate (chain) and its key. */
+    tls: { certificatePath: string; keyPath: string } | null;
+  };
   /** The API principals and the SHA-256 of their keys (JSON). */
   apiKeysPath: string;
   databaseUrl: string;
   amqpUrl: string;
+  /** For amqps:// — the CA certificate(s) (PEM) that issued the broker's TLS certificate. */
+  amqpCaPath: string | null;
   trustAnchorPath: string;
   directoryPath: string;
   /** How often the directory file is read again for a newer signed edition. */
@@ -132,6 +140,17 @@ export function loadGatewayConfig(env: Env): GatewayConfig {
     return fallback;
   };
 
+  const httpsFiles = (): GatewayConfig['http']['tls'] => {
+    const certificatePath = env.COMITY_HTTPS_CERT?.trim();
+    const keyPath = env.COMITY_HTTPS_KEY?.trim();
+    if (!certificatePath && !keyPath) return null;
+    if (!certificatePath || !keyPath) {
+      problems.push('COMITY_HTTPS_CERT and COMITY_HTTPS_KEY must be set together (or neither)');
+      return null;
+    }
+    return { certificatePath, keyPath };
+  };
+
   const state = text('COMITY_STATE');
   if (state && !/^[A-Z]{2}$/.test(state)) {
     problems.push(`COMITY_STATE must be an ISO 3166 alpha-2 code such as AT (got "${state}")`);
@@ -152,7 +171,9 @@ export function loadGatewayConfig(env: Env): GatewayConfig {
       host: text('COMITY_HTTP_HOST', '127.0.0.1'),
       port: integer('COMITY_HTTP_PORT', 3000, 0, 65535),
       rateLimitPerSecond: integer('COMITY_RATE_LIMIT_PER_SECOND', 200, 1, 100_000),
+      tls: httpsFiles(),
     },
+    amqpCaPath: env.COMITY_AMQP_CA?.trim() || null,
     apiKeysPath: text('COMITY_API_KEYS'),
     databaseUrl: url('COMITY_DATABASE_URL', undefined, ['postgres:', 'postgresql:']),
     amqpUrl: url('COMITY_AMQP_URL', 'amqp://guest:guest@127.0.0.1:5672', ['amqp:', 'amqps:']),

@@ -19,6 +19,8 @@ export interface InboxServerOptions {
   routingKey: string;
   /** Declare the inbox topology at start-up; off when an administrator provisions it. */
   declareTopology: boolean;
+  /** For amqps://: the CA certificates the broker's TLS certificate must chain to. */
+  tlsCa?: Buffer;
   prefetch: number;
   logger: LoggerService;
   /** First wait before a message that failed for a passing reason (database down) is redelivered. */
@@ -59,6 +61,7 @@ export class AmqpInboxServer extends Server implements CustomTransportStrategy {
       `inbox-${options.state}`,
       options.logger,
       (channel) => this.startConsuming(channel),
+      options.tlsCa,
     );
   }
 

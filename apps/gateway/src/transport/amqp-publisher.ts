@@ -5,6 +5,7 @@ import {
   type OnApplicationShutdown,
   type OnModuleInit,
 } from '@nestjs/common';
+import { readFileSync } from 'node:fs';
 import type { ConfirmChannel, ConsumeMessage } from 'amqplib';
 import { GATEWAY_CONFIG, type GatewayConfig } from '../config/gateway-config';
 import { AmqpSession } from './amqp-session';
@@ -39,11 +40,13 @@ export class AmqpPublisher implements OnModuleInit, OnApplicationShutdown {
 
   constructor(@Inject(GATEWAY_CONFIG) private readonly config: GatewayConfig) {
     this.userId = brokerUserOf(config.amqpUrl);
+    const tlsCa = config.amqpCaPath ? readFileSync(config.amqpCaPath) : undefined;
     this.session = new AmqpSession(
       config.amqpUrl,
       `publisher-${config.state}`,
       this.logger,
       (channel) => this.prepare(channel),
+      tlsCa,
     );
   }
 

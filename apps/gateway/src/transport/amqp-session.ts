@@ -25,6 +25,8 @@ export class AmqpSession {
     private readonly name: string,
     private readonly logger: LoggerService,
     private readonly onOpen: (channel: ConfirmChannel) => Promise<void>,
+    /** For amqps://: the CA certificates the broker's TLS certificate must chain to. */
+    private readonly tlsCa?: Buffer,
   ) {}
 
   get channel(): ConfirmChannel {
@@ -78,6 +80,7 @@ export class AmqpSession {
     // noDelay: without it Nagle's algorithm and delayed ACKs add ~40 ms to every confirm.
     const model = await connect(this.url, {
       noDelay: true,
+      ...(this.tlsCa ? { ca: [this.tlsCa] } : {}),
       clientProperties: { connection_name: `comity-${this.name}` },
     });
     let dead = false;
