@@ -105,6 +105,50 @@ describe('the signed federation directory', () => {
     document = newer;
   });
 
+  it('applies the federation policy of the edition in force (the stricter size limit)', async () => {
+    const strict = {
+      ...document,
+      version: document.version + 1,
+      issued: new Date().toISOString(),
+      policy: { maxEnvelopeBytes: 65_536, clockSkewSeconds: 300 },
+    };
+    publish(strict);
+    await waitForVersion(strict.version);
+    const big = sealFor(
+      f,
+      'AT',
+      'FR',
+      {},
+      {
+        legalBasis: 'x',
+        urgency: 'routine',
+        deadline: null,
+        subject: 'Large',
+        body: 'x'.repeat(100_000),
+        attachments: [],
+      },
+    );
+    const broker = await connect(world.amqpUrl);
+    const channel = await broker.createConfirmChannel();
+    const messageId = `policy-${uuidV7()}`;
+    channel.publish('comity.transmit', 'FR', big.bytes, {
+      persistent: true,
+      type: 'envelope',
+      messageId,
+    });
+    await channel.waitForConfirms();
+    let reason: string | undefined;
+    for (let tries = 0; tries < 100 && !reason; tries += 1) {
+      const message = await channel.get('comity.quarantine.FR', { noAck: true });
+      if (message && message.properties.messageId === messageId)
+        reason = String(message.properties.headers?.['x-comity-reason']);
+      else if (!message) await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    await broker.close();
+    expect(reason).toBe('envelope-too-large');
+    document = strict;
+  });
+
   it("enforces revocation: KE's revoked signing key is refused, and nobody encrypts to KE's revoked encryption key", async () => {
     const kenyaSigning = new X509Certificate(readFileSync(layout.states.KE!.signingCertificate));
     const kenyaEncryption = new X509Certificate(

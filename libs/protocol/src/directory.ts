@@ -55,6 +55,12 @@ export interface RevokedCertificate {
   reason: string;
 }
 
+/** Federation-wide limits; each node applies the stricter of these and its own configuration. */
+export interface FederationPolicy {
+  maxEnvelopeBytes: number | null;
+  clockSkewSeconds: number | null;
+}
+
 export interface DirectoryValidity {
   /** Increases with every new edition; a node never goes back to a lower one. */
   version: number;
@@ -75,6 +81,7 @@ export class FederationDirectory {
       expires: new Date(8.64e15).toISOString(),
     },
     revokedCertificates: RevokedCertificate[] = [],
+    readonly policy: FederationPolicy = { maxEnvelopeBytes: null, clockSkewSeconds: null },
   ) {
     this.states = new Map(states.map((state) => [state.code, state]));
     this.revoked = new Map(revokedCertificates.map((entry) => [entry.sha256, entry]));
@@ -169,6 +176,7 @@ export interface DirectoryDocument {
   issued: string;
   expires: string;
   revokedCertificates?: RevokedCertificate[];
+  policy?: { maxEnvelopeBytes?: number; clockSkewSeconds?: number };
   states: Array<{
     code: string;
     name: string;
@@ -187,6 +195,28 @@ function readBrokerUser(value: unknown, where: string): string | null {
     throw new DirectoryError(`directory: ${where}.brokerUser must be a plain user name`);
   }
   return value;
+}
+
+function readPolicy(
+  value: unknown,
+  fail: (where: string, what: string) => never,
+): FederationPolicy {
+  if (value === undefined || value === null)
+    return { maxEnvelopeBytes: null, clockSkewSeconds: null };
+  if (typeof value !== 'object' || Array.isArray(value)) return fail('policy', 'must be an object');
+  const policy = value as Record<string, unknown>;
+  const limit = (name: string, min: number, max: number): number | null => {
+    const raw = policy[name];
+    if (raw === undefined || raw === null) return null;
+    if (typeof raw !== 'number' || !Number.isInteger(raw) || raw < min || raw > max) {
+      return fail(`policy.${name}`, `must be an integer from ${min} to ${max}`);
+    }
+    return raw;
+  };
+  return {
+    maxEnvelopeBytes: limit('maxEnvelopeBytes', 64 * 1024, 512 * 1024 * 1024),
+    clockSkewSeconds: limit('clockSkewSeconds', 0, 3600),
+  };
 }
 
 function readValidity(
@@ -330,5 +360,6 @@ export function parseDirectory(bytes: Uint8Array | string): FederationDirectory 
     states,
     validity,
     revokedCertificates,
+    readPolicy(document.policy, fail),
   );
 }

@@ -153,6 +153,27 @@ describe('the signed directory', () => {
     expect(directory.revocationOf(f.states.AT.signingCertificate.sha256Thumbprint)).toBeUndefined();
   });
 
+  it('carries the federation policy, and refuses an unreasonable one', () => {
+    const withPolicy = verifySignedDirectory(
+      signDirectory(
+        document({ policy: { maxEnvelopeBytes: 1_048_576, clockSkewSeconds: 60 } }),
+        signer,
+      ),
+      f.verifier,
+      f.now,
+    );
+    expect(withPolicy.policy).toEqual({ maxEnvelopeBytes: 1_048_576, clockSkewSeconds: 60 });
+    expect(
+      reasonOf(() =>
+        verifySignedDirectory(
+          signDirectory(document({ policy: { clockSkewSeconds: -5 } }), signer),
+          f.verifier,
+          f.now,
+        ),
+      ),
+    ).toMatch(/policy.clockSkewSeconds/);
+  });
+
   it('refuses extra protected-header members (jku, jwk, ...)', () => {
     const signed = signDirectory(document(), signer);
     const header = JSON.parse(Buffer.from(signed.split('.')[0]!, 'base64url').toString()) as Record<

@@ -29,6 +29,7 @@ export function buildDevDirectory(
     issued: now.toISOString(),
     expires: new Date(now.getTime() + (options.validDays ?? 30) * 86_400_000).toISOString(),
     revokedCertificates: [],
+    policy: { maxEnvelopeBytes: 16 * 1024 * 1024, clockSkewSeconds: 300 },
     states: states.map((state) => {
       const paths = layout.states[state.code];
       if (!paths) throw new Error(`no credentials were issued for ${state.code}`);

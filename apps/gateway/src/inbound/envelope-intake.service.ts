@@ -1,4 +1,4 @@
-import { Inject, Injectable, Logger } from '@nestjs/common';
+import { Injectable, Logger } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import type { DataSource } from 'typeorm';
 import {
@@ -14,7 +14,6 @@ import {
   type SignedEnvelope,
 } from '@comity/protocol';
 import { Clock } from '../common/clock';
-import { GATEWAY_CONFIG, type GatewayConfig } from '../config/gateway-config';
 import type { InboundMessageEntity } from '../persistence/entities/inbound-message.entity';
 import { MessageStore } from '../persistence/message-store';
 import { OutboxRelay } from '../outbound/outbox-relay.service';
@@ -31,7 +30,6 @@ export class EnvelopeIntake {
   private readonly logger = new Logger(EnvelopeIntake.name);
 
   constructor(
-    @Inject(GATEWAY_CONFIG) private readonly config: GatewayConfig,
     @InjectDataSource() private readonly dataSource: DataSource,
     private readonly store: MessageStore,
     private readonly trust: FederationTrust,
@@ -44,7 +42,7 @@ export class EnvelopeIntake {
     const now = this.clock.now();
     let envelope: SignedEnvelope;
     try {
-      checkEnvelopeSize(bytes, this.config.limits.maxEnvelopeBytes);
+      checkEnvelopeSize(bytes, this.trust.maxEnvelopeBytes);
       envelope = verifyEnvelopeSignature(bytes, this.trust.verifier, now);
       this.trust.checkNotRevoked(envelope.sender);
       // Genuinely signed, but published through another State's broker account: a replay or
@@ -74,7 +72,7 @@ export class EnvelopeIntake {
       checkEnvelopeAcceptable(envelope, {
         self: this.trust.state,
         now,
-        clockSkewMs: this.config.limits.clockSkewMs,
+        clockSkewMs: this.trust.clockSkewMs,
       });
       checkPartiesInDirectory(this.trust.directory, envelope.header);
     } catch (error) {

@@ -148,6 +148,21 @@ export class FederationTrust implements OnApplicationBootstrap, OnApplicationShu
     }
   }
 
+  /** The stricter of this node's limit and the federation policy's. */
+  get maxEnvelopeBytes(): number {
+    const policy = this.current.policy.maxEnvelopeBytes;
+    return policy === null
+      ? this.config.limits.maxEnvelopeBytes
+      : Math.min(policy, this.config.limits.maxEnvelopeBytes);
+  }
+
+  get clockSkewMs(): number {
+    const policy = this.current.policy.clockSkewSeconds;
+    return policy === null
+      ? this.config.limits.clockSkewMs
+      : Math.min(policy * 1000, this.config.limits.clockSkewMs);
+  }
+
   /** A message's signer must not be revoked in the directory in force. */
   checkNotRevoked(certificate: VerifiedCertificate): void {
     const revocation = this.current.revocationOf(certificate.sha256Thumbprint);
