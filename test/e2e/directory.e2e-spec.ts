@@ -1,7 +1,6 @@
 import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { X509Certificate } from 'node:crypto';
-import { connect } from 'amqplib';
 import { sha256Thumbprint } from '@comity/pki';
 import { uuidV7, type DirectoryDocument } from '@comity/protocol';
 import { writeSignedDirectory } from '../../apps/cli/src/federation/dev-certificates';
@@ -12,6 +11,7 @@ import {
   sealFor,
   type TestFederation as Fixture,
 } from '../../libs/protocol/test-support/federation';
+import { publishToInbox, quarantineReasonOf } from '../support/quarantine';
 import { mlaRequest, startTestFederation, type TestFederation } from '../support/test-federation';
 import { TEST_PKI_DIRECTORY, testPki } from '../support/test-pki';
 
@@ -128,23 +128,8 @@ describe('the signed federation directory', () => {
         attachments: [],
       },
     );
-    const broker = await connect(world.amqpUrl);
-    const channel = await broker.createConfirmChannel();
-    const messageId = `policy-${uuidV7()}`;
-    channel.publish('comity.transmit', 'FR', big.bytes, {
-      persistent: true,
-      type: 'envelope',
-      messageId,
-    });
-    await channel.waitForConfirms();
-    let reason: string | undefined;
-    for (let tries = 0; tries < 100 && !reason; tries += 1) {
-      const message = await channel.get('comity.quarantine.FR', { noAck: true });
-      if (message && message.properties.messageId === messageId)
-        reason = String(message.properties.headers?.['x-comity-reason']);
-      else if (!message) await new Promise((resolve) => setTimeout(resolve, 100));
-    }
-    await broker.close();
+    const messageId = await publishToInbox(world.amqpUrl, 'FR', big.bytes);
+    const reason = await quarantineReasonOf(world.amqpUrl, 'FR', messageId);
     expect(reason).toBe('envelope-too-large');
     document = strict;
   });
@@ -176,23 +161,8 @@ describe('the signed federation directory', () => {
     expect((refusal as GatewayApiError).message).toMatch(/revoked/);
 
     // A message signed with KE's revoked key: quarantined by AT with the reason.
-    const broker = await connect(world.amqpUrl);
-    const channel = await broker.createConfirmChannel();
-    const messageId = `revoked-${uuidV7()}`;
-    channel.publish('comity.transmit', 'AT', sealFor(f, 'KE', 'AT').bytes, {
-      persistent: true,
-      type: 'envelope',
-      messageId,
-    });
-    await channel.waitForConfirms();
-    let reason: string | undefined;
-    for (let tries = 0; tries < 100 && !reason; tries += 1) {
-      const message = await channel.get('comity.quarantine.AT', { noAck: true });
-      if (message && message.properties.messageId === messageId)
-        reason = String(message.properties.headers?.['x-comity-reason']);
-      else if (!message) await new Promise((resolve) => setTimeout(resolve, 100));
-    }
-    await broker.close();
+    const messageId = await publishToInbox(world.amqpUrl, 'AT', sealFor(f, 'KE', 'AT').bytes);
+    const reason = await quarantineReasonOf(world.amqpUrl, 'AT', messageId);
     expect(reason).toBe('certificate-revoked');
 
     // Between the others, business goes on.
