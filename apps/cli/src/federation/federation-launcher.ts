@@ -77,6 +77,11 @@ export class GatewayProcess {
     this.child = child;
   }
 
+  /** The operating-system process id while it runs (for CPU and memory figures). */
+  get pid(): number | undefined {
+    return this.child?.pid;
+  }
+
   get running(): boolean {
     return this.child !== null && this.child.exitCode === null && this.child.signalCode === null;
   }

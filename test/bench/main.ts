@@ -1,0 +1,134 @@
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { devApiKey } from '../../apps/cli/src/federation/dev-api-keys';
+import { ensureDevCertificates } from '../../apps/cli/src/federation/dev-certificates';
+import { DEV_STATES } from '../../apps/cli/src/federation/dev-directory';
+import {
+  Federation,
+  dropDatabase,
+  freePort,
+} from '../../apps/cli/src/federation/federation-launcher';
+import { repoRoot } from '../../apps/cli/src/federation/repo-root';
+import { GatewayClient } from '../../apps/cli/src/gateway-client';
+import { POSTGRES_ADMIN_URL, createVhost, deleteVhost, uniqueName } from '../support/services';
+import { measureDelivered, submitAtRate, submitClosedLoop, type ComityResult } from './comity-load';
+import { cpuSeconds, peakRssMiB } from './process-usage';
+import { rawRoundTrips } from './raw-baseline';
+
+/**
+ * npm run bench [-- --count 2000 --body-bytes 4096 --concurrency 32 --rate 200 --rate-count 2000]
+ *
+ * Two gateways (AT → FR) as separate processes with their own databases on the local RabbitMQ
+ * and PostgreSQL. Measures, in the same run: the raw broker round trip (the floor), Comity end to
+ * end as fast as the API takes requests, and Comity at a fixed offered load; prints a table and
+ * writes a JSON result under var/bench/.
+ */
+async function main(): Promise<void> {
+  const { values } = parseArgs({
+    options: {
+      count: { type: 'string', default: '2000' },
+      'body-bytes': { type: 'string', default: '4096' },
+      concurrency: { type: 'string', default: '32' },
+      rate: { type: 'string', default: '200' },
+      'rate-count': { type: 'string', default: '2000' },
+    },
+  });
+  const count = Number(values.count);
+  const bodyBytes = Number(values['body-bytes']);
+  const concurrency = Number(values.concurrency);
+  const rate = Number(values.rate);
+  const rateCount = Number(values['rate-count']);
+  const root = repoRoot();
+  const output = join(root, 'var', 'bench');
+  mkdirSync(output, { recursive: true });
+
+  const pki = await ensureDevCertificates(join(output, 'pki'), DEV_STATES);
+  const vhost = uniqueName('comity-bench');
+  const amqpUrl = await createVhost(vhost);
+  const databases = {
+    AT: uniqueName('comity_at').toLowerCase(),
+    FR: uniqueName('comity_fr').toLowerCase(),
+  };
+  const federation = await Federation.launch({
+    layout: pki.layout,
+    directoryPath: pki.directoryPath,
+    nodes: [
+      { state: 'AT', port: await freePort(), databaseName: databases.AT },
+      { state: 'FR', port: await freePort(), databaseName: databases.FR },
+    ],
+    postgresAdminUrl: POSTGRES_ADMIN_URL,
+    amqpUrl,
+    logDirectory: join(output, 'logs'),
+    environment: { COMITY_RATE_LIMIT_PER_SECOND: '100000' },
+  });
+  try {
+    const stateDirectory = join(pki.layout.states.AT!.signingCertificate, '..');
+    const client = new GatewayClient(
+      federation.node('AT').url,
+      devApiKey(stateDirectory, 'central-clerk'),
+    );
+    const atDatabase = new URL(POSTGRES_ADMIN_URL);
+    atDatabase.pathname = `/${databases.AT}`;
+    const pids = { AT: federation.node('AT').pid!, FR: federation.node('FR').pid! };
+
+    console.log(`raw baseline: ${count} round trips, ${bodyBytes} B, window ${concurrency} ...`);
+    const raw = await rawRoundTrips(amqpUrl, count, bodyBytes, concurrency);
+
+    await submitClosedLoop(client, 50, 8, bodyBytes); // warm-up, not measured
+    const cpuBefore = { AT: cpuSeconds(pids.AT), FR: cpuSeconds(pids.FR) };
+    const wallBefore = performance.now();
+    console.log(
+      `Comity end to end: ${count} requests through the API, ${concurrency} at a time ...`,
+    );
+    const closed = await measureDelivered(
+      atDatabase.toString(),
+      await submitClosedLoop(client, count, concurrency, bodyBytes),
+      600_000,
+    );
+    const wall = (performance.now() - wallBefore) / 1000;
+    const cpu = {
+      AT: (cpuSeconds(pids.AT) - cpuBefore.AT) / wall,
+      FR: (cpuSeconds(pids.FR) - cpuBefore.FR) / wall,
+    };
+    console.log(`Comity at a fixed offered load: ${rateCount} requests at ${rate}/s ...`);
+    const open = await measureDelivered(
+      atDatabase.toString(),
+      await submitAtRate(client, rateCount, rate, bodyBytes),
+      600_000,
+    );
+    const rss = { AT: peakRssMiB(pids.AT), FR: peakRssMiB(pids.FR) };
+
+    const row = (
+      name: string,
+      result: ComityResult | { perSecond: number; p50Ms: number; p99Ms: number; p95Ms?: number },
+    ) =>
+      `| ${name} | ${result.perSecond.toFixed(0)} | ${result.p50Ms.toFixed(1)} | ${result.p95Ms?.toFixed(1) ?? '—'} | ${result.p99Ms.toFixed(1)} |`;
+    const lines = [
+      `| measured (${bodyBytes} B bodies, this machine, everything co-located) | per second | p50 ms | p95 ms | p99 ms |`,
+      '|---|---|---|---|---|',
+      row(`raw AMQP round trip (persistent, confirmed, quorum; window ${concurrency})`, raw),
+      row(`Comity submit → verified receipt (API, ${concurrency} concurrent)`, closed),
+      row(`Comity at ${rate}/s offered`, open),
+      '',
+      `ratio Comity/raw: ${(closed.perSecond / raw.perSecond).toFixed(3)}`,
+      `CPU during the closed-loop run (cores): AT ${cpu.AT.toFixed(2)}, FR ${cpu.FR.toFixed(2)}; peak RSS MiB: AT ${rss.AT.toFixed(0)}, FR ${rss.FR.toFixed(0)}`,
+    ];
+    console.log(`\n${lines.join('\n')}`);
+    const file = join(output, `result-${new Date().toISOString().replace(/[:.]/g, '-')}.json`);
+    writeFileSync(
+      file,
+      `${JSON.stringify({ at: new Date().toISOString(), count, bodyBytes, concurrency, rate, rateCount, raw, closed, open, cpu, rss, ratio: closed.perSecond / raw.perSecond }, null, 2)}\n`,
+    );
+    console.log(`\nJSON: ${file}`);
+  } finally {
+    await federation.stop();
+    await deleteVhost(vhost);
+    for (const name of Object.values(databases)) await dropDatabase(POSTGRES_ADMIN_URL, name);
+  }
+}
+
+main().catch((error: unknown) => {
+  console.error(`bench: ${error instanceof Error ? error.message : String(error)}`);
+  process.exitCode = 1;
+});
