@@ -1,6 +1,6 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
-import type { DataSource } from 'typeorm';
+import type { DataSource, EntityManager } from 'typeorm';
 import {
   ProtocolError,
   checkBrokerUser,
@@ -121,13 +121,7 @@ export class EnvelopeIntake {
         type: 'received',
         at: now,
       });
-      await this.store.enqueue(manager, {
-        messageId: header.id,
-        payloadType: 'receipt',
-        routingKey: this.trust.routingKeyOf(header.from.state),
-        payload: receipt.bytes,
-        availableAt: now,
-      });
+      await this.queueReceipt(manager, header.id, header.from.state, receipt.bytes, now);
       return true;
     });
     if (!stored) {
@@ -162,13 +156,7 @@ export class EnvelopeIntake {
         type: 'duplicate',
         at: now,
       });
-      await this.store.enqueue(manager, {
-        messageId: existing.id,
-        payloadType: 'receipt',
-        routingKey: this.trust.routingKeyOf(existing.fromState),
-        payload: existing.receipt,
-        availableAt: now,
-      });
+      await this.queueReceipt(manager, existing.id, existing.fromState, existing.receipt, now);
     });
     this.relay.wake();
     return ACK;
@@ -201,15 +189,26 @@ export class EnvelopeIntake {
         receipt: receipt.bytes,
         receivedAt: now,
       });
-      await this.store.enqueue(manager, {
-        messageId: header.id,
-        payloadType: 'receipt',
-        routingKey: this.trust.routingKeyOf(header.from.state),
-        payload: receipt.bytes,
-        availableAt: now,
-      });
+      await this.queueReceipt(manager, header.id, header.from.state, receipt.bytes, now);
     });
     this.relay.wake();
     return ACK;
+  }
+
+  /** Queues a receipt for the sender's inbox in the caller's transaction. */
+  private queueReceipt(
+    manager: EntityManager,
+    envelopeId: string,
+    senderState: string,
+    receipt: Buffer,
+    now: Date,
+  ): Promise<void> {
+    return this.store.enqueue(manager, {
+      messageId: envelopeId,
+      payloadType: 'receipt',
+      routingKey: this.trust.routingKeyOf(senderState),
+      payload: receipt,
+      availableAt: now,
+    });
   }
 }
