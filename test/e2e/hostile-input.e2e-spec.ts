@@ -64,20 +64,19 @@ describe('hostile input published into FR’s inbox', () => {
   }
 
   const genuine = () => sealFor(f, 'AT', 'FR');
-  const header = () => genuine().header;
+  /** AT's genuine envelope to FR with its outer protected header re-signed with extra members. */
+  const withOuterHeader = (overrides: Record<string, unknown>): Buffer => {
+    const sealed = genuine();
+    return wrapEnvelope({
+      headerJws: signRoutingHeader(sealed.header, at().signer, overrides),
+      contentJwe: partsOf(sealed.bytes).contentJwe,
+    });
+  };
   const at = () => f.states.AT;
 
   /** Unauthenticated: no one to answer; the operator finds it in quarantine with this reason. */
   const quarantined: Array<[string, () => Promise<Buffer> | Buffer, string]> = [
-    [
-      'alg: none',
-      () =>
-        wrapEnvelope({
-          headerJws: signRoutingHeader(header(), at().signer, { alg: 'none' }),
-          contentJwe: partsOf(genuine().bytes).contentJwe,
-        }),
-      'algorithm-not-allowed',
-    ],
+    ['alg: none', () => withOuterHeader({ alg: 'none' }), 'algorithm-not-allowed'],
     [
       'an algorithm outside the allow-list (RS256 by an RSA gateway)',
       () => {
@@ -205,43 +204,30 @@ describe('hostile input published into FR’s inbox', () => {
     [
       'an embedded jwk header',
       () =>
-        wrapEnvelope({
-          headerJws: signRoutingHeader(header(), at().signer, {
-            jwk: at().signingCertificate.publicKey.export({ format: 'jwk' }),
-          }),
-          contentJwe: partsOf(genuine().bytes).contentJwe,
+        withOuterHeader({
+          jwk: at().signingCertificate.publicKey.export({ format: 'jwk' }),
         }),
       'forbidden-header',
     ],
     [
       'a jku header',
       () =>
-        wrapEnvelope({
-          headerJws: signRoutingHeader(header(), at().signer, {
-            jku: 'https://attacker.example/keys',
-          }),
-          contentJwe: partsOf(genuine().bytes).contentJwe,
+        withOuterHeader({
+          jku: 'https://attacker.example/keys',
         }),
       'forbidden-header',
     ],
     [
       'an x5u header',
       () =>
-        wrapEnvelope({
-          headerJws: signRoutingHeader(header(), at().signer, {
-            x5u: 'https://attacker.example/chain.pem',
-          }),
-          contentJwe: partsOf(genuine().bytes).contentJwe,
+        withOuterHeader({
+          x5u: 'https://attacker.example/chain.pem',
         }),
       'forbidden-header',
     ],
     [
       'an unknown crit header',
-      () =>
-        wrapEnvelope({
-          headerJws: signRoutingHeader(header(), at().signer, { crit: ['exp'], exp: 1 }),
-          contentJwe: partsOf(genuine().bytes).contentJwe,
-        }),
+      () => withOuterHeader({ crit: ['exp'], exp: 1 }),
       'forbidden-header',
     ],
   ];

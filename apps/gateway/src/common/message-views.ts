@@ -49,3 +49,13 @@ export function timelineOf(evidences: EvidenceEntity[]): EvidenceView[] {
     detail: evidence.detail,
   }));
 }
+
+/** One page of a keyset-paginated list fetched with `limit + 1` rows: the extra row means "more". */
+export function pageOf<T>(
+  rows: T[],
+  limit: number,
+  view: (row: T) => MessageSummaryView,
+): MessagePageView {
+  const items = rows.slice(0, limit).map(view);
+  return { items, nextCursor: rows.length > limit ? (items[items.length - 1]?.id ?? null) : null };
+}

@@ -1,6 +1,7 @@
 import { Injectable, NotFoundException } from '@nestjs/common';
 import { ENVELOPE_MEDIA_TYPE, openEnvelope, verifyEnvelopeSignature } from '@comity/protocol';
 import {
+  pageOf,
   timelineOf,
   type MessageDetailView,
   type MessagePageView,
@@ -23,11 +24,7 @@ export class InboundService {
 
   async list(principal: Principal, limit: number, before?: string): Promise<MessagePageView> {
     const rows = await this.store.listInbound(limit + 1, before, authorityScope(principal));
-    const items = rows.slice(0, limit).map((row) => this.summary(row));
-    return {
-      items,
-      nextCursor: rows.length > limit ? (items[items.length - 1]?.id ?? null) : null,
-    };
+    return pageOf(rows, limit, (row) => this.summary(row));
   }
 
   /** Content is decrypted only for the clerk of the authority it is addressed to. */

@@ -26,6 +26,7 @@ import { authorityScope, mayReadContent, requireInScope } from '../auth/scope';
 import { Clock } from '../common/clock';
 import { contentUnavailable } from '../common/content-unavailable';
 import {
+  pageOf,
   timelineOf,
   type MessageDetailView,
   type MessagePageView,
@@ -145,31 +146,32 @@ export class OutboundService {
       this.trust.ownEncryptionCertificate(),
     );
 
+    const row: OutboundMessageEntity = {
+      id,
+      threadId: sealed.header.thread,
+      inReplyTo: sealed.header.inReplyTo,
+      kind: sealed.header.kind,
+      fromAuthority: sealed.header.from.authority,
+      toState: sealed.header.to.state,
+      toAuthority: sealed.header.to.authority,
+      status: 'submitted',
+      statusReason: null,
+      envelope: sealed.bytes,
+      envelopeDigest: sealed.digest,
+      senderCopy,
+      receipt: null,
+      transmissions: 0,
+      receiptTimeoutMs: this.config.delivery.receiptTimeoutMs[request.kind],
+      receiptDueAt: null,
+      idempotencyKey: idempotencyKey ?? null,
+      requestDigest,
+      createdAt: now,
+      expiresAt: new Date(sealed.header.expires),
+      updatedAt: now,
+    };
     try {
       await this.dataSource.transaction(async (manager) => {
-        await this.store.insertOutbound(manager, {
-          id,
-          threadId: sealed.header.thread,
-          inReplyTo: sealed.header.inReplyTo,
-          kind: sealed.header.kind,
-          fromAuthority: sealed.header.from.authority,
-          toState: sealed.header.to.state,
-          toAuthority: sealed.header.to.authority,
-          status: 'submitted',
-          statusReason: null,
-          envelope: sealed.bytes,
-          envelopeDigest: sealed.digest,
-          senderCopy,
-          receipt: null,
-          transmissions: 0,
-          receiptTimeoutMs: this.config.delivery.receiptTimeoutMs[request.kind],
-          receiptDueAt: null,
-          idempotencyKey: idempotencyKey ?? null,
-          requestDigest,
-          createdAt: now,
-          expiresAt: new Date(sealed.header.expires),
-          updatedAt: now,
-        });
+        await this.store.insertOutbound(manager, row);
         await this.store.addEvidence(manager, {
           messageId: id,
           direction: 'outbound',
@@ -193,7 +195,9 @@ export class OutboundService {
       throw error;
     }
     this.relay.wake();
-    return { message: await this.get(id), created: true };
+    // What was just committed, without reading it back: the answer to a submit is its acceptance.
+    const submitted = { type: 'submitted', at: now.toISOString(), reason: null, detail: null };
+    return { message: { ...this.summary(row), timeline: [submitted] }, created: true };
   }
 
   /** A retried submit: the message the first one created, if the request is the same. */
@@ -211,11 +215,7 @@ export class OutboundService {
 
   async list(principal: Principal, limit: number, before?: string): Promise<MessagePageView> {
     const rows = await this.store.listOutbound(limit + 1, before, authorityScope(principal));
-    const items = rows.slice(0, limit).map((row) => this.summary(row));
-    return {
-      items,
-      nextCursor: rows.length > limit ? (items[items.length - 1]?.id ?? null) : null,
-    };
+    return pageOf(rows, limit, (row) => this.summary(row));
   }
 
   /** With a principal: scoped to it, with content for a clerk only. Without: metadata only. */
