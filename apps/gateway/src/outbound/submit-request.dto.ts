@@ -29,7 +29,7 @@ import {
 export class RecipientDto {
   @ApiProperty({ example: 'FR', description: 'ISO 3166 alpha-2 code of the recipient State' })
   @IsString()
-  @Matches(STATE_CODE, { message: 'recipient.state must be an ISO 3166 alpha-2 code such as FR' })
+  @Matches(STATE_CODE, { message: 'state must be an ISO 3166 alpha-2 code such as FR' })
   state!: string;
 
   @ApiProperty({
@@ -38,7 +38,7 @@ export class RecipientDto {
   })
   @IsString()
   @Matches(AUTHORITY_ID, {
-    message: 'recipient.authority must be an authority id from the directory',
+    message: 'authority must be an authority id from the directory',
   })
   authority!: string;
 }
