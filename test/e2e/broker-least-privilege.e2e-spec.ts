@@ -15,6 +15,7 @@ import {
 } from '../support/broker-accounts';
 import { mlaRequest, startTestFederation, type TestFederation } from '../support/test-federation';
 import { TEST_PKI_DIRECTORY, testPki } from '../support/test-pki';
+import { quarantineOf, quarantineReasons } from '../support/quarantine';
 
 const STATES = DEV_STATES.map((state) => state.code);
 
@@ -73,27 +74,6 @@ describe('broker least privilege: one account per State', () => {
       () => 'allowed',
       (error: Error) => error.message,
     );
-  }
-
-  async function quarantineReasons(
-    state: string,
-    messageIds: string[],
-  ): Promise<Record<string, string>> {
-    const channel = await admin.createChannel();
-    const seen: Record<string, string> = {};
-    const deadline = Date.now() + 15_000;
-    while (Object.keys(seen).length < messageIds.length && Date.now() < deadline) {
-      const message = await channel.get(`comity.quarantine.${state}`, { noAck: true });
-      if (!message) {
-        await new Promise((resolve) => setTimeout(resolve, 100));
-        continue;
-      }
-      const id = String(message.properties.messageId);
-      if (messageIds.includes(id))
-        seen[id] = String(message.properties.headers?.['x-comity-reason']);
-    }
-    await channel.close();
-    return seen;
   }
 
   it('delivers requests between States that each use their own account', async () => {
@@ -166,10 +146,33 @@ describe('broker least privilege: one account per State', () => {
       messageId: withoutId,
     });
     await (channel as unknown as { waitForConfirms(): Promise<void> }).waitForConfirms();
-    expect(await quarantineReasons('KE', [withOwnId, withoutId])).toEqual({
+    expect(
+      Object.fromEntries(await quarantineReasons(world, 'KE', [withOwnId, withoutId])),
+    ).toEqual({
       [withOwnId]: 'broker-user-mismatch',
       [withoutId]: 'broker-user-mismatch',
     });
+    // An operator's release processes it again with every check: it is still refused, and
+    // the user id it arrived with (recorded from KE's own quarantine copy) cannot be laundered.
+    const held = (await quarantineOf(world, 'KE')).find(
+      (entry) => entry.amqpMessageId === withOwnId,
+    )!;
+    expect(held).toMatchObject({ status: 'held', envelopeId: injected.header.id });
+    const release = await fetch(
+      `${world.federation.node('KE').url}/v1/operations/quarantine/${held.id}/release`,
+      {
+        method: 'POST',
+        headers: {
+          authorization: `Bearer ${world.apiKey('KE', 'operator')}`,
+          'content-type': 'application/json',
+        },
+        body: JSON.stringify({ reason: 'checking it is still refused' }),
+      },
+    );
+    expect(release.status).toBe(409);
+    expect(((await release.json()) as { message: string }).message).toMatch(
+      /still refused: broker-user-mismatch/,
+    );
     const lookup = await fetch(
       `${world.federation.node('KE').url}/v1/inbound-messages/${injected.header.id}`,
       { headers: world.client('KE').authorization },

@@ -129,7 +129,7 @@ describe('the signed federation directory', () => {
       },
     );
     const messageId = await publishToInbox(world.amqpUrl, 'FR', big.bytes);
-    const reason = await quarantineReasonOf(world.amqpUrl, 'FR', messageId);
+    const reason = await quarantineReasonOf(world, 'FR', messageId);
     expect(reason).toBe('envelope-too-large');
     document = strict;
   });
@@ -162,7 +162,7 @@ describe('the signed federation directory', () => {
 
     // A message signed with KE's revoked key: quarantined by AT with the reason.
     const messageId = await publishToInbox(world.amqpUrl, 'AT', sealFor(f, 'KE', 'AT').bytes);
-    const reason = await quarantineReasonOf(world.amqpUrl, 'AT', messageId);
+    const reason = await quarantineReasonOf(world, 'AT', messageId);
     expect(reason).toBe('certificate-revoked');
 
     // Between the others, business goes on.

@@ -10,6 +10,7 @@ import { GatewayApiError } from '../../apps/cli/src/gateway-client';
 import { repoRoot } from '../../apps/cli/src/federation/repo-root';
 import { mlaRequest, startTestFederation, type TestFederation } from '../support/test-federation';
 import { testPki } from '../support/test-pki';
+import { waitForQuarantined } from '../support/quarantine';
 
 const runCli = promisify(execFile);
 const cli = join(repoRoot(__dirname), 'dist', 'apps', 'cli', 'src', 'main.js');
@@ -38,32 +39,6 @@ describe('a federation of three gateways (AT, FR on Ed25519/X25519; KE on RSA)',
     });
     await channel.waitForConfirms();
     await channel.close();
-  }
-
-  async function quarantined(
-    state: string,
-    timeoutMs = 10_000,
-  ): Promise<Array<{ reason: string; body: Buffer }>> {
-    const channel = await broker.createChannel();
-    const deadline = Date.now() + timeoutMs;
-    const found: Array<{ reason: string; body: Buffer }> = [];
-    try {
-      while (Date.now() < deadline) {
-        const message = await channel.get(`comity.quarantine.${state}`, { noAck: true });
-        if (message) {
-          found.push({
-            reason: String(message.properties.headers?.['x-comity-reason']),
-            body: message.content,
-          });
-          continue;
-        }
-        if (found.length > 0) break;
-        await new Promise((resolve) => setTimeout(resolve, 100));
-      }
-    } finally {
-      await channel.close();
-    }
-    return found;
   }
 
   it('delivers an MLA request AT → FR and the sender holds a verified, signed receipt', async () => {
@@ -296,22 +271,29 @@ describe('a federation of three gateways (AT, FR on Ed25519/X25519; KE on RSA)',
 
     // Garbage from someone on the broker: no sender to answer, so it goes to quarantine.
     await publishToInbox('FR', Buffer.from('{"comity":1,"header":"not.a.jws","content":"x"}'));
-    const held = await quarantined('FR');
-    expect(held.map((entry) => entry.reason)).toContain('malformed-envelope');
+    const held = await waitForQuarantined(
+      world,
+      'FR',
+      (entry) => entry.reason === 'malformed-envelope',
+    );
+    expect(held.length).toBeGreaterThan(0);
 
-    // The signed negative receipt reaches AT, which never sent that id: AT quarantines it.
-    const atQuarantine = await quarantined('AT');
-    expect(atQuarantine.map((entry) => entry.reason)).toContain('receipt-envelope-mismatch');
-    const negative = JSON.parse(
-      Buffer.from(atQuarantine[0]!.body.toString('ascii').split('.')[1]!, 'base64url').toString(
-        'utf8',
-      ),
-    ) as Record<string, unknown>;
-    expect(negative).toMatchObject({
-      envelopeId: id,
-      status: 'rejected',
-      reason: 'content-digest-mismatch',
-    });
+    // FR answered the tampered copy with a signed negative receipt, and keeps the refusal.
+    const operator = { authorization: `Bearer ${world.apiKey('FR', 'operator')}` };
+    const refusals = (await fetch(
+      `${world.federation.node('FR').url}/v1/operations/messages?direction=inbound&status=rejected&id=${id}`,
+      { headers: operator },
+    ).then((response) => response.json())) as { items: Array<{ statusReason: string }> };
+    expect(refusals.items.map((item) => item.statusReason)).toEqual(['content-digest-mismatch']);
+
+    // The negative receipt reaches AT, which never sent that id: AT quarantines it.
+    const atQuarantine = await waitForQuarantined(
+      world,
+      'AT',
+      (entry) => entry.reason === 'receipt-envelope-mismatch' && entry.detail.includes(id),
+    );
+    expect(atQuarantine).toHaveLength(1);
+    expect(atQuarantine[0]).toMatchObject({ messageType: 'receipt', status: 'held' });
 
     const lookup = await world
       .client('FR')

@@ -21,6 +21,7 @@ import {
 } from '../../libs/protocol/test-support/federation';
 import { mlaRequest, startTestFederation, type TestFederation } from '../support/test-federation';
 import { TEST_PKI_DIRECTORY } from '../support/test-pki';
+import { quarantineReasons } from '../support/quarantine';
 
 const MAX_ENVELOPE_BYTES = 256 * 1024;
 
@@ -378,22 +379,8 @@ describe('hostile input published into FR’s inbox', () => {
       await publish('FR', bytes);
     }
 
-    // Quarantine: each message copied with its precise reason.
-    const channel = await broker.createChannel();
-    const seen = new Map<string, string>();
-    const deadline = Date.now() + 20_000;
-    while (seen.size < quarantineExpected.size && Date.now() < deadline) {
-      const message = await channel.get('comity.quarantine.FR', { noAck: true });
-      if (!message) {
-        await new Promise((resolve) => setTimeout(resolve, 100));
-        continue;
-      }
-      seen.set(
-        String(message.properties.messageId),
-        String(message.properties.headers?.['x-comity-reason']),
-      );
-    }
-    await channel.close();
+    // Quarantine: each message set aside with its precise reason.
+    const seen = await quarantineReasons(world, 'FR', [...quarantineExpected.keys()]);
     const outcomes = [...quarantineExpected].map(
       ([messageId, expectation]) =>
         `${expectation.split(' → ')[0]} → ${seen.get(messageId) ?? 'not quarantined'}`,
@@ -517,23 +504,7 @@ describe('hostile input published into FR’s inbox', () => {
     const expected = new Map<string, string>();
     for (const [name, bytes, reason] of cases)
       expected.set(await publish('AT', bytes, 'receipt'), `${name} → ${reason}`);
-    const channel = await broker.createChannel();
-    const seen = new Map<string, string>();
-    const deadline = Date.now() + 20_000;
-    while (seen.size < expected.size && Date.now() < deadline) {
-      const message = await channel.get('comity.quarantine.AT', { noAck: true });
-      if (!message) {
-        await new Promise((resolve) => setTimeout(resolve, 100));
-        continue;
-      }
-      if (expected.has(String(message.properties.messageId))) {
-        seen.set(
-          String(message.properties.messageId),
-          String(message.properties.headers?.['x-comity-reason']),
-        );
-      }
-    }
-    await channel.close();
+    const seen = await quarantineReasons(world, 'AT', [...expected.keys()]);
     expect(
       [...expected].map(
         ([messageId, expectation]) =>

@@ -12,6 +12,66 @@ export interface MessageView {
   content?: Record<string, unknown>;
 }
 
+/** GET /v1/operations/overview: a node's health and traffic at a glance (never request content). */
+export interface OperationsOverview {
+  state: string;
+  at: string;
+  components: {
+    database: 'up' | 'down';
+    broker: 'up' | 'down';
+    inbox: 'consuming' | 'stopped';
+    directory: { status: 'valid' | 'expired'; version: number; expires: string };
+  };
+  queues: Array<{ name: string; role: string; messages: number | null; consumers: number | null }>;
+  outbox: { backlog: number; oldestAgeSeconds: number | null };
+  peers: PeerTraffic[];
+  quarantine: { held: number };
+  alerts: OperationsAlert[];
+}
+
+export interface PeerTraffic {
+  state: string;
+  sent: { submitted: number; sent: number; delivered: number; rejected: number; failed: number };
+  received: { delivered: number; rejected: number };
+  awaitingReceipt: { count: number; oldestAgeSeconds: number | null };
+  retransmissions: number;
+  /** Events in the last 60 seconds. */
+  perMinute: { published: number; delivered: number; received: number };
+}
+
+export interface OperationsAlert {
+  severity: 'critical' | 'warning';
+  code: string;
+  message: string;
+}
+
+export type QuarantineStatus = 'held' | 'released' | 'discarded';
+
+/** A message the node could not accept, kept aside; `claimedFrom`, `kind` and `envelopeId` are unverified. */
+export interface QuarantineItem {
+  id: string;
+  messageType: 'envelope' | 'receipt' | 'unknown';
+  reason: string;
+  detail: string | null;
+  envelopeId: string | null;
+  claimedFrom: { state: string; authority: string } | null;
+  kind: string | null;
+  brokerUser: string | null;
+  amqpMessageId: string | null;
+  bytes: number;
+  quarantinedAt: string;
+  status: QuarantineStatus;
+  resolvedAt: string | null;
+  resolvedBy: string | null;
+  resolutionReason: string | null;
+  outcome: string | null;
+}
+
+export interface QuarantinePage {
+  items: QuarantineItem[];
+  nextCursor: string | null;
+}
+
 export class GatewayApiError extends Error {
   override readonly name = 'GatewayApiError';
 
@@ -68,6 +128,37 @@ export class GatewayClient {
 
   receipt(id: string): Promise<Buffer> {
     return this.bytes(`/v1/outbound-messages/${encodeURIComponent(id)}/receipt`);
+  }
+
+  /** The operations overview (roles operator or auditor). */
+  overview(): Promise<OperationsOverview> {
+    return this.json('GET', '/v1/operations/overview');
+  }
+
+  /** Quarantined messages, newest first (default: those still held). */
+  quarantine(
+    status: QuarantineStatus | 'all' = 'held',
+    limit?: number,
+    before?: string,
+  ): Promise<QuarantinePage> {
+    const query = new URLSearchParams({ status });
+    if (limit !== undefined) query.set('limit', String(limit));
+    if (before !== undefined) query.set('before', before);
+    return this.json('GET', `/v1/operations/quarantine?${query.toString()}`);
+  }
+
+  /** Processes a held message again with every check in force (operator only; 409 if refused again). */
+  releaseQuarantined(id: string, reason: string): Promise<QuarantineItem> {
+    return this.json('POST', `/v1/operations/quarantine/${encodeURIComponent(id)}/release`, {
+      reason,
+    });
+  }
+
+  /** Drops a held message for good (operator only; 409 if it is not held). */
+  discardQuarantined(id: string, reason: string): Promise<QuarantineItem> {
+    return this.json('POST', `/v1/operations/quarantine/${encodeURIComponent(id)}/discard`, {
+      reason,
+    });
   }
 
   /** Polls until the message reaches one of `statuses`; returns it, or throws after the timeout. */

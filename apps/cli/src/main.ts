@@ -1,7 +1,7 @@
 import 'reflect-metadata';
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { Command, InvalidArgumentError } from 'commander';
+import { Command, InvalidArgumentError, Option } from 'commander';
 import {
   inspectDirectoryFile,
   revokeInDirectoryFile,
@@ -9,9 +9,15 @@ import {
 } from './commands/directory.command';
 import { checkReceiptFiles } from './commands/receipt-verify.command';
 import { runDemo } from './commands/demo.command';
+import {
+  formatQuarantine,
+  formatResolution,
+  QUARANTINE_STATUSES,
+} from './commands/quarantine.command';
+import { CRITICAL_EXIT_CODE, describeError, runQueues } from './commands/queues.command';
 import { ensureDevCertificates } from './federation/dev-certificates';
 import { DEV_STATES, type DevStateDescription } from './federation/dev-directory';
-import { GatewayClient } from './gateway-client';
+import { GatewayClient, type QuarantineStatus } from './gateway-client';
 
 const program = new Command()
   .name('comity')
@@ -113,6 +119,145 @@ program
       );
     }
   });
+
+interface GatewayOptions {
+  node?: string;
+  url?: string;
+  apiKey?: string;
+}
+
+/** --node (or --url) and --api-key, as `send` and `status` take them. */
+const withGateway = (command: Command, role: string): Command =>
+  command
+    .option('--node <url>', 'the gateway, e.g. http://127.0.0.1:4101')
+    .option('--url <url>', 'same as --node')
+    .option(
+      '--api-key <key>',
+      `${role} API key (default: $COMITY_API_KEY)`,
+      process.env.COMITY_API_KEY,
+    );
+
+const gatewayClient = (options: GatewayOptions): GatewayClient => {
+  const url = options.node ?? options.url;
+  if (!url) throw new InvalidArgumentError('give the gateway with --node <url>');
+  return new GatewayClient(url.replace(/\/+$/, ''), options.apiKey);
+};
+
+/** Runs a gateway call, naming the cause of a connection failure instead of "fetch failed". */
+const calling = async <T>(call: () => Promise<T>): Promise<T> => {
+  try {
+    return await call();
+  } catch (error) {
+    throw new Error(describeError(error), { cause: error });
+  }
+};
+
+const positiveNumber = (value: string): number => {
+  const parsed = Number(value);
+  if (!Number.isFinite(parsed) || parsed <= 0)
+    throw new InvalidArgumentError('not a positive number');
+  return parsed;
+};
+
+const limit = (value: string): number => {
+  const parsed = Number(value);
+  if (!Number.isInteger(parsed) || parsed < 1 || parsed > 200)
+    throw new InvalidArgumentError('an integer from 1 to 200');
+  return parsed;
+};
+
+withGateway(
+  program
+    .command('queues')
+    .description(
+      "a node's operations overview: components, alerts, queues, outbox, traffic per peer, quarantine",
+    ),
+  "an operator's or auditor's",
+)
+  .option('--json', 'print the overview as JSON')
+  .option(
+    '--watch [seconds]',
+    'refresh every so many seconds (default 5) until Ctrl-C',
+    positiveNumber,
+  )
+  .addHelpText(
+    'after',
+    `
+Exit codes:
+  0  no critical alert (warnings only, or none)
+  ${CRITICAL_EXIT_CODE}  at least one critical alert
+  1  an error, e.g. the gateway answered an HTTP error or could not be reached
+With --watch, stopped with Ctrl-C: the code for the last view.`,
+  )
+  .action(async (options: GatewayOptions & { json?: boolean; watch?: number | true }) => {
+    const client = gatewayClient(options);
+    const watchSeconds = options.watch === true ? 5 : options.watch;
+    const abort = new AbortController();
+    const stop = (): void => abort.abort();
+    if (watchSeconds !== undefined) process.once('SIGINT', stop);
+    try {
+      process.exitCode = await calling(() =>
+        runQueues(client, {
+          json: options.json ?? false,
+          watchSeconds,
+          signal: abort.signal,
+          color: Boolean(process.stdout.isTTY) && !process.env.NO_COLOR,
+          clear: Boolean(process.stdout.isTTY),
+        }),
+      );
+    } finally {
+      process.removeListener('SIGINT', stop);
+    }
+  });
+
+const quarantine = program
+  .command('quarantine')
+  .description('messages the node could not accept and keeps aside (operator actions are audited)');
+withGateway(
+  quarantine.command('list').description('list quarantined messages, newest first'),
+  "an operator's or auditor's",
+)
+  .addOption(
+    new Option('--status <status>', 'which ones').choices(QUARANTINE_STATUSES).default('held'),
+  )
+  .option('--limit <n>', 'at most this many (1 to 200)', limit)
+  .option('--json', 'print the answer as JSON')
+  .action(
+    async (
+      options: GatewayOptions & {
+        status: QuarantineStatus | 'all';
+        limit?: number;
+        json?: boolean;
+      },
+    ) => {
+      const client = gatewayClient(options);
+      const page = await calling(() => client.quarantine(options.status, options.limit));
+      console.log(options.json ? JSON.stringify(page, null, 2) : formatQuarantine(page));
+    },
+  );
+for (const action of ['release', 'discard'] as const) {
+  withGateway(
+    quarantine
+      .command(`${action} <id>`)
+      .description(
+        action === 'release'
+          ? 'process a held message again, with every check in force now (exit 1 if still refused)'
+          : 'drop a held message for good',
+      ),
+    "an operator's",
+  )
+    .requiredOption('--reason <text>', 'why (3 to 500 characters; audited)')
+    .option('--json', 'print the answer as JSON')
+    .action(async (id: string, options: GatewayOptions & { reason: string; json?: boolean }) => {
+      const client = gatewayClient(options);
+      const item = await calling(() =>
+        action === 'release'
+          ? client.releaseQuarantined(id, options.reason)
+          : client.discardQuarantined(id, options.reason),
+      );
+      console.log(options.json ? JSON.stringify(item, null, 2) : formatResolution(item));
+    });
+}
 
 const directory = program.command('directory').description('the signed federation directory');
 directory

@@ -8,6 +8,11 @@ import { Clock } from './common/clock';
 import { GATEWAY_CONFIG, type GatewayConfig } from './config/gateway-config';
 import { DirectoryController } from './directory/directory.controller';
 import { HealthController } from './health/health.controller';
+import { DeliveryMetrics } from './observability/delivery-metrics';
+import { MetricsController } from './observability/metrics.controller';
+import { OperationsController } from './operations/operations.controller';
+import { OperationsOverview } from './operations/operations-overview.service';
+import { QuarantineKeeper } from './operations/quarantine-keeper.service';
 import { EnvelopeIntake } from './inbound/envelope-intake.service';
 import { InboundController } from './inbound/inbound.controller';
 import { InboundService } from './inbound/inbound.service';
@@ -19,6 +24,7 @@ import { OutboxRelay } from './outbound/outbox-relay.service';
 import { ReceiptIntake } from './outbound/receipt-intake.service';
 import { dataSourceOptions } from './persistence/data-source-options';
 import { MessageStore } from './persistence/message-store';
+import { OperationsStore } from './persistence/operations-store';
 import { SchemaMigrator } from './persistence/schema-migrator';
 import { AmqpPublisher } from './transport/amqp-publisher';
 import { TransportHealth } from './transport/transport-health';
@@ -38,6 +44,8 @@ export class AppModule {
         DirectoryController,
         AuditController,
         HealthController,
+        OperationsController,
+        MetricsController,
       ],
       providers: [
         { provide: GATEWAY_CONFIG, useValue: config },
@@ -55,6 +63,10 @@ export class AppModule {
         ReceiptIntake,
         EnvelopeIntake,
         InboundService,
+        OperationsStore,
+        DeliveryMetrics,
+        QuarantineKeeper,
+        OperationsOverview,
       ],
     };
   }

@@ -1,12 +1,14 @@
 import 'reflect-metadata';
 import { readFileSync } from 'node:fs';
-import { ConsoleLogger, ValidationPipe } from '@nestjs/common';
+import { ValidationPipe } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import { AppModule } from './app.module';
 import { DatabaseUnavailableFilter } from './common/database-unavailable.filter';
 import { JsonDepthPipe } from './common/json-depth.pipe';
+import { JsonLogger } from './observability/json-logger';
+import { serveConsole } from './operations/console-assets';
 import { ConfigError, loadGatewayConfig, type GatewayConfig } from './config/gateway-config';
 import { AmqpInboxServer } from './transport/amqp-inbox.server';
 import { TransportHealth } from './transport/transport-health';
@@ -19,7 +21,7 @@ import { FederationTrust } from './trust/federation-trust';
 function stopGracefullyOnSignals(
   app: NestExpressApplication,
   inbox: AmqpInboxServer,
-  logger: ConsoleLogger,
+  logger: JsonLogger,
 ): void {
   let stopping = false;
   const stop = (signal: NodeJS.Signals): void => {
@@ -42,7 +44,7 @@ function stopGracefullyOnSignals(
 }
 
 export async function startGateway(config: GatewayConfig): Promise<NestExpressApplication> {
-  const logger = new ConsoleLogger({ json: true, prefix: `comity-${config.state}` });
+  const logger = new JsonLogger(config.state);
   const app = await NestFactory.create<NestExpressApplication>(AppModule.forRoot(config), {
     logger,
     bodyParser: false,
@@ -62,6 +64,7 @@ export async function startGateway(config: GatewayConfig): Promise<NestExpressAp
     new ValidationPipe({ whitelist: true, forbidNonWhitelisted: true, transform: true }),
   );
   app.useGlobalFilters(new DatabaseUnavailableFilter(app.getHttpAdapter()));
+  serveConsole(app);
   const inbox = new AmqpInboxServer({
     amqpUrl: config.amqpUrl,
     state: config.state,

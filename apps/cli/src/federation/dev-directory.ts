@@ -27,7 +27,7 @@ export function buildDevDirectory(
     // Seconds since the epoch: every edition made later is newer.
     version: Math.floor(now.getTime() / 1000),
     issued: now.toISOString(),
-    expires: new Date(now.getTime() + (options.validDays ?? 30) * 86_400_000).toISOString(),
+    expires: new Date(now.getTime() + (options.validDays ?? 90) * 86_400_000).toISOString(),
     revokedCertificates: [],
     policy: { maxEnvelopeBytes: 16 * 1024 * 1024, clockSkewSeconds: 300 },
     states: states.map((state) => {

@@ -52,6 +52,28 @@ export class AuditLog {
       );
   }
 
+  /** An operator's action (release, discard, retry) with the reason they gave. */
+  async action(event: {
+    principal: string;
+    role: string;
+    action: string;
+    outcome: string;
+    reason: string;
+  }): Promise<void> {
+    await this.dataSource.query(
+      `INSERT INTO audit_event (at, principal, role, action, outcome, status, reason, client)
+       VALUES ($1, $2, $3, $4, $5, 200, $6, NULL)`,
+      [
+        this.clock.now(),
+        event.principal,
+        event.role,
+        event.action.slice(0, 200),
+        event.outcome.slice(0, 200),
+        event.reason.slice(0, 500),
+      ],
+    );
+  }
+
   async list(limit: number, before?: string): Promise<AuditEventView[]> {
     const rows = (await this.dataSource.query(
       `SELECT id, at, principal, role, action, outcome, status, reason, client FROM audit_event

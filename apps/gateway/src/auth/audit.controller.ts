@@ -27,7 +27,9 @@ export class AuditController {
   constructor(private readonly audit: AuditLog) {}
 
   @Get()
-  @ApiOperation({ summary: 'The audit log, newest first: every refused API call' })
+  @ApiOperation({
+    summary: 'The audit log, newest first: every refused API call and every operator action',
+  })
   list(@Query() query: AuditQueryDto): Promise<AuditEventView[]> {
     return this.audit.list(query.limit, query.before);
   }

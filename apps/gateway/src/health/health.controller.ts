@@ -19,12 +19,18 @@ export class HealthController {
     private readonly trust: FederationTrust,
   ) {}
 
-  @Get()
+  @Get('live')
+  @ApiOperation({ summary: 'Liveness: the process answers (restart it if this fails)' })
+  live(): { status: 'alive'; state: string } {
+    return { status: 'alive', state: this.trust.state };
+  }
+
+  @Get(['', 'ready'])
   @ApiOperation({
     summary:
-      'Readiness: database reachable, broker connected, inbox consumed, directory in force, keys loaded',
+      'Readiness (also at /health): database reachable, broker connected, inbox consumed, directory in force, keys loaded',
   })
-  async health(@Res({ passthrough: true }) response: Response): Promise<Record<string, unknown>> {
+  async ready(@Res({ passthrough: true }) response: Response): Promise<Record<string, unknown>> {
     const database = await this.dataSource
       .query('SELECT 1')
       .then(() => 'up')

@@ -1,5 +1,6 @@
 import { Controller } from '@nestjs/common';
 import { Ctx, EventPattern, Payload } from '@nestjs/microservices';
+import { DeliveryMetrics } from '../observability/delivery-metrics';
 import { ReceiptIntake } from '../outbound/receipt-intake.service';
 import { InboxContext } from '../transport/amqp-inbox.server';
 import type { InboxDisposition } from '../transport/inbox-disposition';
@@ -11,15 +12,28 @@ export class InboxController {
   constructor(
     private readonly envelopes: EnvelopeIntake,
     private readonly receipts: ReceiptIntake,
+    private readonly metrics: DeliveryMetrics,
   ) {}
 
   @EventPattern('envelope')
   onEnvelope(@Payload() bytes: Buffer, @Ctx() context: InboxContext): Promise<InboxDisposition> {
-    return this.envelopes.receive(bytes, context.userId);
+    return this.counted('envelope', this.envelopes.receive(bytes, context.userId));
   }
 
   @EventPattern('receipt')
   onReceipt(@Payload() bytes: Buffer, @Ctx() context: InboxContext): Promise<InboxDisposition> {
-    return this.receipts.receive(bytes, context.userId);
+    return this.counted('receipt', this.receipts.receive(bytes, context.userId));
+  }
+
+  private async counted(
+    type: string,
+    handling: Promise<InboxDisposition>,
+  ): Promise<InboxDisposition> {
+    const disposition = await handling.catch((error: unknown) => {
+      this.metrics.handled(type, 'retry');
+      throw error;
+    });
+    this.metrics.handled(type, disposition.action);
+    return disposition;
   }
 }

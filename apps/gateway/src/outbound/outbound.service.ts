@@ -1,5 +1,6 @@
 import {
   BadRequestException,
+  ConflictException,
   ForbiddenException,
   Inject,
   Injectable,
@@ -19,8 +20,10 @@ import {
   uuidV7,
   verifyContentStatement,
   verifyEnvelopeSignature,
+  type MessageKind,
   type RequestContent,
 } from '@comity/protocol';
+import type { VerifiedCertificate } from '@comity/pki';
 import type { Principal } from '../auth/principal';
 import { authorityScope, mayReadContent, requireInScope } from '../auth/scope';
 import { Clock } from '../common/clock';
@@ -102,12 +105,10 @@ export class OutboundService {
       );
     }
 
-    const now = this.clock.now();
-    const id = uuidV7(now.getTime());
-    // The receiver applies the protocol's own checks (UTF-16 lengths, non-blank text, 5 MiB of
-    // attachments); apply the same ones here so nothing is accepted that it must refuse.
     let content: RequestContent;
     try {
+      // The receiver applies the protocol's own checks (UTF-16 lengths, non-blank text, 5 MiB
+      // of attachments); apply the same ones here so nothing is accepted that it must refuse.
       content = readRequestContent({
         legalBasis: request.legalBasis,
         urgency: request.urgency,
@@ -124,22 +125,112 @@ export class OutboundService {
       if (error instanceof ProtocolError) throw fieldError(error.message.replace(/^content\./, ''));
       throw error;
     }
+    try {
+      return await this.sealAndStore({
+        kind: request.kind,
+        fromAuthority: request.senderAuthority,
+        to: request.recipient,
+        recipientCertificate,
+        thread: request.threadId?.toLowerCase() ?? null,
+        inReplyTo: request.inReplyTo?.toLowerCase() ?? null,
+        content,
+        idempotencyKey: idempotencyKey ?? null,
+        requestDigest,
+        submittedDetail: null,
+      });
+    } catch (error) {
+      // The same key submitted concurrently: the other submit won; answer with its message.
+      if (idempotencyKey && (error as { code?: string }).code === '23505') {
+        const existing = await this.store.findOutboundByIdempotencyKey(idempotencyKey);
+        if (existing) return this.replay(existing, requestDigest);
+      }
+      throw error;
+    }
+  }
+
+  /**
+   * An operator's retry of a message that failed or was rejected: the same signed content,
+   * sealed again as a new envelope (new id, new expiry, same thread) to the recipient's
+   * current certificate. The operator never sees the content; the node opens its own copy.
+   */
+  async retry(id: string, reason: string, principal: Principal): Promise<MessageDetailView> {
+    const row = await this.require(id);
+    if (row.status !== 'failed' && row.status !== 'rejected') {
+      throw new ConflictException(
+        `outbound message ${id} is ${row.status}: only failed or rejected messages can be retried`,
+      );
+    }
+    let content: RequestContent;
+    try {
+      const signer = verifyEnvelopeSignature(
+        row.envelope,
+        this.trust.verifier,
+        row.createdAt,
+      ).sender;
+      const contentJws = decryptFromCertificate(row.senderCopy, this.trust.decryption);
+      content = verifyContentStatement(contentJws, signer).content;
+    } catch (error) {
+      throw contentUnavailable(id, error);
+    }
+    let recipientCertificate;
+    try {
+      recipientCertificate = this.trust.recipientEncryptionCertificate(row.toState);
+    } catch (error) {
+      if (error instanceof ProtocolError) throw new ConflictException(error.message);
+      throw error;
+    }
+    const { message } = await this.sealAndStore({
+      kind: row.kind as MessageKind,
+      fromAuthority: row.fromAuthority,
+      to: { state: row.toState, authority: row.toAuthority },
+      recipientCertificate,
+      thread: row.threadId,
+      inReplyTo: row.inReplyTo,
+      content,
+      idempotencyKey: null,
+      requestDigest: null,
+      submittedDetail: `retry of ${id} by ${principal.id}: ${reason}`,
+      retryOf: id,
+    });
+    return message;
+  }
+
+  /**
+   * Seals and stores a request with its outbox entry in one transaction. When this returns,
+   * the request is durably accepted: the relay will publish it even after a crash.
+   */
+  private async sealAndStore(input: {
+    kind: MessageKind;
+    fromAuthority: string;
+    to: { state: string; authority: string };
+    recipientCertificate: VerifiedCertificate;
+    thread: string | null;
+    inReplyTo: string | null;
+    content: RequestContent;
+    idempotencyKey: string | null;
+    requestDigest: string | null;
+    submittedDetail: string | null;
+    retryOf?: string;
+  }): Promise<{ message: MessageDetailView; created: boolean }> {
+    const self = this.trust.state;
+    const now = this.clock.now();
+    const id = uuidV7(now.getTime());
     const sealed = sealEnvelope({
       routing: {
         id,
-        kind: request.kind,
-        from: { state: self, authority: request.senderAuthority },
-        to: { state: request.recipient.state, authority: request.recipient.authority },
+        kind: input.kind,
+        from: { state: self, authority: input.fromAuthority },
+        to: input.to,
         created: now.toISOString(),
         expires: new Date(
-          now.getTime() + this.config.delivery.messageTtlMs[request.kind],
+          now.getTime() + this.config.delivery.messageTtlMs[input.kind],
         ).toISOString(),
-        thread: request.threadId?.toLowerCase() ?? id,
-        inReplyTo: request.inReplyTo?.toLowerCase() ?? null,
+        thread: input.thread ?? id,
+        inReplyTo: input.inReplyTo,
       },
-      content,
+      content: input.content,
       signer: this.trust.signing,
-      recipient: recipientCertificate,
+      recipient: input.recipientCertificate,
     });
     const senderCopy = encryptToCertificate(
       Buffer.from(sealed.contentJws, 'ascii'),
@@ -161,42 +252,48 @@ export class OutboundService {
       senderCopy,
       receipt: null,
       transmissions: 0,
-      receiptTimeoutMs: this.config.delivery.receiptTimeoutMs[request.kind],
+      receiptTimeoutMs: this.config.delivery.receiptTimeoutMs[input.kind],
       receiptDueAt: null,
-      idempotencyKey: idempotencyKey ?? null,
-      requestDigest,
+      idempotencyKey: input.idempotencyKey,
+      requestDigest: input.requestDigest,
       createdAt: now,
       expiresAt: new Date(sealed.header.expires),
       updatedAt: now,
     };
-    try {
-      await this.dataSource.transaction(async (manager) => {
-        await this.store.insertOutbound(manager, row);
-        await this.store.addEvidence(manager, {
-          messageId: id,
-          direction: 'outbound',
-          type: 'submitted',
-          at: now,
-        });
-        await this.store.enqueue(manager, {
-          messageId: id,
-          payloadType: 'envelope',
-          routingKey: this.trust.routingKeyOf(sealed.header.to.state),
-          payload: sealed.bytes,
-          availableAt: now,
-        });
+    await this.dataSource.transaction(async (manager) => {
+      await this.store.insertOutbound(manager, row);
+      await this.store.addEvidence(manager, {
+        messageId: id,
+        direction: 'outbound',
+        type: 'submitted',
+        at: now,
+        detail: input.submittedDetail,
       });
-    } catch (error) {
-      // The same key submitted concurrently: the other submit won; answer with its message.
-      if (idempotencyKey && (error as { code?: string }).code === '23505') {
-        const existing = await this.store.findOutboundByIdempotencyKey(idempotencyKey);
-        if (existing) return this.replay(existing, requestDigest);
+      if (input.retryOf) {
+        await this.store.addEvidence(manager, {
+          messageId: input.retryOf,
+          direction: 'outbound',
+          type: 'retried',
+          at: now,
+          detail: `${input.submittedDetail ?? ''}; sent again as ${id}`,
+        });
       }
-      throw error;
-    }
+      await this.store.enqueue(manager, {
+        messageId: id,
+        payloadType: 'envelope',
+        routingKey: this.trust.routingKeyOf(sealed.header.to.state),
+        payload: sealed.bytes,
+        availableAt: now,
+      });
+    });
     this.relay.wake();
     // What was just committed, without reading it back: the answer to a submit is its acceptance.
-    const submitted = { type: 'submitted', at: now.toISOString(), reason: null, detail: null };
+    const submitted = {
+      type: 'submitted',
+      at: now.toISOString(),
+      reason: null,
+      detail: input.submittedDetail,
+    };
     return { message: { ...this.summary(row), timeline: [submitted] }, created: true };
   }
 

@@ -9,6 +9,8 @@ import {
   type VerifiedReceipt,
 } from '@comity/protocol';
 import { Clock } from '../common/clock';
+import { DeliveryMetrics } from '../observability/delivery-metrics';
+import type { OutboundMessageEntity } from '../persistence/entities/outbound-message.entity';
 import { MessageStore } from '../persistence/message-store';
 import { FederationTrust } from '../trust/federation-trust';
 import { ACK, type InboxDisposition } from '../transport/inbox-disposition';
@@ -26,16 +28,18 @@ export class ReceiptIntake {
     private readonly store: MessageStore,
     private readonly trust: FederationTrust,
     private readonly clock: Clock,
+    private readonly metrics: DeliveryMetrics,
   ) {}
 
   async receive(bytes: Buffer, brokerUser?: string): Promise<InboxDisposition> {
     const now = this.clock.now();
     let receipt: VerifiedReceipt;
+    let message: OutboundMessageEntity | null;
     try {
       receipt = authenticateReceipt(bytes, this.trust.verifier, now);
       this.trust.checkNotRevoked(receipt.signer);
       checkBrokerUser(this.trust.directory, receipt.signer.state, brokerUser);
-      const message = await this.store.findOutbound(receipt.statement.envelopeId);
+      message = await this.store.findOutbound(receipt.statement.envelopeId);
       if (!message) {
         throw new ProtocolError(
           'receipt-envelope-mismatch',
@@ -63,6 +67,8 @@ export class ReceiptIntake {
         at: now,
       });
       if (!applied) return; // a repeated receipt for a message already settled
+      if (statement.status === 'delivered')
+        this.metrics.delivered(message.toState, message.createdAt, now);
       await this.store.addEvidence(manager, {
         messageId: statement.envelopeId,
         direction: 'outbound',
@@ -74,9 +80,10 @@ export class ReceiptIntake {
       });
     });
     if (statement.status === 'rejected') {
-      this.logger.warn(
-        `envelope ${statement.envelopeId} was rejected by ${receipt.signer.state}: ${statement.reason}`,
-      );
+      this.logger.warn({
+        message: `envelope rejected by ${receipt.signer.state}: ${statement.reason}`,
+        envelopeId: statement.envelopeId,
+      });
     }
     return ACK;
   }

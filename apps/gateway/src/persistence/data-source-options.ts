@@ -8,6 +8,7 @@ import { InitialSchema1764370000000 } from './migrations/1764370000000-initial-s
 import { DeliveryTracking1764380000000 } from './migrations/1764380000000-delivery-tracking';
 import { IdempotencyKeys1764390000000 } from './migrations/1764390000000-idempotency-keys';
 import { AuditEvents1764400000000 } from './migrations/1764400000000-audit-events';
+import { Operations1764410000000 } from './migrations/1764410000000-operations';
 
 export const ENTITIES = [
   OutboundMessageEntity,
@@ -28,6 +29,7 @@ export function dataSourceOptions(databaseUrl: string): DataSourceOptions {
       DeliveryTracking1764380000000,
       IdempotencyKeys1764390000000,
       AuditEvents1764400000000,
+      Operations1764410000000,
     ],
     // Run by SchemaMigrator under an advisory lock, so replicas starting together do not race.
     migrationsRun: false,

@@ -2,6 +2,7 @@ import type { LoggerService } from '@nestjs/common';
 import { type CustomTransportStrategy, Server } from '@nestjs/microservices';
 import type { ConfirmChannel, ConsumeMessage } from 'amqplib';
 import { lastValueFrom } from 'rxjs';
+import { brokerUserOf } from './amqp-publisher';
 import { AmqpSession } from './amqp-session';
 import type { InboxDisposition } from './inbox-disposition';
 import {
@@ -203,7 +204,9 @@ export class AmqpInboxServer extends Server implements CustomTransportStrategy {
       contentType: printable(message.properties.contentType),
       timestamp:
         typeof message.properties.timestamp === 'number' ? message.properties.timestamp : undefined,
-      // user_id is deliberately not copied: the broker would refuse another user's id.
+      // Our own account (validated by the broker): the quarantine keeper trusts the headers
+      // below only on copies published by it. The original user_id goes in a header.
+      userId: brokerUserOf(this.options.amqpUrl),
       headers: {
         [QUARANTINE_REASON_HEADER]: reason,
         [QUARANTINE_DETAIL_HEADER]: detail.slice(0, 1000),

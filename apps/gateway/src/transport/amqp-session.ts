@@ -1,5 +1,5 @@
 import type { LoggerService } from '@nestjs/common';
-import { connect, type ChannelModel, type ConfirmChannel } from 'amqplib';
+import { connect, type Channel, type ChannelModel, type ConfirmChannel } from 'amqplib';
 
 export class BrokerUnavailableError extends Error {
   override readonly name = 'BrokerUnavailableError';
@@ -60,6 +60,23 @@ export class AmqpSession {
     this.model = null;
     this.current = null;
     await model?.close().catch(() => undefined);
+  }
+
+  /**
+   * Runs `work` on a channel of its own, closed afterwards: for passive checks (queue depth)
+   * whose failure closes the channel they ran on, which must never be the session's own.
+   */
+  async withSideChannel<T>(work: (channel: Channel) => Promise<T>): Promise<T> {
+    if (!this.model) {
+      throw new BrokerUnavailableError(`the ${this.name} connection to the broker is down`);
+    }
+    const channel = await this.model.createChannel();
+    channel.on('error', () => undefined);
+    try {
+      return await work(channel);
+    } finally {
+      await channel.close().catch(() => undefined);
+    }
   }
 
   /** Drops the current connection and reconnects (e.g. when the broker cancelled a consumer). */

@@ -1,3 +1,4 @@
+import type { X509Certificate } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import {
@@ -48,13 +49,15 @@ export class FederationTrust implements OnApplicationBootstrap, OnApplicationShu
   readonly decryption: DecryptionIdentity[];
   private readonly recipientCache = new Map<string, VerifiedCertificate>();
 
+  /** The federation's root certificates (COMITY_TRUST_ANCHOR). */
+  readonly anchors: X509Certificate[];
+
   constructor(
     @Inject(GATEWAY_CONFIG) private readonly config: GatewayConfig,
     private readonly clock: Clock,
   ) {
-    this.verifier = new CertificateVerifier(
-      readCertificatesPem(readText(config.trustAnchorPath, 'COMITY_TRUST_ANCHOR')),
-    );
+    this.anchors = readCertificatesPem(readText(config.trustAnchorPath, 'COMITY_TRUST_ANCHOR'));
+    this.verifier = new CertificateVerifier(this.anchors);
     try {
       this.current = verifySignedDirectory(
         readText(config.directoryPath, 'COMITY_DIRECTORY'),

@@ -10,6 +10,7 @@ export const EVIDENCE_TYPES = [
   'receipt-sent',
   'duplicate',
   'retransmitted',
+  'retried',
 ] as const;
 export type EvidenceType = (typeof EVIDENCE_TYPES)[number];
 
