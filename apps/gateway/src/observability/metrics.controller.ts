@@ -112,11 +112,14 @@ export function renderSnapshot(snapshot: OperationsSnapshot): string {
   family('comity_directory_version', 'Version of the directory in force', [
     [{}, snapshot.components.directory.version],
   ]);
-  family(
-    'comity_alerts',
-    'Alerts raised now, by code and severity',
-    snapshot.alerts.map((alert) => [{ code: alert.code, severity: alert.severity }, 1]),
-  );
+  const alerts = new Map<string, Sample>();
+  for (const alert of snapshot.alerts) {
+    const key = `${alert.code}/${alert.severity}`;
+    const sample = alerts.get(key) ?? [{ code: alert.code, severity: alert.severity }, 0];
+    sample[1] += 1;
+    alerts.set(key, sample);
+  }
+  family('comity_alerts', 'Alerts raised now, by code and severity', [...alerts.values()]);
 
   return families
     .map(({ name, help, samples }) =>
