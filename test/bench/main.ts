@@ -13,16 +13,19 @@ import { repoRoot } from '../../apps/cli/src/federation/repo-root';
 import { GatewayClient } from '../../apps/cli/src/gateway-client';
 import { POSTGRES_ADMIN_URL, createVhost, deleteVhost, uniqueName } from '../support/services';
 import { measureDelivered, submitAtRate, submitClosedLoop, type ComityResult } from './comity-load';
+import { consoleAtVolume, consoleTable, type ConsoleResult } from './console-at-volume';
 import { cpuSeconds, peakRssMiB } from './process-usage';
 import { rawRoundTrips } from './raw-baseline';
 
 /**
- * npm run bench [-- --count 2000 --body-bytes 4096 --concurrency 32 --rate 200 --rate-count 2000]
+ * npm run bench [-- --count 2000 --body-bytes 4096 --concurrency 32 --rate 200 --rate-count 2000
+ *                   --volume 100000]
  *
  * Two gateways (AT → FR) as separate processes with their own databases on the local RabbitMQ
  * and PostgreSQL. Measures, in the same run: the raw broker round trip (the floor), Comity end to
- * end as fast as the API takes requests, and Comity at a fixed offered load; prints a table and
- * writes a JSON result under var/bench/.
+ * end as fast as the API takes requests, and Comity at a fixed offered load. Then the console at
+ * volume: `--volume` messages (0 skips it) seeded into FR's database and each operator console
+ * page timed through FR's HTTP API. Prints tables and writes a JSON result under var/bench/.
  */
 async function main(): Promise<void> {
   const { values } = parseArgs({
@@ -32,6 +35,7 @@ async function main(): Promise<void> {
       concurrency: { type: 'string', default: '32' },
       rate: { type: 'string', default: '200' },
       'rate-count': { type: 'string', default: '2000' },
+      volume: { type: 'string', default: '100000' },
     },
   });
   const count = Number(values.count);
@@ -39,6 +43,9 @@ async function main(): Promise<void> {
   const concurrency = Number(values.concurrency);
   const rate = Number(values.rate);
   const rateCount = Number(values['rate-count']);
+  const volume = Number(values.volume);
+  if (!Number.isInteger(volume) || volume < 0)
+    throw new Error(`--volume must be a whole number of messages (0 skips), not ${values.volume}`);
   const root = repoRoot();
   const output = join(root, 'var', 'bench');
   mkdirSync(output, { recursive: true });
@@ -99,6 +106,20 @@ async function main(): Promise<void> {
     );
     const rss = { AT: peakRssMiB(pids.AT), FR: peakRssMiB(pids.FR) };
 
+    let consoleResult: ConsoleResult | null = null;
+    if (volume > 0) {
+      console.log(`console at volume: seeding ${volume} messages into FR's database ...`);
+      const frDatabase = new URL(POSTGRES_ADMIN_URL);
+      frDatabase.pathname = `/${databases.FR}`;
+      consoleResult = await consoleAtVolume({
+        node: 'FR',
+        baseUrl: federation.node('FR').url,
+        apiKey: devApiKey(join(pki.layout.states.FR!.signingCertificate, '..'), 'operator'),
+        databaseUrl: frDatabase.toString(),
+        volume,
+      });
+    }
+
     const row = (
       name: string,
       result: ComityResult | { perSecond: number; p50Ms: number; p99Ms: number; p95Ms?: number },
@@ -113,12 +134,13 @@ async function main(): Promise<void> {
       '',
       `ratio Comity/raw: ${(closed.perSecond / raw.perSecond).toFixed(3)}`,
       `CPU during the closed-loop run (cores): AT ${cpu.AT.toFixed(2)}, FR ${cpu.FR.toFixed(2)}; peak RSS MiB: AT ${rss.AT.toFixed(0)}, FR ${rss.FR.toFixed(0)}`,
+      ...(consoleResult ? ['', ...consoleTable(consoleResult)] : []),
     ];
     console.log(`\n${lines.join('\n')}`);
     const file = join(output, `result-${new Date().toISOString().replace(/[:.]/g, '-')}.json`);
     writeFileSync(
       file,
-      `${JSON.stringify({ at: new Date().toISOString(), count, bodyBytes, concurrency, rate, rateCount, raw, closed, open, cpu, rss, ratio: closed.perSecond / raw.perSecond }, null, 2)}\n`,
+      `${JSON.stringify({ at: new Date().toISOString(), count, bodyBytes, concurrency, rate, rateCount, raw, closed, open, cpu, rss, ratio: closed.perSecond / raw.perSecond, console: consoleResult }, null, 2)}\n`,
     );
     console.log(`\nJSON: ${file}`);
   } finally {

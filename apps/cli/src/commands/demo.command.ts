@@ -1,4 +1,4 @@
-import { join } from 'node:path';
+import { join, relative } from 'node:path';
 import { CertificateVerifier, readCertificatesPem } from '@comity/pki';
 import { verifyReceiptOffline } from '@comity/protocol';
 import { readFileSync } from 'node:fs';
@@ -114,6 +114,13 @@ export async function runDemo(options: DemoOptions): Promise<void> {
     );
 
     if (options.once) return;
+    // Where the key is, not the key: even development secrets stay out of terminals and logs.
+    console.log('\noperator consoles (sign in with the "operator" key from the file shown):');
+    for (const node of federation.nodes.values()) {
+      console.log(
+        `  ${node.state}  ${node.url}/console/  key in ${relative(process.cwd(), join(stateDirectory(node.state), 'api-keys.secret.json'))}`,
+      );
+    }
     console.log('\nthe gateways keep running; press Ctrl-C to stop them.');
     await new Promise<void>((resolve) => {
       process.once('SIGINT', resolve);
