@@ -1,6 +1,18 @@
 import { type DynamicModule, Module } from '@nestjs/common';
 import { APP_GUARD } from '@nestjs/core';
 import { TypeOrmModule } from '@nestjs/typeorm';
+import { AttachmentDownloads } from './attachments/attachment-downloads.service';
+import { AttachmentStore } from './attachments/attachment-store';
+import { AttachmentTransfer } from './attachments/attachment-transfer.service';
+import { AttachmentUploads } from './attachments/attachment-uploads.service';
+import { AttachmentVerification } from './attachments/attachment-verification.service';
+import {
+  AttachmentDownloadsController,
+  AttachmentsController,
+} from './attachments/attachments.controller';
+import { ChunkInboxController } from './attachments/chunk-inbox.controller';
+import { ChunkIntake } from './attachments/chunk-intake.service';
+import { ChunkMetrics } from './attachments/chunk-metrics';
 import { ApiAuthGuard } from './auth/api-auth.guard';
 import { AuditController } from './auth/audit.controller';
 import { AuditLog } from './auth/audit-log.service';
@@ -46,6 +58,9 @@ export class AppModule {
         HealthController,
         OperationsController,
         MetricsController,
+        AttachmentsController,
+        AttachmentDownloadsController,
+        ChunkInboxController,
       ],
       providers: [
         { provide: GATEWAY_CONFIG, useValue: config },
@@ -67,6 +82,13 @@ export class AppModule {
         DeliveryMetrics,
         QuarantineKeeper,
         OperationsOverview,
+        AttachmentStore,
+        ChunkMetrics,
+        AttachmentUploads,
+        AttachmentTransfer,
+        AttachmentVerification,
+        ChunkIntake,
+        AttachmentDownloads,
       ],
     };
   }

@@ -1,6 +1,7 @@
 import type { X509Certificate } from 'node:crypto';
 import { parseJsonObjectStrict } from '@comity/jose';
 import { readCertificatesPem } from '@comity/pki';
+import { LARGE_ATTACHMENT_LIMITS } from './large-attachments';
 import { AUTHORITY_ID, MESSAGE_KINDS, STATE_CODE, type MessageKind } from './message-kinds';
 import { ProtocolError } from './protocol-error';
 
@@ -59,7 +60,15 @@ export interface RevokedCertificate {
 export interface FederationPolicy {
   maxEnvelopeBytes: number | null;
   clockSkewSeconds: number | null;
+  /** Largest large attachment (plaintext bytes) a node sends or accepts (protocol §7). */
+  maxAttachmentBytes: number | null;
 }
+
+const NO_POLICY: FederationPolicy = {
+  maxEnvelopeBytes: null,
+  clockSkewSeconds: null,
+  maxAttachmentBytes: null,
+};
 
 export interface DirectoryValidity {
   /** Increases with every new edition; a node never goes back to a lower one. */
@@ -81,7 +90,7 @@ export class FederationDirectory {
       expires: new Date(8.64e15).toISOString(),
     },
     revokedCertificates: RevokedCertificate[] = [],
-    readonly policy: FederationPolicy = { maxEnvelopeBytes: null, clockSkewSeconds: null },
+    readonly policy: FederationPolicy = NO_POLICY,
   ) {
     this.states = new Map(states.map((state) => [state.code, state]));
     this.revoked = new Map(revokedCertificates.map((entry) => [entry.sha256, entry]));
@@ -176,7 +185,7 @@ export interface DirectoryDocument {
   issued: string;
   expires: string;
   revokedCertificates?: RevokedCertificate[];
-  policy?: { maxEnvelopeBytes?: number; clockSkewSeconds?: number };
+  policy?: { maxEnvelopeBytes?: number; clockSkewSeconds?: number; maxAttachmentBytes?: number };
   states: Array<{
     code: string;
     name: string;
@@ -201,8 +210,7 @@ function readPolicy(
   value: unknown,
   fail: (where: string, what: string) => never,
 ): FederationPolicy {
-  if (value === undefined || value === null)
-    return { maxEnvelopeBytes: null, clockSkewSeconds: null };
+  if (value === undefined || value === null) return NO_POLICY;
   if (typeof value !== 'object' || Array.isArray(value)) return fail('policy', 'must be an object');
   const policy = value as Record<string, unknown>;
   const limit = (name: string, min: number, max: number): number | null => {
@@ -216,6 +224,7 @@ function readPolicy(
   return {
     maxEnvelopeBytes: limit('maxEnvelopeBytes', 64 * 1024, 512 * 1024 * 1024),
     clockSkewSeconds: limit('clockSkewSeconds', 0, 3600),
+    maxAttachmentBytes: limit('maxAttachmentBytes', 1024 * 1024, LARGE_ATTACHMENT_LIMITS.maxBytes),
   };
 }
 

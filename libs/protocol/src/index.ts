@@ -3,6 +3,7 @@ export * from './digest';
 export * from './directory';
 export * from './envelope';
 export * from './gateway-identity';
+export * from './large-attachments';
 export * from './message-kinds';
 export * from './non-delivery-evidence';
 export * from './offline-verification';

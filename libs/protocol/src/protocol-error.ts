@@ -34,6 +34,16 @@ export const REASON_CODES = [
   'kind-not-accepted',
   'envelope-lifetime-too-long',
   'broker-user-mismatch',
+  // Large attachments (protocol §7): answered with a signed negative receipt.
+  'attachment-incomplete',
+  'attachment-chunk-digest-mismatch',
+  'attachment-decryption-failed',
+  'attachment-digest-mismatch',
+  'attachment-too-large',
+  // Chunk messages refused on arrival (quarantine header, logs and metrics).
+  'malformed-chunk',
+  'chunk-too-large',
+  'chunk-quota-exceeded',
 ] as const;
 
 export type ReasonCode = (typeof REASON_CODES)[number];

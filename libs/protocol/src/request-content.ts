@@ -1,4 +1,5 @@
 import { FieldReader } from './fields';
+import { readLargeAttachments, type LargeAttachmentRef } from './large-attachments';
 import {
   ATTACHMENT_FILENAME,
   CONTENT_LIMITS,
@@ -22,6 +23,11 @@ export interface RequestContent {
   subject: string;
   body: string;
   attachments: InlineAttachment[];
+  /**
+   * Files sent by reference, as separately published encrypted chunks (protocol §7). Absent
+   * when there are none (never an empty array).
+   */
+  largeAttachments?: LargeAttachmentRef[];
 }
 
 const BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
@@ -41,6 +47,7 @@ export function readRequestContent(source: Record<string, unknown>): RequestCont
     'subject',
     'body',
     'attachments',
+    'largeAttachments',
   ]);
   const attachmentsValue = source.attachments;
   if (!Array.isArray(attachmentsValue)) reader.fail('attachments', 'must be an array');
@@ -81,5 +88,8 @@ export function readRequestContent(source: Record<string, unknown>): RequestCont
     subject: reader.string(source, 'subject', /\S/, CONTENT_LIMITS.subjectChars),
     body: reader.string(source, 'body', /\S/, CONTENT_LIMITS.bodyChars),
     attachments,
+    ...(source.largeAttachments === undefined
+      ? {}
+      : { largeAttachments: readLargeAttachments(source.largeAttachments) }),
   };
 }

@@ -162,7 +162,11 @@ describe('the signed directory', () => {
       f.verifier,
       f.now,
     );
-    expect(withPolicy.policy).toEqual({ maxEnvelopeBytes: 1_048_576, clockSkewSeconds: 60 });
+    expect(withPolicy.policy).toEqual({
+      maxEnvelopeBytes: 1_048_576,
+      clockSkewSeconds: 60,
+      maxAttachmentBytes: null,
+    });
     expect(
       reasonOf(() =>
         verifySignedDirectory(
@@ -172,6 +176,26 @@ describe('the signed directory', () => {
         ),
       ),
     ).toMatch(/policy.clockSkewSeconds/);
+  });
+
+  it('carries the maximum size of large attachments, and refuses one out of range', () => {
+    const withLimit = verifySignedDirectory(
+      signDirectory(document({ policy: { maxAttachmentBytes: 1024 ** 3 } }), signer),
+      f.verifier,
+      f.now,
+    );
+    expect(withLimit.policy.maxAttachmentBytes).toBe(1024 ** 3);
+    for (const bad of [0, 1024, 1048576.5, 2 ** 60, '1073741824', -1]) {
+      expect(
+        reasonOf(() =>
+          verifySignedDirectory(
+            signDirectory(document({ policy: { maxAttachmentBytes: bad as number } }), signer),
+            f.verifier,
+            f.now,
+          ),
+        ),
+      ).toMatch(/policy.maxAttachmentBytes must be an integer from 1048576 to 549755813888/);
+    }
   });
 
   it('refuses extra protected-header members (jku, jwk, ...)', () => {

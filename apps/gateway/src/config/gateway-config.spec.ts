@@ -23,6 +23,40 @@ describe('loadGatewayConfig', () => {
     expect(config.transport.prefetch).toBe(64);
   });
 
+  it('reads the large-attachment limits, with defaults, and refuses impossible ones', () => {
+    expect(loadGatewayConfig(valid).attachments).toEqual({
+      maxBytes: 2 * 1024 ** 3,
+      chunkBytes: 1024 ** 2,
+      maxPendingBytes: null,
+      orphanChunkTtlMs: 86_400_000,
+      incompleteWaitMs: 120_000,
+      transferWindow: 16,
+      transferBytesPerSecond: 0,
+      uploadTtlMs: 7 * 86_400_000,
+    });
+    const set = loadGatewayConfig({
+      ...valid,
+      COMITY_MAX_ATTACHMENT_BYTES: String(64 * 1024 ** 2),
+      COMITY_ATTACHMENT_CHUNK_BYTES: String(256 * 1024),
+      COMITY_MAX_PENDING_CHUNK_BYTES: String(1024 ** 3),
+    }).attachments;
+    expect([set.maxBytes, set.chunkBytes, set.maxPendingBytes]).toEqual([
+      64 * 1024 ** 2,
+      256 * 1024,
+      1024 ** 3,
+    ]);
+    expect(() =>
+      loadGatewayConfig({
+        ...valid,
+        COMITY_MAX_ATTACHMENT_BYTES: '1000',
+        COMITY_ATTACHMENT_CHUNK_BYTES: String(16 * 1024 ** 2),
+        COMITY_ATTACHMENT_WAIT_SECONDS: '600',
+      }),
+    ).toThrow(
+      /COMITY_MAX_ATTACHMENT_BYTES must be an integer from 1048576[\s\S]*COMITY_ATTACHMENT_CHUNK_BYTES must be an integer from 65536 to 8388608[\s\S]*COMITY_ATTACHMENT_WAIT_SECONDS/,
+    );
+  });
+
   it('reports every problem at once, naming each variable', () => {
     let error: unknown;
     try {

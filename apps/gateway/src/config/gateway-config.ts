@@ -1,4 +1,7 @@
-import { MESSAGE_KINDS, type MessageKind } from '@comity/protocol';
+import { LARGE_ATTACHMENT_LIMITS, MESSAGE_KINDS, type MessageKind } from '@comity/protocol';
+
+const MIB = 1024 * 1024;
+const GIB = 1024 * MIB;
 
 /**
  * The node's configuration, read once from the environment at start-up. Every problem is
@@ -50,6 +53,28 @@ export interface GatewayConfig {
     declareTopology: boolean;
   };
   outbox: { pollIntervalMs: number; batchSize: number };
+  /** Large attachments by reference (docs/protocol.md §7, docs/operations.md). */
+  attachments: {
+    /** Largest file, in bytes; the directory policy's maxAttachmentBytes wins when stricter. */
+    maxBytes: number;
+    /** Plaintext bytes per chunk of the files uploaded to this node. */
+    chunkBytes: number;
+    /**
+     * Receiver: sealed chunk bytes one sender State may have here whose envelope has not been
+     * accepted yet; null = ten times the largest file.
+     */
+    maxPendingBytes: number | null;
+    /** Receiver: chunks whose envelope never came are deleted after this long without a new one. */
+    orphanChunkTtlMs: number;
+    /** Receiver: how long an envelope waits for missing chunks before it is refused (attachment-incomplete). */
+    incompleteWaitMs: number;
+    /** Sender: chunks published and not yet confirmed by the broker, at most. */
+    transferWindow: number;
+    /** Sender: publishing rate cap in bytes a second (0: none). */
+    transferBytesPerSecond: number;
+    /** Sender: an upload never completed is deleted after this long without a new chunk. */
+    uploadTtlMs: number;
+  };
 }
 
 export class ConfigError extends Error {
@@ -221,6 +246,32 @@ export function loadGatewayConfig(env: Env): GatewayConfig {
     outbox: {
       pollIntervalMs: integer('COMITY_OUTBOX_POLL_MS', 250, 10, 60_000),
       batchSize: integer('COMITY_OUTBOX_BATCH', 100, 1, 1000),
+    },
+    attachments: {
+      maxBytes: integer(
+        'COMITY_MAX_ATTACHMENT_BYTES',
+        2 * GIB,
+        MIB,
+        LARGE_ATTACHMENT_LIMITS.maxBytes,
+      ),
+      chunkBytes: integer(
+        'COMITY_ATTACHMENT_CHUNK_BYTES',
+        MIB,
+        LARGE_ATTACHMENT_LIMITS.minChunkBytes,
+        LARGE_ATTACHMENT_LIMITS.maxChunkBytes,
+      ),
+      maxPendingBytes:
+        integer('COMITY_MAX_PENDING_CHUNK_BYTES', 0, 0, Number.MAX_SAFE_INTEGER) || null,
+      orphanChunkTtlMs: integer('COMITY_ORPHAN_CHUNK_TTL_SECONDS', 86_400, 60, 30 * 86_400) * 1000,
+      incompleteWaitMs: integer('COMITY_ATTACHMENT_WAIT_SECONDS', 120, 1, 240) * 1000,
+      transferWindow: integer('COMITY_TRANSFER_WINDOW', 16, 1, 256),
+      transferBytesPerSecond: integer(
+        'COMITY_TRANSFER_MAX_BYTES_PER_SECOND',
+        0,
+        0,
+        Number.MAX_SAFE_INTEGER,
+      ),
+      uploadTtlMs: integer('COMITY_UPLOAD_TTL_SECONDS', 7 * 86_400, 60, 365 * 86_400) * 1000,
     },
   };
   if (problems.length > 0) throw new ConfigError(problems);

@@ -13,9 +13,9 @@ import {
   verifyEnvelopeSignature,
   type SignedEnvelope,
 } from '@comity/protocol';
+import { AttachmentVerification } from '../attachments/attachment-verification.service';
 import { Clock } from '../common/clock';
-import type { InboundMessageEntity } from '../persistence/entities/inbound-message.entity';
-import { MessageStore } from '../persistence/message-store';
+import { MessageStore, type DeliveredReceipt } from '../persistence/message-store';
 import { OutboxRelay } from '../outbound/outbox-relay.service';
 import { FederationTrust } from '../trust/federation-trust';
 import { ACK, type InboxDisposition } from '../transport/inbox-disposition';
@@ -35,6 +35,7 @@ export class EnvelopeIntake {
     private readonly trust: FederationTrust,
     private readonly relay: OutboxRelay,
     private readonly clock: Clock,
+    private readonly attachments: AttachmentVerification,
   ) {}
 
   /** `brokerUser`: the AMQP user_id the message arrived with (validated by the broker). */
@@ -65,7 +66,7 @@ export class EnvelopeIntake {
 
     // The same bytes again (a retransmission, a replay): the same receipt again, whatever the
     // clock says now, so this gateway never signs two different answers for one envelope.
-    const existing = await this.store.findInbound(envelope.header.id);
+    const existing = await this.store.findDeliveredReceipt(envelope.header.id);
     if (existing) return this.duplicate(existing, envelope, now);
 
     try {
@@ -88,6 +89,10 @@ export class EnvelopeIntake {
       throw error;
     }
     const { header } = opened;
+    // Large attachments: every chunk here and proven against the signed digests, or no receipt yet.
+    const attachments = await this.attachments.check(envelope, opened.statement.content, now);
+    if (attachments instanceof ProtocolError) return this.reject(envelope, attachments, now);
+    if (attachments) return attachments;
     const receipt = issueReceipt({
       signer: this.trust.signing,
       envelopeId: header.id,
@@ -96,8 +101,8 @@ export class EnvelopeIntake {
       status: 'delivered',
       now,
     });
-    const stored = await this.dataSource.transaction(async (manager) => {
-      const inserted = await this.store.insertInboundOnce(manager, {
+    const stored = await this.store.storeDelivered({
+      row: {
         id: header.id,
         threadId: header.thread,
         inReplyTo: header.inReplyTo,
@@ -113,20 +118,12 @@ export class EnvelopeIntake {
         createdAt: new Date(header.created),
         expiresAt: new Date(header.expires),
         receivedAt: now,
-      });
-      if (!inserted) return false;
-      await this.store.addEvidence(manager, {
-        messageId: header.id,
-        direction: 'inbound',
-        type: 'received',
-        at: now,
-      });
-      await this.queueReceipt(manager, header.id, header.from.state, receipt.bytes, now);
-      return true;
+      },
+      receiptRoutingKey: this.trust.routingKeyOf(header.from.state),
     });
     if (!stored) {
       // A concurrent delivery of the same envelope won the insert: answer as for any duplicate.
-      const winner = await this.store.findInbound(header.id);
+      const winner = await this.store.findDeliveredReceipt(header.id);
       if (winner) return this.duplicate(winner, envelope, now);
     }
     this.relay.wake();
@@ -135,7 +132,7 @@ export class EnvelopeIntake {
 
   /** The same envelope again: resend the receipt already given; never a second delivery. */
   private async duplicate(
-    existing: InboundMessageEntity,
+    existing: DeliveredReceipt,
     envelope: SignedEnvelope,
     now: Date,
   ): Promise<InboxDisposition> {

@@ -7,6 +7,7 @@ import {
   type MessagePageView,
   type MessageSummaryView,
 } from '../common/message-views';
+import { contentForView } from '../attachments/attachment-views';
 import type { InboundMessageEntity } from '../persistence/entities/inbound-message.entity';
 import type { Principal } from '../auth/principal';
 import { authorityScope, mayReadContent, requireInScope } from '../auth/scope';
@@ -37,7 +38,9 @@ export class InboundService {
       // arrived (certificates may have expired since), then decrypted for this reader only.
       try {
         const envelope = verifyEnvelopeSignature(row.envelope, this.trust.verifier, row.receivedAt);
-        view.content = openEnvelope(envelope, this.trust.decryption).statement.content;
+        view.content = contentForView(
+          openEnvelope(envelope, this.trust.decryption).statement.content,
+        );
       } catch (error) {
         throw contentUnavailable(id, error);
       }

@@ -7,8 +7,6 @@ import {
   NotFoundException,
   UnprocessableEntityException,
 } from '@nestjs/common';
-import { InjectDataSource } from '@nestjs/typeorm';
-import { DataSource } from 'typeorm';
 import {
   ENVELOPE_MEDIA_TYPE,
   ProtocolError,
@@ -24,6 +22,9 @@ import {
   type RequestContent,
 } from '@comity/protocol';
 import type { VerifiedCertificate } from '@comity/pki';
+import { AttachmentTransfer } from '../attachments/attachment-transfer.service';
+import { AttachmentUploads } from '../attachments/attachment-uploads.service';
+import { contentForView } from '../attachments/attachment-views';
 import type { Principal } from '../auth/principal';
 import { authorityScope, mayReadContent, requireInScope } from '../auth/scope';
 import { Clock } from '../common/clock';
@@ -47,11 +48,12 @@ import type { SubmitRequestDto } from './submit-request.dto';
 export class OutboundService {
   constructor(
     @Inject(GATEWAY_CONFIG) private readonly config: GatewayConfig,
-    @InjectDataSource() private readonly dataSource: DataSource,
     private readonly store: MessageStore,
     private readonly trust: FederationTrust,
     private readonly relay: OutboxRelay,
     private readonly clock: Clock,
+    private readonly uploads: AttachmentUploads,
+    private readonly transfers: AttachmentTransfer,
   ) {}
 
   /**
@@ -120,6 +122,8 @@ export class OutboundService {
           mediaType,
           data,
         })),
+        // Large files by reference (uploaded before): their digests and keys, signed with the rest.
+        ...(await this.uploads.contentMembers(principal, request.attachmentRefs)),
       });
     } catch (error) {
       if (error instanceof ProtocolError) throw fieldError(error.message.replace(/^content\./, ''));
@@ -236,6 +240,8 @@ export class OutboundService {
       Buffer.from(sealed.contentJws, 'ascii'),
       this.trust.ownEncryptionCertificate(),
     );
+    // Large attachments: their chunks are published first; the envelope is held until then.
+    const transferMs = await this.transfers.prepare(id, input.to.state, input.content);
 
     const row: OutboundMessageEntity = {
       id,
@@ -252,7 +258,7 @@ export class OutboundService {
       senderCopy,
       receipt: null,
       transmissions: 0,
-      receiptTimeoutMs: this.config.delivery.receiptTimeoutMs[input.kind],
+      receiptTimeoutMs: this.config.delivery.receiptTimeoutMs[input.kind] + transferMs,
       receiptDueAt: null,
       idempotencyKey: input.idempotencyKey,
       requestDigest: input.requestDigest,
@@ -260,33 +266,14 @@ export class OutboundService {
       expiresAt: new Date(sealed.header.expires),
       updatedAt: now,
     };
-    await this.dataSource.transaction(async (manager) => {
-      await this.store.insertOutbound(manager, row);
-      await this.store.addEvidence(manager, {
-        messageId: id,
-        direction: 'outbound',
-        type: 'submitted',
-        at: now,
-        detail: input.submittedDetail,
-      });
-      if (input.retryOf) {
-        await this.store.addEvidence(manager, {
-          messageId: input.retryOf,
-          direction: 'outbound',
-          type: 'retried',
-          at: now,
-          detail: `${input.submittedDetail ?? ''}; sent again as ${id}`,
-        });
-      }
-      await this.store.enqueue(manager, {
-        messageId: id,
-        payloadType: 'envelope',
-        routingKey: this.trust.routingKeyOf(sealed.header.to.state),
-        payload: sealed.bytes,
-        availableAt: now,
-      });
+    await this.store.acceptOutbound({
+      row,
+      routingKey: this.trust.routingKeyOf(sealed.header.to.state),
+      detail: input.submittedDetail,
+      retryOf: input.retryOf ?? null,
     });
     this.relay.wake();
+    if (transferMs > 0) this.transfers.wake();
     // What was just committed, without reading it back: the answer to a submit is its acceptance.
     const submitted = {
       type: 'submitted',
@@ -329,7 +316,7 @@ export class OutboundService {
           row.createdAt,
         ).sender;
         const contentJws = decryptFromCertificate(row.senderCopy, this.trust.decryption);
-        view.content = verifyContentStatement(contentJws, signer).content;
+        view.content = contentForView(verifyContentStatement(contentJws, signer).content);
       } catch (error) {
         throw contentUnavailable(id, error);
       }

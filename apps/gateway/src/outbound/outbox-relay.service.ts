@@ -103,41 +103,37 @@ export class OutboxRelay implements OnApplicationBootstrap, BeforeApplicationShu
       const now = this.clock.now();
       const done: string[] = [];
       const sentEnvelopes: string[] = [];
+      const sentReceipts: string[] = [];
       const retry: string[] = [];
       for (const [index, outcome] of outcomes.entries()) {
         const entry = entries[index]!;
         if (outcome.status === 'fulfilled') {
           done.push(entry.id);
-          if (entry.payloadType === 'envelope') sentEnvelopes.push(entry.messageId);
-          else {
-            await this.store.addEvidence(manager, {
-              messageId: entry.messageId,
-              direction: 'inbound',
-              type: 'receipt-sent',
-              at: now,
-            });
-          }
+          (entry.payloadType === 'envelope' ? sentEnvelopes : sentReceipts).push(entry.messageId);
         } else if (outcome.reason instanceof UnroutableError) {
           done.push(entry.id);
           if (entry.payloadType === 'envelope') {
             await this.failUnroutable(manager, entry.messageId, outcome.reason.message, now);
           } else {
-            this.logger.warn(
-              `receipt for ${entry.messageId} is unroutable: ${outcome.reason.message}`,
-            );
+            this.logger.warn({
+              message: `a receipt is unroutable: ${outcome.reason.message}`,
+              envelopeId: entry.messageId,
+            });
           }
         } else {
           retry.push(entry.id);
         }
       }
-      await this.store.deleteOutbox(manager, done);
-      await this.store.markSent(
-        manager,
+      // One statement for the whole batch: delete, mark sent, evidence, postpone.
+      await this.store.settleRelayed(manager, {
+        published: done,
         sentEnvelopes,
-        now,
-        this.config.delivery.maxRetransmitIntervalMs,
-      );
-      await this.store.postponeOutbox(manager, retry, 1000);
+        sentReceipts,
+        retry,
+        retryDelayMs: 1000,
+        at: now,
+        maxRetransmitIntervalMs: this.config.delivery.maxRetransmitIntervalMs,
+      });
       return done.length;
     });
   }

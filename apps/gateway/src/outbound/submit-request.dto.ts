@@ -18,6 +18,7 @@ import {
   ATTACHMENT_FILENAME,
   AUTHORITY_ID,
   CONTENT_LIMITS,
+  LARGE_ATTACHMENT_LIMITS,
   MEDIA_TYPE,
   MESSAGE_KINDS,
   STATE_CODE,
@@ -122,6 +123,17 @@ export class SubmitRequestDto {
   @ValidateNested({ each: true })
   @Type(() => InlineAttachmentDto)
   attachments?: InlineAttachmentDto[];
+
+  @ApiPropertyOptional({
+    type: [String],
+    description:
+      'Large files sent by reference: ids of completed uploads (POST /v1/attachments) of this clerk, at most 10',
+  })
+  @IsOptional()
+  @IsArray()
+  @ArrayMaxSize(LARGE_ATTACHMENT_LIMITS.attachments)
+  @IsUUID(7, { each: true, message: 'each attachmentRefs entry must be an attachment id (UUIDv7)' })
+  attachmentRefs?: string[];
 
   @ApiPropertyOptional({ description: 'Thread this message belongs to; defaults to its own id' })
   @IsOptional()

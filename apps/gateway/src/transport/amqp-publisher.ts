@@ -24,6 +24,8 @@ export interface Publication {
   messageId: string;
   type: MessageType;
   contentType: string;
+  /** AMQP headers (chunks name their envelope, attachment and index); none by default. */
+  headers?: Record<string, string | number>;
 }
 
 /**
@@ -91,6 +93,7 @@ export class AmqpPublisher implements OnModuleInit, OnApplicationShutdown {
           timestamp: Math.floor(Date.now() / 1000),
           appId: 'comity',
           userId: this.userId,
+          ...(publication.headers ? { headers: publication.headers } : {}),
         },
         (error: unknown) => {
           // RabbitMQ sends basic.return before the confirm of the same message.

@@ -159,6 +159,14 @@ export class FederationTrust implements OnApplicationBootstrap, OnApplicationShu
       : Math.min(policy, this.config.limits.maxEnvelopeBytes);
   }
 
+  /** Largest large attachment, in plaintext bytes: the stricter of this node's limit and the policy's. */
+  get maxAttachmentBytes(): number {
+    const policy = this.current.policy.maxAttachmentBytes;
+    return policy === null
+      ? this.config.attachments.maxBytes
+      : Math.min(policy, this.config.attachments.maxBytes);
+  }
+
   get clockSkewMs(): number {
     const policy = this.current.policy.clockSkewSeconds;
     return policy === null

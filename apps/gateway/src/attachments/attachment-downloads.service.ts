@@ -1,0 +1,111 @@
+import { Injectable, NotFoundException } from '@nestjs/common';
+import {
+  LargeAttachmentVerifier,
+  decryptFromCertificate,
+  openEnvelope,
+  verifyContentStatement,
+  verifyEnvelopeSignature,
+  type LargeAttachmentRef,
+  type RequestContent,
+} from '@comity/protocol';
+import type { Principal } from '../auth/principal';
+import { requireInScope } from '../auth/scope';
+import { contentUnavailable } from '../common/content-unavailable';
+import { MessageStore } from '../persistence/message-store';
+import { FederationTrust } from '../trust/federation-trust';
+import { AttachmentStore, type SealedChunk } from './attachment-store';
+
+/** Chunks read from the database at once while streaming a file out. */
+const PAGE = 2;
+
+export interface Download {
+  ref: LargeAttachmentRef;
+  /** The decrypted file, chunk by chunk; the last chunk only after the file's SHA-256 checked out. */
+  body: AsyncGenerator<Buffer>;
+}
+
+/**
+ * A large attachment, decrypted for the clerk of the authority concerned: the recipient's clerk
+ * (inbound) or the sending clerk (its own copy, outbound). Streamed from the sealed chunks in
+ * the database, each authenticated as it is decrypted (constant memory).
+ */
+@Injectable()
+export class AttachmentDownloads {
+  constructor(
+    private readonly messages: MessageStore,
+    private readonly attachments: AttachmentStore,
+    private readonly trust: FederationTrust,
+  ) {}
+
+  async inbound(id: string, index: number, principal: Principal): Promise<Download> {
+    const row = await this.messages.findInbound(id);
+    if (!row) throw new NotFoundException(`no inbound message ${id}`);
+    requireInScope(principal, row.toAuthority, id);
+    let content: RequestContent;
+    try {
+      const envelope = verifyEnvelopeSignature(row.envelope, this.trust.verifier, row.receivedAt);
+      content = openEnvelope(envelope, this.trust.decryption).statement.content;
+    } catch (error) {
+      throw contentUnavailable(id, error);
+    }
+    const ref = refAt(content, id, index);
+    return {
+      ref,
+      body: decrypted(ref, index, (from, count) =>
+        this.attachments.readInboundChunks(row.fromState, id, index, from, count),
+      ),
+    };
+  }
+
+  async outbound(id: string, index: number, principal: Principal): Promise<Download> {
+    const row = await this.messages.findOutbound(id);
+    if (!row) throw new NotFoundException(`no outbound message ${id}`);
+    requireInScope(principal, row.fromAuthority, id);
+    let content: RequestContent;
+    try {
+      const signer = verifyEnvelopeSignature(
+        row.envelope,
+        this.trust.verifier,
+        row.createdAt,
+      ).sender;
+      const contentJws = decryptFromCertificate(row.senderCopy, this.trust.decryption);
+      content = verifyContentStatement(contentJws, signer).content;
+    } catch (error) {
+      throw contentUnavailable(id, error);
+    }
+    const ref = refAt(content, id, index);
+    return {
+      ref,
+      body: decrypted(ref, index, (from, count) =>
+        this.attachments.readChunks(ref.id, from, count),
+      ),
+    };
+  }
+}
+
+function refAt(content: RequestContent, id: string, index: number): LargeAttachmentRef {
+  const ref = content.largeAttachments?.[index];
+  if (!ref) throw new NotFoundException(`message ${id} has no large attachment ${index}`);
+  return ref;
+}
+
+async function* decrypted(
+  ref: LargeAttachmentRef,
+  index: number,
+  read: (from: number, count: number) => Promise<SealedChunk[]>,
+): AsyncGenerator<Buffer> {
+  const verifier = new LargeAttachmentVerifier(ref, index);
+  for (let from = 0; from < ref.chunks; from += PAGE) {
+    for (const chunk of await read(from, PAGE)) {
+      if (chunk.index !== verifier.expectedIndex) break;
+      const plaintext = verifier.next(chunk.sealed);
+      // Hold the end back until the whole file is proven: a client never receives all
+      // Content-Length bytes of a file that is not the one signed.
+      if (verifier.expectedIndex === ref.chunks) verifier.finish();
+      yield plaintext;
+    }
+    if (verifier.expectedIndex < Math.min(from + PAGE, ref.chunks)) break;
+  }
+  // A chunk missing from the database (it never should be): refused, naming how far it got.
+  if (verifier.expectedIndex < ref.chunks) verifier.finish();
+}
