@@ -1,5 +1,5 @@
 import { Client } from 'pg';
-import type { GatewayClient } from '../../apps/cli/src/gateway-client';
+import { Agent, request as httpRequest } from 'node:http';
 import { percentile } from './process-usage';
 
 export interface ComityResult {
@@ -22,9 +22,69 @@ function request(bodyBytes: number): Record<string, unknown> {
   };
 }
 
+/**
+ * The load generator's HTTP client: node:http with keep-alive, the body serialised once per
+ * size. It shares the machine's two cores with what it measures, so it must be cheap (fetch
+ * cost about twice as much CPU per request here).
+ */
+export class Submitter {
+  private readonly agent = new Agent({ keepAlive: true, maxSockets: 256 });
+  private readonly url: URL;
+  private readonly bodies = new Map<number, Buffer>();
+
+  constructor(
+    baseUrl: string,
+    private readonly apiKey: string,
+  ) {
+    this.url = new URL('/v1/outbound-messages', baseUrl);
+  }
+
+  submit(bodyBytes: number): Promise<string> {
+    let body = this.bodies.get(bodyBytes);
+    if (!body) {
+      body = Buffer.from(JSON.stringify(request(bodyBytes)));
+      this.bodies.set(bodyBytes, body);
+    }
+    const payload = body;
+    return new Promise<string>((resolve, reject) => {
+      const call = httpRequest(
+        this.url,
+        {
+          method: 'POST',
+          agent: this.agent,
+          headers: {
+            authorization: `Bearer ${this.apiKey}`,
+            'content-type': 'application/json',
+            'content-length': payload.length,
+          },
+        },
+        (response) => {
+          const chunks: Buffer[] = [];
+          response.on('data', (chunk: Buffer) => chunks.push(chunk));
+          response.on('end', () => {
+            const text = Buffer.concat(chunks).toString('utf8');
+            if (response.statusCode !== 201) {
+              reject(new Error(`submit answered ${response.statusCode}: ${text.slice(0, 300)}`));
+              return;
+            }
+            resolve((JSON.parse(text) as { id: string }).id);
+          });
+          response.on('error', reject);
+        },
+      );
+      call.on('error', reject);
+      call.end(payload);
+    });
+  }
+
+  close(): void {
+    this.agent.destroy();
+  }
+}
+
 /** Submits `count` requests, `concurrency` at a time, as fast as the API takes them. */
 export async function submitClosedLoop(
-  client: GatewayClient,
+  client: Submitter,
   count: number,
   concurrency: number,
   bodyBytes: number,
@@ -35,7 +95,7 @@ export async function submitClosedLoop(
     Array.from({ length: concurrency }, async () => {
       while (next < count) {
         next += 1;
-        ids.push((await client.submit(request(bodyBytes))).id);
+        ids.push(await client.submit(bodyBytes));
       }
     }),
   );
@@ -44,7 +104,7 @@ export async function submitClosedLoop(
 
 /** Submits at a fixed rate (an open loop: the schedule does not wait for answers). */
 export async function submitAtRate(
-  client: GatewayClient,
+  client: Submitter,
   count: number,
   perSecond: number,
   bodyBytes: number,
@@ -55,7 +115,7 @@ export async function submitAtRate(
     const due = started + (index * 1000) / perSecond;
     const wait = due - performance.now();
     if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
-    pending.push(client.submit(request(bodyBytes)).then((message) => message.id));
+    pending.push(client.submit(bodyBytes));
   }
   return Promise.all(pending);
 }
@@ -103,4 +163,56 @@ export async function measureDelivered(
   } finally {
     await db.end();
   }
+}
+
+export interface StageBreakdown {
+  /** Median ms of each hop, from the two nodes' timelines (one machine, one clock). */
+  submitToSent: number;
+  sentToReceived: number;
+  receivedToReceiptSent: number;
+  receiptSentToDelivered: number;
+}
+
+/** Where a request's time goes: the median of each hop between the sender's and receiver's timelines. */
+export async function stageBreakdown(
+  senderUrl: string,
+  receiverUrl: string,
+  ids: string[],
+): Promise<StageBreakdown> {
+  const times = async (url: string, direction: string, types: string[]) => {
+    const db = new Client({ connectionString: url });
+    await db.connect();
+    try {
+      const { rows } = await db.query<{ message_id: string; type: string; at: Date }>(
+        `SELECT message_id, type, min(at) AS at FROM evidence
+          WHERE message_id = ANY($1::uuid[]) AND direction = $2 AND type = ANY($3::text[])
+          GROUP BY message_id, type`,
+        [ids, direction, types],
+      );
+      const byId = new Map<string, Record<string, number>>();
+      for (const row of rows) {
+        const entry = byId.get(row.message_id) ?? {};
+        entry[row.type] = row.at.getTime();
+        byId.set(row.message_id, entry);
+      }
+      return byId;
+    } finally {
+      await db.end();
+    }
+  };
+  const sender = await times(senderUrl, 'outbound', ['submitted', 'sent', 'delivered']);
+  const receiver = await times(receiverUrl, 'inbound', ['received', 'receipt-sent']);
+  const median = (pick: (s: Record<string, number>, r: Record<string, number>) => number) => {
+    const values = ids
+      .map((id) => pick(sender.get(id) ?? {}, receiver.get(id) ?? {}))
+      .filter((value) => Number.isFinite(value))
+      .sort((a, b) => a - b);
+    return percentile(values, 50);
+  };
+  return {
+    submitToSent: median((s) => s.sent! - s.submitted!),
+    sentToReceived: median((s, r) => r.received! - s.sent!),
+    receivedToReceiptSent: median((_s, r) => r['receipt-sent']! - r.received!),
+    receiptSentToDelivered: median((s, r) => s.delivered! - r['receipt-sent']!),
+  };
 }

@@ -10,11 +10,17 @@ import {
   freePort,
 } from '../../apps/cli/src/federation/federation-launcher';
 import { repoRoot } from '../../apps/cli/src/federation/repo-root';
-import { GatewayClient } from '../../apps/cli/src/gateway-client';
 import { POSTGRES_ADMIN_URL, createVhost, deleteVhost, uniqueName } from '../support/services';
-import { measureDelivered, submitAtRate, submitClosedLoop, type ComityResult } from './comity-load';
+import {
+  measureDelivered,
+  stageBreakdown,
+  submitAtRate,
+  submitClosedLoop,
+  Submitter,
+  type ComityResult,
+} from './comity-load';
 import { consoleAtVolume, consoleTable, type ConsoleResult } from './console-at-volume';
-import { cpuSeconds, peakRssMiB } from './process-usage';
+import { cpuSeconds, cpuSecondsOf, machineCpu, peakRssMiB } from './process-usage';
 import { rawRoundTrips } from './raw-baseline';
 
 /**
@@ -51,11 +57,11 @@ async function main(): Promise<void> {
   mkdirSync(output, { recursive: true });
 
   const pki = await ensureDevCertificates(join(output, 'pki'), DEV_STATES);
-  const vhost = uniqueName('comity-bench');
+  const vhost = uniqueName('bench-comity');
   const amqpUrl = await createVhost(vhost);
   const databases = {
-    AT: uniqueName('comity_at').toLowerCase(),
-    FR: uniqueName('comity_fr').toLowerCase(),
+    AT: uniqueName('bench_at').toLowerCase(),
+    FR: uniqueName('bench_fr').toLowerCase(),
   };
   const federation = await Federation.launch({
     layout: pki.layout,
@@ -71,7 +77,7 @@ async function main(): Promise<void> {
   });
   try {
     const stateDirectory = join(pki.layout.states.AT!.signingCertificate, '..');
-    const client = new GatewayClient(
+    const client = new Submitter(
       federation.node('AT').url,
       devApiKey(stateDirectory, 'central-clerk'),
     );
@@ -83,21 +89,35 @@ async function main(): Promise<void> {
     const raw = await rawRoundTrips(amqpUrl, count, bodyBytes, concurrency);
 
     await submitClosedLoop(client, 50, 8, bodyBytes); // warm-up, not measured
-    const cpuBefore = { AT: cpuSeconds(pids.AT), FR: cpuSeconds(pids.FR) };
+    const cpuBefore = {
+      AT: cpuSeconds(pids.AT),
+      FR: cpuSeconds(pids.FR),
+      postgres: cpuSecondsOf(['postgres']),
+      rabbitmq: cpuSecondsOf(['beam.smp']),
+      bench: process.cpuUsage(),
+      machine: machineCpu(),
+    };
     const wallBefore = performance.now();
     console.log(
       `Comity end to end: ${count} requests through the API, ${concurrency} at a time ...`,
     );
-    const closed = await measureDelivered(
-      atDatabase.toString(),
-      await submitClosedLoop(client, count, concurrency, bodyBytes),
-      600_000,
-    );
+    const closedIds = await submitClosedLoop(client, count, concurrency, bodyBytes);
+    const closed = await measureDelivered(atDatabase.toString(), closedIds, 600_000);
     const wall = (performance.now() - wallBefore) / 1000;
+    const benchCpu = process.cpuUsage(cpuBefore.bench);
+    const machine = machineCpu();
     const cpu = {
       AT: (cpuSeconds(pids.AT) - cpuBefore.AT) / wall,
       FR: (cpuSeconds(pids.FR) - cpuBefore.FR) / wall,
+      postgres: (cpuSecondsOf(['postgres']) - cpuBefore.postgres) / wall,
+      rabbitmq: (cpuSecondsOf(['beam.smp']) - cpuBefore.rabbitmq) / wall,
+      loadGenerator: (benchCpu.user + benchCpu.system) / 1e6 / wall,
+      machineBusyPercent:
+        (100 * (machine.busy - cpuBefore.machine.busy)) / (machine.total - cpuBefore.machine.total),
     };
+    const frUrl = new URL(POSTGRES_ADMIN_URL);
+    frUrl.pathname = `/${databases.FR}`;
+    const stages = await stageBreakdown(atDatabase.toString(), frUrl.toString(), closedIds);
     console.log(`Comity at a fixed offered load: ${rateCount} requests at ${rate}/s ...`);
     const open = await measureDelivered(
       atDatabase.toString(),
@@ -105,6 +125,7 @@ async function main(): Promise<void> {
       600_000,
     );
     const rss = { AT: peakRssMiB(pids.AT), FR: peakRssMiB(pids.FR) };
+    client.close();
 
     let consoleResult: ConsoleResult | null = null;
     if (volume > 0) {
@@ -133,14 +154,16 @@ async function main(): Promise<void> {
       row(`Comity at ${rate}/s offered`, open),
       '',
       `ratio Comity/raw: ${(closed.perSecond / raw.perSecond).toFixed(3)}`,
-      `CPU during the closed-loop run (cores): AT ${cpu.AT.toFixed(2)}, FR ${cpu.FR.toFixed(2)}; peak RSS MiB: AT ${rss.AT.toFixed(0)}, FR ${rss.FR.toFixed(0)}`,
+      `CPU during the closed-loop run (cores): AT ${cpu.AT.toFixed(2)}, FR ${cpu.FR.toFixed(2)}, PostgreSQL ${cpu.postgres.toFixed(2)}, RabbitMQ ${cpu.rabbitmq.toFixed(2)}, load generator ${cpu.loadGenerator.toFixed(2)}; machine busy ${cpu.machineBusyPercent.toFixed(0)}%`,
+      `peak RSS MiB: AT ${rss.AT.toFixed(0)}, FR ${rss.FR.toFixed(0)}`,
+      `where the time goes (closed loop, median ms): submit→sent ${stages.submitToSent.toFixed(1)}, sent→received by FR ${stages.sentToReceived.toFixed(1)}, received→receipt published ${stages.receivedToReceiptSent.toFixed(1)}, receipt published→verified by AT ${stages.receiptSentToDelivered.toFixed(1)}`,
       ...(consoleResult ? ['', ...consoleTable(consoleResult)] : []),
     ];
     console.log(`\n${lines.join('\n')}`);
     const file = join(output, `result-${new Date().toISOString().replace(/[:.]/g, '-')}.json`);
     writeFileSync(
       file,
-      `${JSON.stringify({ at: new Date().toISOString(), count, bodyBytes, concurrency, rate, rateCount, raw, closed, open, cpu, rss, ratio: closed.perSecond / raw.perSecond, console: consoleResult }, null, 2)}\n`,
+      `${JSON.stringify({ at: new Date().toISOString(), count, bodyBytes, concurrency, rate, rateCount, raw, closed, open, cpu, rss, stages, ratio: closed.perSecond / raw.perSecond, console: consoleResult }, null, 2)}\n`,
     );
     console.log(`\nJSON: ${file}`);
   } finally {

@@ -65,7 +65,7 @@ describe('MessageStore on a real PostgreSQL', () => {
     expect(dataSource.options.synchronize).toBe(false);
   });
 
-  it('stores an inbound envelope id once, however often it is inserted', async () => {
+  it('stores an inbound envelope id once, however often it is inserted, with its evidence and receipt once', async () => {
     const id = uuidV7();
     const row = {
       id,
@@ -84,15 +84,24 @@ describe('MessageStore on a real PostgreSQL', () => {
       expiresAt: new Date(Date.now() + 1000),
       receivedAt: new Date(),
     };
+    // Concurrent copies land in the same group commit or in the next: either way, once.
     const results = await Promise.all(
       [1, 2, 3].map(() =>
-        dataSource.transaction((manager) => store.insertInboundOnce(manager, row)),
+        store.storeDelivered({ row, receiptRoutingKey: 'AT', leaseUntil: new Date() }),
       ),
     );
-    expect(results.filter(Boolean)).toHaveLength(1);
+    expect(results.filter((outboxId) => outboxId !== null)).toHaveLength(1);
     expect(
-      await dataSource.query('SELECT count(*)::int AS n FROM inbound_message WHERE id = $1', [id]),
-    ).toEqual([{ n: 1 }]);
+      await store.storeDelivered({ row, receiptRoutingKey: 'AT', leaseUntil: new Date() }),
+    ).toBeNull();
+    for (const table of [
+      'inbound_message WHERE id',
+      'evidence WHERE message_id',
+      'outbox WHERE message_id',
+    ])
+      expect(await dataSource.query(`SELECT count(*)::int AS n FROM ${table} = $1`, [id])).toEqual([
+        { n: 1 },
+      ]);
   });
 
   it('lets two relays claim disjoint outbox batches (FOR UPDATE SKIP LOCKED)', async () => {
@@ -130,29 +139,91 @@ describe('MessageStore on a real PostgreSQL', () => {
   it('never moves a message backwards: a late broker confirm does not undo "delivered"', async () => {
     const id = uuidV7();
     await dataSource.transaction((manager) => store.insertOutbound(manager, outbound(id)));
-    const applied = await dataSource.transaction((manager) =>
-      store.applyReceipt(manager, {
-        messageId: id,
-        status: 'delivered',
-        reason: null,
-        receipt: Buffer.from('r'),
-        at: new Date(),
-      }),
-    );
+    const applied = await store.recordReceipt({
+      messageId: id,
+      status: 'delivered',
+      reason: null,
+      receipt: Buffer.from('r'),
+      detail: 'receipt r',
+      at: new Date(),
+    });
     expect(applied).toBe(true);
     await dataSource.transaction((manager) => store.markSent(manager, [id], new Date(), 60_000));
     expect((await store.findOutbound(id))?.status).toBe('delivered');
-    const again = await dataSource.transaction((manager) =>
-      store.applyReceipt(manager, {
-        messageId: id,
-        status: 'rejected',
-        reason: 'x',
-        receipt: Buffer.from('r2'),
-        at: new Date(),
-      }),
-    );
+    const again = await store.recordReceipt({
+      messageId: id,
+      status: 'rejected',
+      reason: 'x',
+      receipt: Buffer.from('r2'),
+      detail: 'receipt r2',
+      at: new Date(),
+    });
     expect(again).toBe(false);
     expect((await store.findOutbound(id))?.receipt?.toString()).toBe('r');
+    const timeline = await store.timeline(id, 'outbound');
+    expect(timeline.map((entry) => entry.type)).toEqual(['delivered']);
+    expect(timeline[0]?.signed?.toString()).toBe('r');
+  });
+
+  it('accepts many submits in one group commit: each message with its evidence and outbox entry', async () => {
+    const ids = Array.from({ length: 25 }, () => uuidV7());
+    await Promise.all(
+      ids.map((id) =>
+        store.acceptOutbound({
+          row: outbound(id),
+          routingKey: 'FR',
+          detail: null,
+          retryOf: null,
+          leaseUntil: new Date(),
+        }),
+      ),
+    );
+    const [counts] = (await dataSource.query(
+      `SELECT (SELECT count(*)::int FROM outbound_message WHERE id = ANY($1::uuid[])) AS messages,
+              (SELECT count(*)::int FROM evidence WHERE message_id = ANY($1::uuid[]) AND type = 'submitted') AS evidence,
+              (SELECT count(*)::int FROM outbox WHERE message_id = ANY($1::uuid[]) AND payload_type = 'envelope') AS outbox`,
+      [ids],
+    )) as Array<Record<string, number>>;
+    expect(counts).toEqual({ messages: 25, evidence: 25, outbox: 25 });
+    // A clash fails only its own submit, not the others written with it.
+    const clash = await Promise.allSettled([
+      store.acceptOutbound({
+        row: outbound(ids[0]!),
+        routingKey: 'FR',
+        detail: null,
+        retryOf: null,
+        leaseUntil: new Date(),
+      }),
+      store.acceptOutbound({
+        row: outbound(uuidV7()),
+        routingKey: 'FR',
+        detail: null,
+        retryOf: null,
+        leaseUntil: new Date(),
+      }),
+    ]);
+    expect(clash.map((outcome) => outcome.status)).toEqual(['rejected', 'fulfilled']);
+  });
+
+  it('leaves a fresh entry to its own relay until the lease runs out, then any relay claims it', async () => {
+    await dataSource.query('DELETE FROM outbox');
+    const id = uuidV7();
+    const outboxId = await store.acceptOutbound({
+      row: outbound(id),
+      routingKey: 'FR',
+      detail: null,
+      retryOf: null,
+      leaseUntil: new Date(Date.now() + 60_000),
+    });
+    expect(outboxId).toMatch(/^\d+$/);
+    const claim = () =>
+      dataSource.transaction(async (manager) =>
+        (await store.claimOutbox(manager, 10)).map((entry) => entry.id),
+      );
+    expect(await claim()).toEqual([]);
+    // The writer died before publishing: once the lease has run out, the safety net takes it.
+    await dataSource.query(`UPDATE outbox SET available_at = now() - interval '1 second'`);
+    expect(await claim()).toEqual([outboxId]);
   });
 
   it('pages outbound messages newest first with a keyset cursor', async () => {

@@ -1,5 +1,9 @@
 import { JoseError } from './jose-error';
 
+/** Characters a JSON string may hold as they are: not the quote, the backslash, controls or surrogates. */
+// eslint-disable-next-line no-control-regex -- the class excludes exactly the controls JSON forbids raw
+const PLAIN_RUN = /[^"\\\u0000-\u001f\ud800-\udfff]*/y;
+
 // ignoreBOM keeps a leading U+FEFF in the text so that it is rejected as a stray
 // character instead of being silently stripped.
 const utf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
@@ -154,12 +158,18 @@ class StrictJsonParser {
     const text = this.text;
     this.pos++; // opening quote
     let out = '';
-    let chunkStart = this.pos;
     for (;;) {
+      // The run of characters that need no attention, found by the regex engine (native code):
+      // several times faster than a character loop over a long request body.
+      PLAIN_RUN.lastIndex = this.pos;
+      PLAIN_RUN.test(text);
+      if (PLAIN_RUN.lastIndex > this.pos) {
+        out += text.slice(this.pos, PLAIN_RUN.lastIndex);
+        this.pos = PLAIN_RUN.lastIndex;
+      }
       if (this.pos >= text.length) this.fail('unterminated string');
       const c = text.charCodeAt(this.pos);
       if (c === 0x22) {
-        out += text.slice(chunkStart, this.pos);
         this.pos++;
         return out;
       }
@@ -169,16 +179,11 @@ class StrictJsonParser {
         const next = text.charCodeAt(this.pos + 1);
         if (c > 0xdbff || !(next >= 0xdc00 && next <= 0xdfff))
           this.fail('unpaired surrogate in string');
+        out += text.slice(this.pos, this.pos + 2);
         this.pos += 2;
         continue;
       }
-      if (c !== 0x5c) {
-        this.pos++;
-        continue;
-      }
-      out += text.slice(chunkStart, this.pos);
-      out += this.parseEscape();
-      chunkStart = this.pos;
+      out += this.parseEscape(); // c is the backslash
     }
   }
 

@@ -14,8 +14,7 @@ import {
   type SignedEnvelope,
 } from '@comity/protocol';
 import { Clock } from '../common/clock';
-import type { InboundMessageEntity } from '../persistence/entities/inbound-message.entity';
-import { MessageStore } from '../persistence/message-store';
+import { MessageStore, type DeliveredReceipt } from '../persistence/message-store';
 import { OutboxRelay } from '../outbound/outbox-relay.service';
 import { FederationTrust } from '../trust/federation-trust';
 import { ACK, type InboxDisposition } from '../transport/inbox-disposition';
@@ -65,7 +64,7 @@ export class EnvelopeIntake {
 
     // The same bytes again (a retransmission, a replay): the same receipt again, whatever the
     // clock says now, so this gateway never signs two different answers for one envelope.
-    const existing = await this.store.findInbound(envelope.header.id);
+    const existing = await this.store.findDeliveredReceipt(envelope.header.id);
     if (existing) return this.duplicate(existing, envelope, now);
 
     try {
@@ -96,8 +95,9 @@ export class EnvelopeIntake {
       status: 'delivered',
       now,
     });
-    const stored = await this.dataSource.transaction(async (manager) => {
-      const inserted = await this.store.insertInboundOnce(manager, {
+    const receiptRoutingKey = this.trust.routingKeyOf(header.from.state);
+    const outboxId = await this.store.storeDelivered({
+      row: {
         id: header.id,
         threadId: header.thread,
         inReplyTo: header.inReplyTo,
@@ -113,29 +113,29 @@ export class EnvelopeIntake {
         createdAt: new Date(header.created),
         expiresAt: new Date(header.expires),
         receivedAt: now,
-      });
-      if (!inserted) return false;
-      await this.store.addEvidence(manager, {
-        messageId: header.id,
-        direction: 'inbound',
-        type: 'received',
-        at: now,
-      });
-      await this.queueReceipt(manager, header.id, header.from.state, receipt.bytes, now);
-      return true;
+      },
+      receiptRoutingKey,
+      leaseUntil: this.relay.leaseUntil(now),
     });
-    if (!stored) {
+    if (outboxId === null) {
       // A concurrent delivery of the same envelope won the insert: answer as for any duplicate.
-      const winner = await this.store.findInbound(header.id);
+      const winner = await this.store.findDeliveredReceipt(header.id);
       if (winner) return this.duplicate(winner, envelope, now);
+      return ACK;
     }
-    this.relay.wake();
+    this.relay.handOver({
+      id: outboxId,
+      messageId: header.id,
+      payloadType: 'receipt',
+      routingKey: receiptRoutingKey,
+      payload: receipt.bytes,
+    });
     return ACK;
   }
 
   /** The same envelope again: resend the receipt already given; never a second delivery. */
   private async duplicate(
-    existing: InboundMessageEntity,
+    existing: DeliveredReceipt,
     envelope: SignedEnvelope,
     now: Date,
   ): Promise<InboxDisposition> {

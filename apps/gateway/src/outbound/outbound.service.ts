@@ -7,8 +7,6 @@ import {
   NotFoundException,
   UnprocessableEntityException,
 } from '@nestjs/common';
-import { InjectDataSource } from '@nestjs/typeorm';
-import { DataSource } from 'typeorm';
 import {
   ENVELOPE_MEDIA_TYPE,
   ProtocolError,
@@ -47,7 +45,6 @@ import type { SubmitRequestDto } from './submit-request.dto';
 export class OutboundService {
   constructor(
     @Inject(GATEWAY_CONFIG) private readonly config: GatewayConfig,
-    @InjectDataSource() private readonly dataSource: DataSource,
     private readonly store: MessageStore,
     private readonly trust: FederationTrust,
     private readonly relay: OutboxRelay,
@@ -260,33 +257,21 @@ export class OutboundService {
       expiresAt: new Date(sealed.header.expires),
       updatedAt: now,
     };
-    await this.dataSource.transaction(async (manager) => {
-      await this.store.insertOutbound(manager, row);
-      await this.store.addEvidence(manager, {
-        messageId: id,
-        direction: 'outbound',
-        type: 'submitted',
-        at: now,
-        detail: input.submittedDetail,
-      });
-      if (input.retryOf) {
-        await this.store.addEvidence(manager, {
-          messageId: input.retryOf,
-          direction: 'outbound',
-          type: 'retried',
-          at: now,
-          detail: `${input.submittedDetail ?? ''}; sent again as ${id}`,
-        });
-      }
-      await this.store.enqueue(manager, {
-        messageId: id,
-        payloadType: 'envelope',
-        routingKey: this.trust.routingKeyOf(sealed.header.to.state),
-        payload: sealed.bytes,
-        availableAt: now,
-      });
+    const routingKey = this.trust.routingKeyOf(sealed.header.to.state);
+    const outboxId = await this.store.acceptOutbound({
+      row,
+      routingKey,
+      detail: input.submittedDetail,
+      retryOf: input.retryOf ?? null,
+      leaseUntil: this.relay.leaseUntil(now),
     });
-    this.relay.wake();
+    this.relay.handOver({
+      id: outboxId,
+      messageId: id,
+      payloadType: 'envelope',
+      routingKey,
+      payload: sealed.bytes,
+    });
     // What was just committed, without reading it back: the answer to a submit is its acceptance.
     const submitted = {
       type: 'submitted',

@@ -1,6 +1,4 @@
 import { Injectable, Logger } from '@nestjs/common';
-import { InjectDataSource } from '@nestjs/typeorm';
-import type { DataSource } from 'typeorm';
 import {
   ProtocolError,
   checkBrokerUser,
@@ -10,8 +8,7 @@ import {
 } from '@comity/protocol';
 import { Clock } from '../common/clock';
 import { DeliveryMetrics } from '../observability/delivery-metrics';
-import type { OutboundMessageEntity } from '../persistence/entities/outbound-message.entity';
-import { MessageStore } from '../persistence/message-store';
+import { MessageStore, type ReceiptExpectation } from '../persistence/message-store';
 import { FederationTrust } from '../trust/federation-trust';
 import { ACK, type InboxDisposition } from '../transport/inbox-disposition';
 
@@ -24,7 +21,6 @@ export class ReceiptIntake {
   private readonly logger = new Logger(ReceiptIntake.name);
 
   constructor(
-    @InjectDataSource() private readonly dataSource: DataSource,
     private readonly store: MessageStore,
     private readonly trust: FederationTrust,
     private readonly clock: Clock,
@@ -34,12 +30,12 @@ export class ReceiptIntake {
   async receive(bytes: Buffer, brokerUser?: string): Promise<InboxDisposition> {
     const now = this.clock.now();
     let receipt: VerifiedReceipt;
-    let message: OutboundMessageEntity | null;
+    let message: ReceiptExpectation | null;
     try {
       receipt = authenticateReceipt(bytes, this.trust.verifier, now);
       this.trust.checkNotRevoked(receipt.signer);
       checkBrokerUser(this.trust.directory, receipt.signer.state, brokerUser);
-      message = await this.store.findOutbound(receipt.statement.envelopeId);
+      message = await this.store.findOutboundForReceipt(receipt.statement.envelopeId);
       if (!message) {
         throw new ProtocolError(
           'receipt-envelope-mismatch',
@@ -58,27 +54,18 @@ export class ReceiptIntake {
       throw error;
     }
     const { statement } = receipt;
-    await this.dataSource.transaction(async (manager) => {
-      const applied = await this.store.applyReceipt(manager, {
-        messageId: statement.envelopeId,
-        status: statement.status,
-        reason: statement.reason,
-        receipt: bytes,
-        at: now,
-      });
-      if (!applied) return; // a repeated receipt for a message already settled
-      if (statement.status === 'delivered')
-        this.metrics.delivered(message.toState, message.createdAt, now);
-      await this.store.addEvidence(manager, {
-        messageId: statement.envelopeId,
-        direction: 'outbound',
-        type: statement.status,
-        at: now,
-        reason: statement.reason,
-        detail: `receipt ${statement.id} signed by ${receipt.signer.state} at ${statement.time}`,
-        signed: bytes,
-      });
+    const applied = await this.store.recordReceipt({
+      messageId: statement.envelopeId,
+      status: statement.status,
+      reason: statement.reason,
+      receipt: bytes,
+      detail: `receipt ${statement.id} signed by ${receipt.signer.state} at ${statement.time}`,
+      at: now,
     });
+    // A repeated receipt for a message already settled changes nothing.
+    if (applied && statement.status === 'delivered') {
+      this.metrics.delivered(message.toState, message.createdAt, now);
+    }
     if (statement.status === 'rejected') {
       this.logger.warn({
         message: `envelope rejected by ${receipt.signer.state}: ${statement.reason}`,

@@ -9,6 +9,7 @@ import { DeliveryTracking1764380000000 } from './migrations/1764380000000-delive
 import { IdempotencyKeys1764390000000 } from './migrations/1764390000000-idempotency-keys';
 import { AuditEvents1764400000000 } from './migrations/1764400000000-audit-events';
 import { Operations1764410000000 } from './migrations/1764410000000-operations';
+import { LeanOutboundIndexes1764430000000 } from './migrations/1764430000000-lean-outbound-indexes';
 
 export const ENTITIES = [
   OutboundMessageEntity,
@@ -30,6 +31,7 @@ export function dataSourceOptions(databaseUrl: string): DataSourceOptions {
       IdempotencyKeys1764390000000,
       AuditEvents1764400000000,
       Operations1764410000000,
+      LeanOutboundIndexes1764430000000,
     ],
     // Run by SchemaMigrator under an advisory lock, so replicas starting together do not race.
     migrationsRun: false,

@@ -1,11 +1,14 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
+import type { Pool } from 'pg';
 import type { DataSource, EntityManager } from 'typeorm';
+import type { PostgresDriver } from 'typeorm/driver/postgres/PostgresDriver';
 import { EvidenceEntity, type EvidenceType } from './entities/evidence.entity';
 import { InboundMessageEntity } from './entities/inbound-message.entity';
 import { InboundRejectionEntity } from './entities/inbound-rejection.entity';
 import { OutboundMessageEntity, type OutboundStatus } from './entities/outbound-message.entity';
 import { OutboxEntryEntity, type OutboxPayloadType } from './entities/outbox-entry.entity';
+import { GroupCommit } from './group-commit';
 
 export interface NewEvidence {
   messageId: string;
@@ -38,9 +41,237 @@ export interface ClaimedOutboxEntry {
  * All SQL of the node in one place. Methods that take an EntityManager run inside the
  * caller's transaction; that is how a message, its evidence and its outbox entry commit together.
  */
+/** A sealed request to store with its first evidence and its outbox entry (one group commit). */
+export interface AcceptedOutbound {
+  row: OutboundMessageEntity;
+  routingKey: string;
+  /** Detail of the `submitted` evidence (e.g. "retry of …"). */
+  detail: string | null;
+  /** For a retry: the message this one replaces, which gets a `retried` evidence row. */
+  retryOf: string | null;
+  /** Until when the outbox entry is left to this process's relay (in memory) before any relay may claim it. */
+  leaseUntil: Date;
+}
+
+/** A delivered envelope to store once, with its `received` evidence and its receipt's outbox entry. */
+export interface DeliveredInbound {
+  row: InboundMessageEntity;
+  receiptRoutingKey: string;
+  /** Until when the receipt's outbox entry is left to this process's relay. */
+  leaseUntil: Date;
+}
+
+export interface DeliveredReceipt {
+  id: string;
+  envelopeDigest: string;
+  fromState: string;
+  receipt: Buffer;
+}
+
+export interface ReceiptExpectation {
+  id: string;
+  envelopeDigest: string;
+  toState: string;
+  createdAt: Date;
+}
+
+/** A verified receipt to record against the message it answers. */
+export interface RecordedReceipt {
+  messageId: string;
+  status: OutboundStatus;
+  reason: string | null;
+  receipt: Buffer;
+  detail: string;
+  at: Date;
+}
+
 @Injectable()
 export class MessageStore {
-  constructor(@InjectDataSource() private readonly dataSource: DataSource) {}
+  /**
+   * The hot path's writes, each a single statement (atomic by itself: no BEGIN/COMMIT round
+   * trips) shared by every request that arrives while the previous one is being written.
+   */
+  private readonly outboundWrites = new GroupCommit<AcceptedOutbound, string>((items) =>
+    this.acceptOutboundBatch(items),
+  );
+  private readonly inboundWrites = new GroupCommit<DeliveredInbound, string | null>((items) =>
+    this.storeDeliveredBatch(items),
+  );
+  private readonly receiptWrites = new GroupCommit<RecordedReceipt, boolean>((items) =>
+    this.recordReceiptBatch(items),
+  );
+
+  /**
+   * The driver's own connection pool, for the hot path's few statements: straight to `pg`,
+   * without TypeORM's per-query runner (measured at ~9 % of the receiving node's CPU).
+   */
+  private readonly pool: Pool;
+
+  constructor(@InjectDataSource() private readonly dataSource: DataSource) {
+    this.pool = (dataSource.driver as PostgresDriver).master as Pool;
+  }
+
+  /**
+   * Stores a sealed request durably: when this resolves the relay will publish it, even after
+   * a crash. Resolves to the outbox entry's id, leased until `leaseUntil` to the caller's relay.
+   */
+  acceptOutbound(item: AcceptedOutbound): Promise<string> {
+    return this.outboundWrites.submit(item);
+  }
+
+  /**
+   * Stores a delivered envelope once, with its receipt's outbox entry leased until
+   * `leaseUntil`; resolves to that entry's id, or null when the envelope id was already there
+   * (a duplicate).
+   */
+  storeDelivered(item: DeliveredInbound): Promise<string | null> {
+    return this.inboundWrites.submit(item);
+  }
+
+  /** Records a verified receipt; false when the message already had its final receipt. */
+  recordReceipt(item: RecordedReceipt): Promise<boolean> {
+    return this.receiptWrites.submit(item);
+  }
+
+  private async acceptOutboundBatch(items: AcceptedOutbound[]): Promise<string[]> {
+    const column = <T>(pick: (item: AcceptedOutbound) => T): T[] => items.map(pick);
+    const { rows } = await this.pool.query<{ id: string; message_id: string }>(
+      `WITH input AS (
+         SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::uuid[], $4::text[], $5::text[], $6::text[], $7::text[],
+                              $8::bytea[], $9::text[], $10::text[], $11::int[], $12::text[], $13::text[],
+                              $14::timestamptz[], $15::timestamptz[], $16::text[], $17::text[], $18::uuid[],
+                              $19::timestamptz[])
+           AS t(id, thread_id, in_reply_to, kind, from_authority, to_state, to_authority, envelope, envelope_digest,
+                sender_copy, receipt_timeout_ms, idempotency_key, request_digest, created_at, expires_at,
+                routing_key, detail, retry_of, lease_until)),
+       message AS (
+         INSERT INTO outbound_message (id, thread_id, in_reply_to, kind, from_authority, to_state, to_authority, status,
+                                       envelope, envelope_digest, sender_copy, transmissions, receipt_timeout_ms,
+                                       idempotency_key, request_digest, created_at, expires_at, updated_at)
+         SELECT id, thread_id, in_reply_to, kind, from_authority, to_state, to_authority, 'submitted', envelope,
+                envelope_digest, sender_copy, 0, receipt_timeout_ms, idempotency_key, request_digest, created_at,
+                expires_at, created_at
+           FROM input),
+       submitted AS (
+         INSERT INTO evidence (message_id, direction, type, at, detail)
+         SELECT id, 'outbound', 'submitted', created_at, detail FROM input),
+       retried AS (
+         INSERT INTO evidence (message_id, direction, type, at, detail)
+         SELECT retry_of, 'outbound', 'retried', created_at, detail || '; sent again as ' || id
+           FROM input WHERE retry_of IS NOT NULL)
+       INSERT INTO outbox (message_id, payload_type, routing_key, payload, available_at, attempts)
+       SELECT id, 'envelope', routing_key, envelope, lease_until, 0 FROM input
+       RETURNING id, message_id`,
+      [
+        column((item) => item.row.id),
+        column((item) => item.row.threadId),
+        column((item) => item.row.inReplyTo),
+        column((item) => item.row.kind),
+        column((item) => item.row.fromAuthority),
+        column((item) => item.row.toState),
+        column((item) => item.row.toAuthority),
+        column((item) => item.row.envelope),
+        column((item) => item.row.envelopeDigest),
+        column((item) => item.row.senderCopy),
+        column((item) => item.row.receiptTimeoutMs),
+        column((item) => item.row.idempotencyKey),
+        column((item) => item.row.requestDigest),
+        column((item) => item.row.createdAt),
+        column((item) => item.row.expiresAt),
+        column((item) => item.routingKey),
+        column((item) => item.detail),
+        column((item) => item.retryOf),
+        column((item) => item.leaseUntil),
+      ],
+    );
+    const outboxIds = new Map(rows.map((row) => [row.message_id, row.id]));
+    return items.map((item) => outboxIds.get(item.row.id)!);
+  }
+
+  private async storeDeliveredBatch(items: DeliveredInbound[]): Promise<Array<string | null>> {
+    const column = <T>(pick: (item: DeliveredInbound) => T): T[] => items.map(pick);
+    const { rows: inserted } = await this.pool.query<{ id: string; message_id: string }>(
+      `WITH input AS (
+         SELECT DISTINCT ON (id) * FROM unnest($1::uuid[], $2::uuid[], $3::uuid[], $4::text[], $5::text[], $6::text[],
+                              $7::text[], $8::bytea[], $9::text[], $10::uuid[], $11::bytea[], $12::timestamptz[],
+                              $13::timestamptz[], $14::timestamptz[], $15::text[], $16::timestamptz[])
+           AS t(id, thread_id, in_reply_to, kind, from_state, from_authority, to_authority, envelope, envelope_digest,
+                receipt_id, receipt, created_at, expires_at, received_at, routing_key, lease_until)),
+       stored AS (
+         INSERT INTO inbound_message (id, thread_id, in_reply_to, kind, from_state, from_authority, to_authority, status,
+                                      envelope, envelope_digest, receipt_id, receipt, created_at, expires_at, received_at)
+         SELECT id, thread_id, in_reply_to, kind, from_state, from_authority, to_authority, 'delivered', envelope,
+                envelope_digest, receipt_id, receipt, created_at, expires_at, received_at
+           FROM input
+         ON CONFLICT (id) DO NOTHING
+         RETURNING id, received_at),
+       received AS (
+         INSERT INTO evidence (message_id, direction, type, at)
+         SELECT id, 'inbound', 'received', received_at FROM stored),
+       queued AS (
+         INSERT INTO outbox (message_id, payload_type, routing_key, payload, available_at, attempts)
+         SELECT stored.id, 'receipt', input.routing_key, input.receipt, input.lease_until, 0
+           FROM stored JOIN input ON input.id = stored.id
+         RETURNING id, message_id)
+       SELECT id, message_id FROM queued`,
+      [
+        column((item) => item.row.id),
+        column((item) => item.row.threadId),
+        column((item) => item.row.inReplyTo),
+        column((item) => item.row.kind),
+        column((item) => item.row.fromState),
+        column((item) => item.row.fromAuthority),
+        column((item) => item.row.toAuthority),
+        column((item) => item.row.envelope),
+        column((item) => item.row.envelopeDigest),
+        column((item) => item.row.receiptId),
+        column((item) => item.row.receipt),
+        column((item) => item.row.createdAt),
+        column((item) => item.row.expiresAt),
+        column((item) => item.row.receivedAt),
+        column((item) => item.receiptRoutingKey),
+        column((item) => item.leaseUntil),
+      ],
+    );
+    // Each id once: a second copy of the same envelope in one batch is a duplicate, answered as such.
+    const fresh = new Map(inserted.map((row) => [row.message_id, row.id]));
+    return items.map((item) => {
+      const outboxId = fresh.get(item.row.id) ?? null;
+      fresh.delete(item.row.id);
+      return outboxId;
+    });
+  }
+
+  private async recordReceiptBatch(items: RecordedReceipt[]): Promise<boolean[]> {
+    const column = <T>(pick: (item: RecordedReceipt) => T): T[] => items.map(pick);
+    const { rows: applied } = await this.pool.query<{ id: string }>(
+      `WITH input AS (
+         SELECT DISTINCT ON (message_id) * FROM unnest($1::uuid[], $2::text[], $3::text[], $4::bytea[], $5::text[], $6::timestamptz[])
+           AS t(message_id, status, reason, receipt, detail, at)),
+       settled AS (
+         UPDATE outbound_message m
+            SET status = input.status, status_reason = input.reason, receipt = input.receipt,
+                receipt_due_at = NULL, updated_at = input.at
+           FROM input
+          WHERE m.id = input.message_id AND m.status IN ('submitted', 'sent', 'failed')
+         RETURNING m.id),
+       recorded AS (
+         INSERT INTO evidence (message_id, direction, type, at, reason, detail, signed)
+         SELECT input.message_id, 'outbound', input.status, input.at, input.reason, input.detail, input.receipt
+           FROM input JOIN settled ON settled.id = input.message_id)
+       SELECT id FROM settled`,
+      [
+        column((item) => item.messageId),
+        column((item) => item.status),
+        column((item) => item.reason),
+        column((item) => item.receipt),
+        column((item) => item.detail),
+        column((item) => item.at),
+      ],
+    );
+    const fresh = new Set(applied.map((row) => row.id));
+    return items.map((item) => fresh.delete(item.messageId));
+  }
 
   async insertOutbound(manager: EntityManager, row: OutboundMessageEntity): Promise<void> {
     await manager.insert(OutboundMessageEntity, row);
@@ -56,6 +287,27 @@ export class MessageStore {
 
   findOutboundByIdempotencyKey(key: string): Promise<OutboundMessageEntity | null> {
     return this.dataSource.manager.findOneBy(OutboundMessageEntity, { idempotencyKey: key });
+  }
+
+  /** What checking a receipt needs of the message it answers: not its envelope or sender copy. */
+  async findOutboundForReceipt(id: string): Promise<ReceiptExpectation | null> {
+    const { rows } = await this.pool.query<{
+      id: string;
+      envelope_digest: string;
+      to_state: string;
+      created_at: Date;
+    }>(`SELECT id, envelope_digest, to_state, created_at FROM outbound_message WHERE id = $1`, [
+      id,
+    ]);
+    const row = rows[0];
+    return row
+      ? {
+          id: row.id,
+          envelopeDigest: row.envelope_digest,
+          toState: row.to_state,
+          createdAt: row.created_at,
+        }
+      : null;
   }
 
   findOutbound(id: string): Promise<OutboundMessageEntity | null> {
@@ -108,6 +360,25 @@ export class MessageStore {
     return rows[0]?.signed ?? null;
   }
 
+  /** What answering a repeated envelope needs: its digest, its sender and the receipt given. */
+  async findDeliveredReceipt(id: string): Promise<DeliveredReceipt | null> {
+    const { rows } = await this.pool.query<{
+      id: string;
+      envelope_digest: string;
+      from_state: string;
+      receipt: Buffer;
+    }>(`SELECT id, envelope_digest, from_state, receipt FROM inbound_message WHERE id = $1`, [id]);
+    const row = rows[0];
+    return row
+      ? {
+          id: row.id,
+          envelopeDigest: row.envelope_digest,
+          fromState: row.from_state,
+          receipt: row.receipt,
+        }
+      : null;
+  }
+
   findInbound(id: string): Promise<InboundMessageEntity | null> {
     return this.dataSource.manager.findOneBy(InboundMessageEntity, { id });
   }
@@ -138,35 +409,6 @@ export class MessageStore {
     if (before) query.andWhere('message.id < :before', { before });
     if (toAuthority) query.andWhere('message.toAuthority = :toAuthority', { toAuthority });
     return query.getMany();
-  }
-
-  /** Stores an inbound message once; false when its id is already there (a duplicate). */
-  async insertInboundOnce(manager: EntityManager, row: InboundMessageEntity): Promise<boolean> {
-    const inserted = (await manager.query(
-      `INSERT INTO inbound_message (id, thread_id, in_reply_to, kind, from_state, from_authority, to_authority,
-                                    status, envelope, envelope_digest, receipt_id, receipt, created_at, expires_at, received_at)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)
-       ON CONFLICT (id) DO NOTHING
-       RETURNING id`,
-      [
-        row.id,
-        row.threadId,
-        row.inReplyTo,
-        row.kind,
-        row.fromState,
-        row.fromAuthority,
-        row.toAuthority,
-        row.status,
-        row.envelope,
-        row.envelopeDigest,
-        row.receiptId,
-        row.receipt,
-        row.createdAt,
-        row.expiresAt,
-        row.receivedAt,
-      ],
-    )) as unknown[];
-    return inserted.length > 0;
   }
 
   async insertRejection(
@@ -204,19 +446,54 @@ export class MessageStore {
     }));
   }
 
-  async deleteOutbox(manager: EntityManager, ids: string[]): Promise<void> {
-    if (ids.length > 0)
-      await manager.query(`DELETE FROM outbox WHERE id = ANY($1::bigint[])`, [ids]);
-  }
-
-  async postponeOutbox(manager: EntityManager, ids: string[], delayMs: number): Promise<void> {
-    if (ids.length === 0) return;
+  /**
+   * After a relay batch, in one statement: published entries leave the outbox, envelopes become
+   * `sent` (with their receipt deadline and evidence, unless already settled), published
+   * receipts get their `receipt-sent` evidence, and entries that failed are postponed.
+   */
+  async settleRelayed(
+    manager: EntityManager,
+    batch: {
+      published: string[];
+      sentEnvelopes: string[];
+      sentReceipts: string[];
+      retry: string[];
+      retryDelayMs: number;
+      at: Date;
+      maxRetransmitIntervalMs: number;
+    },
+  ): Promise<void> {
     await manager.query(
-      `UPDATE outbox
+      `WITH published AS (
+         DELETE FROM outbox WHERE id = ANY($1::bigint[])),
+       sent AS (
+         UPDATE outbound_message
+            SET status = 'sent',
+                transmissions = transmissions + 1,
+                receipt_due_at = $5::timestamptz + make_interval(secs =>
+                  least($6::double precision, receipt_timeout_ms * power(2, transmissions)) / 1000 * (0.8 + random() * 0.4)),
+                updated_at = $5
+          WHERE id = ANY($2::uuid[]) AND status IN ('submitted', 'sent')
+          RETURNING id),
+       sent_evidence AS (
+         INSERT INTO evidence (message_id, direction, type, at)
+         SELECT id, 'outbound', 'sent', $5 FROM sent),
+       receipt_evidence AS (
+         INSERT INTO evidence (message_id, direction, type, at)
+         SELECT id, 'inbound', 'receipt-sent', $5 FROM unnest($3::uuid[]) AS r(id))
+       UPDATE outbox
           SET attempts = attempts + 1,
-              available_at = now() + make_interval(secs => $2::double precision / 1000 * least(64, power(2, attempts)))
-        WHERE id = ANY($1::bigint[])`,
-      [ids, delayMs],
+              available_at = now() + make_interval(secs => $7::double precision / 1000 * least(64, power(2, attempts)))
+        WHERE id = ANY($4::bigint[])`,
+      [
+        batch.published,
+        batch.sentEnvelopes,
+        batch.sentReceipts,
+        batch.retry,
+        batch.at,
+        batch.maxRetransmitIntervalMs,
+        batch.retryDelayMs,
+      ],
     );
   }
 
@@ -370,25 +647,5 @@ export class MessageStore {
       detail,
       signed,
     });
-  }
-
-  /** Records a verified receipt; false when the message already had its final receipt. */
-  async applyReceipt(
-    manager: EntityManager,
-    input: {
-      messageId: string;
-      status: OutboundStatus;
-      reason: string | null;
-      receipt: Buffer;
-      at: Date;
-    },
-  ): Promise<boolean> {
-    const result = (await manager.query(
-      `UPDATE outbound_message SET status = $2, status_reason = $3, receipt = $4, receipt_due_at = NULL, updated_at = $5
-        WHERE id = $1 AND status IN ('submitted', 'sent', 'failed')
-        RETURNING id`,
-      [input.messageId, input.status, input.reason, input.receipt, input.at],
-    )) as [unknown[], number];
-    return result[1] > 0;
   }
 }
