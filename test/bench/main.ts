@@ -1,6 +1,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
+import { Client } from 'pg';
 import { devApiKey } from '../../apps/cli/src/federation/dev-api-keys';
 import { ensureDevCertificates } from '../../apps/cli/src/federation/dev-certificates';
 import { DEV_STATES } from '../../apps/cli/src/federation/dev-directory';
@@ -89,6 +90,7 @@ async function main(): Promise<void> {
     const raw = await rawRoundTrips(amqpUrl, count, bodyBytes, concurrency);
 
     await submitClosedLoop(client, 50, 8, bodyBytes); // warm-up, not measured
+    const commitsBefore = await commitsOf(Object.values(databases));
     const cpuBefore = {
       AT: cpuSeconds(pids.AT),
       FR: cpuSeconds(pids.FR),
@@ -115,6 +117,7 @@ async function main(): Promise<void> {
       machineBusyPercent:
         (100 * (machine.busy - cpuBefore.machine.busy)) / (machine.total - cpuBefore.machine.total),
     };
+    const commits = (await commitsOf(Object.values(databases))) - commitsBefore;
     const frUrl = new URL(POSTGRES_ADMIN_URL);
     frUrl.pathname = `/${databases.FR}`;
     const stages = await stageBreakdown(atDatabase.toString(), frUrl.toString(), closedIds);
@@ -155,7 +158,7 @@ async function main(): Promise<void> {
       '',
       `ratio Comity/raw: ${(closed.perSecond / raw.perSecond).toFixed(3)}`,
       `CPU during the closed-loop run (cores): AT ${cpu.AT.toFixed(2)}, FR ${cpu.FR.toFixed(2)}, PostgreSQL ${cpu.postgres.toFixed(2)}, RabbitMQ ${cpu.rabbitmq.toFixed(2)}, load generator ${cpu.loadGenerator.toFixed(2)}; machine busy ${cpu.machineBusyPercent.toFixed(0)}%`,
-      `peak RSS MiB: AT ${rss.AT.toFixed(0)}, FR ${rss.FR.toFixed(0)}`,
+      `peak RSS MiB: AT ${rss.AT.toFixed(0)}, FR ${rss.FR.toFixed(0)}; PostgreSQL transactions per request (both nodes): ${(commits / count).toFixed(2)}`,
       `where the time goes (closed loop, median ms): submit→sent ${stages.submitToSent.toFixed(1)}, sent→received by FR ${stages.sentToReceived.toFixed(1)}, received→receipt published ${stages.receivedToReceiptSent.toFixed(1)}, receipt published→verified by AT ${stages.receiptSentToDelivered.toFixed(1)}`,
       ...(consoleResult ? ['', ...consoleTable(consoleResult)] : []),
     ];
@@ -170,6 +173,21 @@ async function main(): Promise<void> {
     await federation.stop();
     await deleteVhost(vhost);
     for (const name of Object.values(databases)) await dropDatabase(POSTGRES_ADMIN_URL, name);
+  }
+}
+
+/** Committed transactions so far in these databases (every statement outside a transaction counts as one). */
+async function commitsOf(names: string[]): Promise<number> {
+  const db = new Client({ connectionString: POSTGRES_ADMIN_URL });
+  await db.connect();
+  try {
+    const { rows } = await db.query<{ n: string }>(
+      `SELECT coalesce(sum(xact_commit), 0) AS n FROM pg_stat_database WHERE datname = ANY($1::text[])`,
+      [names],
+    );
+    return Number(rows[0]!.n);
+  } finally {
+    await db.end();
   }
 }
 

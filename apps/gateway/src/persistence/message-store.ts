@@ -107,6 +107,58 @@ export class MessageStore {
    */
   private readonly pool: Pool;
 
+  /** Lookups made for every message, batched the same way: one query for all that are waiting. */
+  private readonly receiptExpectations = new GroupCommit<string, ReceiptExpectation | null>(
+    async (ids) => {
+      const { rows } = await this.pool.query<{
+        id: string;
+        envelope_digest: string;
+        to_state: string;
+        created_at: Date;
+      }>(
+        `SELECT id, envelope_digest, to_state, created_at FROM outbound_message WHERE id = ANY($1::uuid[])`,
+        [ids],
+      );
+      const found = new Map(rows.map((row) => [row.id, row]));
+      return ids.map((id) => {
+        const row = found.get(id);
+        return row
+          ? {
+              id: row.id,
+              envelopeDigest: row.envelope_digest,
+              toState: row.to_state,
+              createdAt: row.created_at,
+            }
+          : null;
+      });
+    },
+  );
+  private readonly deliveredReceipts = new GroupCommit<string, DeliveredReceipt | null>(
+    async (ids) => {
+      const { rows } = await this.pool.query<{
+        id: string;
+        envelope_digest: string;
+        from_state: string;
+        receipt: Buffer;
+      }>(
+        `SELECT id, envelope_digest, from_state, receipt FROM inbound_message WHERE id = ANY($1::uuid[])`,
+        [ids],
+      );
+      const found = new Map(rows.map((row) => [row.id, row]));
+      return ids.map((id) => {
+        const row = found.get(id);
+        return row
+          ? {
+              id: row.id,
+              envelopeDigest: row.envelope_digest,
+              fromState: row.from_state,
+              receipt: row.receipt,
+            }
+          : null;
+      });
+    },
+  );
+
   constructor(@InjectDataSource() private readonly dataSource: DataSource) {
     this.pool = (dataSource.driver as PostgresDriver).master as Pool;
   }
@@ -290,24 +342,8 @@ export class MessageStore {
   }
 
   /** What checking a receipt needs of the message it answers: not its envelope or sender copy. */
-  async findOutboundForReceipt(id: string): Promise<ReceiptExpectation | null> {
-    const { rows } = await this.pool.query<{
-      id: string;
-      envelope_digest: string;
-      to_state: string;
-      created_at: Date;
-    }>(`SELECT id, envelope_digest, to_state, created_at FROM outbound_message WHERE id = $1`, [
-      id,
-    ]);
-    const row = rows[0];
-    return row
-      ? {
-          id: row.id,
-          envelopeDigest: row.envelope_digest,
-          toState: row.to_state,
-          createdAt: row.created_at,
-        }
-      : null;
+  findOutboundForReceipt(id: string): Promise<ReceiptExpectation | null> {
+    return this.receiptExpectations.submit(id);
   }
 
   findOutbound(id: string): Promise<OutboundMessageEntity | null> {
@@ -361,22 +397,8 @@ export class MessageStore {
   }
 
   /** What answering a repeated envelope needs: its digest, its sender and the receipt given. */
-  async findDeliveredReceipt(id: string): Promise<DeliveredReceipt | null> {
-    const { rows } = await this.pool.query<{
-      id: string;
-      envelope_digest: string;
-      from_state: string;
-      receipt: Buffer;
-    }>(`SELECT id, envelope_digest, from_state, receipt FROM inbound_message WHERE id = $1`, [id]);
-    const row = rows[0];
-    return row
-      ? {
-          id: row.id,
-          envelopeDigest: row.envelope_digest,
-          fromState: row.from_state,
-          receipt: row.receipt,
-        }
-      : null;
+  findDeliveredReceipt(id: string): Promise<DeliveredReceipt | null> {
+    return this.deliveredReceipts.submit(id);
   }
 
   findInbound(id: string): Promise<InboundMessageEntity | null> {
