@@ -25,7 +25,7 @@ import { cpuSeconds, cpuSecondsOf, machineCpu, peakRssMiB } from './process-usag
 import { rawRoundTrips } from './raw-baseline';
 
 /**
- * npm run bench [-- --count 2000 --body-bytes 4096 --concurrency 32 --rate 200 --rate-count 2000
+ * npm run bench [-- --count 2000 --body-bytes 4096 --concurrency 32 --rate 100,200 --rate-count 2000
  *                   --volume 100000]
  *
  * Two gateways (AT → FR) as separate processes with their own databases on the local RabbitMQ
@@ -40,7 +40,7 @@ async function main(): Promise<void> {
       count: { type: 'string', default: '2000' },
       'body-bytes': { type: 'string', default: '4096' },
       concurrency: { type: 'string', default: '32' },
-      rate: { type: 'string', default: '200' },
+      rate: { type: 'string', default: '100,200' },
       'rate-count': { type: 'string', default: '2000' },
       volume: { type: 'string', default: '100000' },
     },
@@ -48,7 +48,10 @@ async function main(): Promise<void> {
   const count = Number(values.count);
   const bodyBytes = Number(values['body-bytes']);
   const concurrency = Number(values.concurrency);
-  const rate = Number(values.rate);
+  // One or more offered loads, e.g. --rate 100,200.
+  const rates = values.rate.split(',').map(Number);
+  if (rates.some((rate) => !(rate > 0)))
+    throw new Error(`--rate must be positive numbers separated by commas (got "${values.rate}")`);
   const rateCount = Number(values['rate-count']);
   const volume = Number(values.volume);
   if (!Number.isInteger(volume) || volume < 0)
@@ -121,12 +124,18 @@ async function main(): Promise<void> {
     const frUrl = new URL(POSTGRES_ADMIN_URL);
     frUrl.pathname = `/${databases.FR}`;
     const stages = await stageBreakdown(atDatabase.toString(), frUrl.toString(), closedIds);
-    console.log(`Comity at a fixed offered load: ${rateCount} requests at ${rate}/s ...`);
-    const open = await measureDelivered(
-      atDatabase.toString(),
-      await submitAtRate(client, rateCount, rate, bodyBytes),
-      600_000,
-    );
+    const open: Array<ComityResult & { offered: number }> = [];
+    for (const rate of rates) {
+      console.log(`Comity at a fixed offered load: ${rateCount} requests at ${rate}/s ...`);
+      open.push({
+        offered: rate,
+        ...(await measureDelivered(
+          atDatabase.toString(),
+          await submitAtRate(client, rateCount, rate, bodyBytes),
+          600_000,
+        )),
+      });
+    }
     const rss = { AT: peakRssMiB(pids.AT), FR: peakRssMiB(pids.FR) };
     client.close();
 
@@ -154,7 +163,7 @@ async function main(): Promise<void> {
       '|---|---|---|---|---|',
       row(`raw AMQP round trip (persistent, confirmed, quorum; window ${concurrency})`, raw),
       row(`Comity submit → verified receipt (API, ${concurrency} concurrent)`, closed),
-      row(`Comity at ${rate}/s offered`, open),
+      ...open.map((result) => row(`Comity at ${result.offered}/s offered`, result)),
       '',
       `ratio Comity/raw: ${(closed.perSecond / raw.perSecond).toFixed(3)}`,
       `CPU during the closed-loop run (cores): AT ${cpu.AT.toFixed(2)}, FR ${cpu.FR.toFixed(2)}, PostgreSQL ${cpu.postgres.toFixed(2)}, RabbitMQ ${cpu.rabbitmq.toFixed(2)}, load generator ${cpu.loadGenerator.toFixed(2)}; machine busy ${cpu.machineBusyPercent.toFixed(0)}%`,
@@ -166,7 +175,7 @@ async function main(): Promise<void> {
     const file = join(output, `result-${new Date().toISOString().replace(/[:.]/g, '-')}.json`);
     writeFileSync(
       file,
-      `${JSON.stringify({ at: new Date().toISOString(), count, bodyBytes, concurrency, rate, rateCount, raw, closed, open, cpu, rss, stages, ratio: closed.perSecond / raw.perSecond, console: consoleResult }, null, 2)}\n`,
+      `${JSON.stringify({ at: new Date().toISOString(), count, bodyBytes, concurrency, rates, rateCount, raw, closed, open, cpu, rss, stages, ratio: closed.perSecond / raw.perSecond, console: consoleResult }, null, 2)}\n`,
     );
     console.log(`\nJSON: ${file}`);
   } finally {
