@@ -1,6 +1,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
+import { Client } from 'pg';
 import { devApiKey } from '../../apps/cli/src/federation/dev-api-keys';
 import { ensureDevCertificates } from '../../apps/cli/src/federation/dev-certificates';
 import { DEV_STATES } from '../../apps/cli/src/federation/dev-directory';
@@ -25,7 +26,7 @@ import { cpuSeconds, cpuSecondsOf, machineCpu, peakRssMiB } from './process-usag
 import { rawRoundTrips } from './raw-baseline';
 
 /**
- * npm run bench [-- --count 2000 --body-bytes 4096 --concurrency 32 --rate 200 --rate-count 2000
+ * npm run bench [-- --count 2000 --body-bytes 4096 --concurrency 32 --rate 100,200 --rate-count 2000
  *                   --volume 100000 --file-mib 1024]
  *
  * Two gateways (AT → FR) as separate processes with their own databases on the local RabbitMQ
@@ -42,7 +43,7 @@ async function main(): Promise<void> {
       count: { type: 'string', default: '2000' },
       'body-bytes': { type: 'string', default: '4096' },
       concurrency: { type: 'string', default: '32' },
-      rate: { type: 'string', default: '200' },
+      rate: { type: 'string', default: '100,200' },
       'rate-count': { type: 'string', default: '2000' },
       volume: { type: 'string', default: '100000' },
       'file-mib': { type: 'string', default: '1024' },
@@ -56,7 +57,10 @@ async function main(): Promise<void> {
   const count = Number(values.count);
   const bodyBytes = Number(values['body-bytes']);
   const concurrency = Number(values.concurrency);
-  const rate = Number(values.rate);
+  // One or more offered loads, e.g. --rate 100,200.
+  const rates = values.rate.split(',').map(Number);
+  if (rates.some((rate) => !(rate > 0)))
+    throw new Error(`--rate must be positive numbers separated by commas (got "${values.rate}")`);
   const rateCount = Number(values['rate-count']);
   const volume = Number(values.volume);
   if (!Number.isInteger(volume) || volume < 0)
@@ -98,6 +102,7 @@ async function main(): Promise<void> {
     const raw = await rawRoundTrips(amqpUrl, count, bodyBytes, concurrency);
 
     await submitClosedLoop(client, 50, 8, bodyBytes); // warm-up, not measured
+    const commitsBefore = await commitsOf(Object.values(databases));
     const cpuBefore = {
       AT: cpuSeconds(pids.AT),
       FR: cpuSeconds(pids.FR),
@@ -124,15 +129,22 @@ async function main(): Promise<void> {
       machineBusyPercent:
         (100 * (machine.busy - cpuBefore.machine.busy)) / (machine.total - cpuBefore.machine.total),
     };
+    const commits = (await commitsOf(Object.values(databases))) - commitsBefore;
     const frUrl = new URL(POSTGRES_ADMIN_URL);
     frUrl.pathname = `/${databases.FR}`;
     const stages = await stageBreakdown(atDatabase.toString(), frUrl.toString(), closedIds);
-    console.log(`Comity at a fixed offered load: ${rateCount} requests at ${rate}/s ...`);
-    const open = await measureDelivered(
-      atDatabase.toString(),
-      await submitAtRate(client, rateCount, rate, bodyBytes),
-      600_000,
-    );
+    const open: Array<ComityResult & { offered: number }> = [];
+    for (const rate of rates) {
+      console.log(`Comity at a fixed offered load: ${rateCount} requests at ${rate}/s ...`);
+      open.push({
+        offered: rate,
+        ...(await measureDelivered(
+          atDatabase.toString(),
+          await submitAtRate(client, rateCount, rate, bodyBytes),
+          600_000,
+        )),
+      });
+    }
     const rss = { AT: peakRssMiB(pids.AT), FR: peakRssMiB(pids.FR) };
     client.close();
 
@@ -174,11 +186,11 @@ async function main(): Promise<void> {
       '|---|---|---|---|---|',
       row(`raw AMQP round trip (persistent, confirmed, quorum; window ${concurrency})`, raw),
       row(`Comity submit → verified receipt (API, ${concurrency} concurrent)`, closed),
-      row(`Comity at ${rate}/s offered`, open),
+      ...open.map((result) => row(`Comity at ${result.offered}/s offered`, result)),
       '',
       `ratio Comity/raw: ${(closed.perSecond / raw.perSecond).toFixed(3)}`,
       `CPU during the closed-loop run (cores): AT ${cpu.AT.toFixed(2)}, FR ${cpu.FR.toFixed(2)}, PostgreSQL ${cpu.postgres.toFixed(2)}, RabbitMQ ${cpu.rabbitmq.toFixed(2)}, load generator ${cpu.loadGenerator.toFixed(2)}; machine busy ${cpu.machineBusyPercent.toFixed(0)}%`,
-      `peak RSS MiB: AT ${rss.AT.toFixed(0)}, FR ${rss.FR.toFixed(0)}`,
+      `peak RSS MiB: AT ${rss.AT.toFixed(0)}, FR ${rss.FR.toFixed(0)}; PostgreSQL transactions per request (both nodes): ${(commits / count).toFixed(2)}`,
       `where the time goes (closed loop, median ms): submit→sent ${stages.submitToSent.toFixed(1)}, sent→received by FR ${stages.sentToReceived.toFixed(1)}, received→receipt published ${stages.receivedToReceiptSent.toFixed(1)}, receipt published→verified by AT ${stages.receiptSentToDelivered.toFixed(1)}`,
       ...(consoleResult ? ['', ...consoleTable(consoleResult)] : []),
       ...(large ? ['', ...largeFileTable(large)] : []),
@@ -187,13 +199,28 @@ async function main(): Promise<void> {
     const file = join(output, `result-${new Date().toISOString().replace(/[:.]/g, '-')}.json`);
     writeFileSync(
       file,
-      `${JSON.stringify({ at: new Date().toISOString(), count, bodyBytes, concurrency, rate, rateCount, raw, closed, open, cpu, rss, stages, ratio: closed.perSecond / raw.perSecond, console: consoleResult, largeFile: large }, null, 2)}\n`,
+      `${JSON.stringify({ at: new Date().toISOString(), count, bodyBytes, concurrency, rates, rateCount, raw, closed, open, cpu, rss, stages, ratio: closed.perSecond / raw.perSecond, console: consoleResult, largeFile: large }, null, 2)}\n`,
     );
     console.log(`\nJSON: ${file}`);
   } finally {
     await federation.stop();
     await deleteVhost(vhost);
     for (const name of Object.values(databases)) await dropDatabase(POSTGRES_ADMIN_URL, name);
+  }
+}
+
+/** Committed transactions so far in these databases (every statement outside a transaction counts as one). */
+async function commitsOf(names: string[]): Promise<number> {
+  const db = new Client({ connectionString: POSTGRES_ADMIN_URL });
+  await db.connect();
+  try {
+    const { rows } = await db.query<{ n: string }>(
+      `SELECT coalesce(sum(xact_commit), 0) AS n FROM pg_stat_database WHERE datname = ANY($1::text[])`,
+      [names],
+    );
+    return Number(rows[0]!.n);
+  } finally {
+    await db.end();
   }
 }
 

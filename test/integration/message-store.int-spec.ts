@@ -86,10 +86,14 @@ describe('MessageStore on a real PostgreSQL', () => {
     };
     // Concurrent copies land in the same group commit or in the next: either way, once.
     const results = await Promise.all(
-      [1, 2, 3].map(() => store.storeDelivered({ row, receiptRoutingKey: 'AT' })),
+      [1, 2, 3].map(() =>
+        store.storeDelivered({ row, receiptRoutingKey: 'AT', leaseUntil: new Date() }),
+      ),
     );
-    expect(results.filter(Boolean)).toHaveLength(1);
-    expect(await store.storeDelivered({ row, receiptRoutingKey: 'AT' })).toBe(false);
+    expect(results.filter((outboxId) => outboxId !== null)).toHaveLength(1);
+    expect(
+      await store.storeDelivered({ row, receiptRoutingKey: 'AT', leaseUntil: new Date() }),
+    ).toBeNull();
     for (const table of [
       'inbound_message WHERE id',
       'evidence WHERE message_id',
@@ -165,7 +169,13 @@ describe('MessageStore on a real PostgreSQL', () => {
     const ids = Array.from({ length: 25 }, () => uuidV7());
     await Promise.all(
       ids.map((id) =>
-        store.acceptOutbound({ row: outbound(id), routingKey: 'FR', detail: null, retryOf: null }),
+        store.acceptOutbound({
+          row: outbound(id),
+          routingKey: 'FR',
+          detail: null,
+          retryOf: null,
+          leaseUntil: new Date(),
+        }),
       ),
     );
     const [counts] = (await dataSource.query(
@@ -182,15 +192,38 @@ describe('MessageStore on a real PostgreSQL', () => {
         routingKey: 'FR',
         detail: null,
         retryOf: null,
+        leaseUntil: new Date(),
       }),
       store.acceptOutbound({
         row: outbound(uuidV7()),
         routingKey: 'FR',
         detail: null,
         retryOf: null,
+        leaseUntil: new Date(),
       }),
     ]);
     expect(clash.map((outcome) => outcome.status)).toEqual(['rejected', 'fulfilled']);
+  });
+
+  it('leaves a fresh entry to its own relay until the lease runs out, then any relay claims it', async () => {
+    await dataSource.query('DELETE FROM outbox');
+    const id = uuidV7();
+    const outboxId = await store.acceptOutbound({
+      row: outbound(id),
+      routingKey: 'FR',
+      detail: null,
+      retryOf: null,
+      leaseUntil: new Date(Date.now() + 60_000),
+    });
+    expect(outboxId).toMatch(/^\d+$/);
+    const claim = () =>
+      dataSource.transaction(async (manager) =>
+        (await store.claimOutbox(manager, 10)).map((entry) => entry.id),
+      );
+    expect(await claim()).toEqual([]);
+    // The writer died before publishing: once the lease has run out, the safety net takes it.
+    await dataSource.query(`UPDATE outbox SET available_at = now() - interval '1 second'`);
+    expect(await claim()).toEqual([outboxId]);
   });
 
   it('pages outbound messages newest first with a keyset cursor', async () => {

@@ -101,7 +101,8 @@ export class EnvelopeIntake {
       status: 'delivered',
       now,
     });
-    const stored = await this.store.storeDelivered({
+    const receiptRoutingKey = this.trust.routingKeyOf(header.from.state);
+    const outboxId = await this.store.storeDelivered({
       row: {
         id: header.id,
         threadId: header.thread,
@@ -119,14 +120,22 @@ export class EnvelopeIntake {
         expiresAt: new Date(header.expires),
         receivedAt: now,
       },
-      receiptRoutingKey: this.trust.routingKeyOf(header.from.state),
+      receiptRoutingKey,
+      leaseUntil: this.relay.leaseUntil(now),
     });
-    if (!stored) {
+    if (outboxId === null) {
       // A concurrent delivery of the same envelope won the insert: answer as for any duplicate.
       const winner = await this.store.findDeliveredReceipt(header.id);
       if (winner) return this.duplicate(winner, envelope, now);
+      return ACK;
     }
-    this.relay.wake();
+    this.relay.handOver({
+      id: outboxId,
+      messageId: header.id,
+      payloadType: 'receipt',
+      routingKey: receiptRoutingKey,
+      payload: receipt.bytes,
+    });
     return ACK;
   }
 

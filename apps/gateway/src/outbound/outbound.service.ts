@@ -266,14 +266,26 @@ export class OutboundService {
       expiresAt: new Date(sealed.header.expires),
       updatedAt: now,
     };
-    await this.store.acceptOutbound({
+    const routingKey = this.trust.routingKeyOf(sealed.header.to.state);
+    const outboxId = await this.store.acceptOutbound({
       row,
-      routingKey: this.trust.routingKeyOf(sealed.header.to.state),
+      routingKey,
       detail: input.submittedDetail,
       retryOf: input.retryOf ?? null,
+      leaseUntil: this.relay.leaseUntil(now),
     });
-    this.relay.wake();
-    if (transferMs > 0) this.transfers.wake();
+    if (transferMs > 0) {
+      // Large attachments: the envelope's outbox entry is held until every chunk is confirmed.
+      this.transfers.wake();
+    } else {
+      this.relay.handOver({
+        id: outboxId,
+        messageId: id,
+        payloadType: 'envelope',
+        routingKey,
+        payload: sealed.bytes,
+      });
+    }
     // What was just committed, without reading it back: the answer to a submit is its acceptance.
     const submitted = {
       type: 'submitted',

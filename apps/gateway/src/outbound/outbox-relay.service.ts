@@ -19,10 +19,27 @@ import { MessageStore, type ClaimedOutboxEntry } from '../persistence/message-st
 import { FederationTrust } from '../trust/federation-trust';
 import { AmqpPublisher, UnroutableError } from '../transport/amqp-publisher';
 
+/** How long a fresh outbox entry is left to the relay of the process that wrote it. */
+export const OUTBOX_LEASE_MS = 15_000;
+
+/** An outbox entry handed over in memory by the code that just committed it. */
+export interface HandedOverEntry {
+  id: string;
+  messageId: string;
+  payloadType: 'envelope' | 'receipt';
+  routingKey: string;
+  payload: Buffer;
+}
+
 /**
- * Moves outbox entries to the broker. Each batch is claimed with FOR UPDATE SKIP LOCKED (so
- * replicas sharing a database never publish the same entry concurrently), published with
- * confirms, and only then deleted and marked sent, in the same transaction that claimed it.
+ * Moves outbox entries to the broker, two ways:
+ * - the fast path: whoever commits an entry hands it over in memory (with the bytes), leased to
+ *   this process for OUTBOX_LEASE_MS; it is published at once and, once confirmed, deleted and
+ *   marked sent — no claim query, no reading the payload back;
+ * - the safety net: entries whose lease ran out (the process died, the broker was away, a
+ *   retransmission) are claimed with FOR UPDATE SKIP LOCKED (so replicas sharing a database
+ *   never publish the same entry concurrently), published with confirms, and only then deleted
+ *   and marked sent, in the transaction that claimed them.
  */
 @Injectable()
 export class OutboxRelay implements OnApplicationBootstrap, BeforeApplicationShutdown {
@@ -31,6 +48,8 @@ export class OutboxRelay implements OnApplicationBootstrap, BeforeApplicationShu
   private loop: Promise<void> | null = null;
   private wakeUp: (() => void) | null = null;
   private pendingWake = false;
+  private readonly handedOver: HandedOverEntry[] = [];
+  private lastClaimAt = 0;
 
   constructor(
     @Inject(GATEWAY_CONFIG) private readonly config: GatewayConfig,
@@ -53,10 +72,25 @@ export class OutboxRelay implements OnApplicationBootstrap, BeforeApplicationShu
     await this.loop;
     const deadline = Date.now() + 5000;
     try {
-      while (this.publisher.isConnected && Date.now() < deadline && (await this.relayBatch()) > 0);
+      while (
+        this.publisher.isConnected &&
+        Date.now() < deadline &&
+        (await this.relayHandedOver()) + (await this.relayBatch()) > 0
+      );
     } catch (error) {
       this.logger.warn(`final outbox flush stopped: ${(error as Error).message}`);
     }
+  }
+
+  /** The lease for an entry about to be written, to hand over once committed. */
+  leaseUntil(now: Date): Date {
+    return new Date(now.getTime() + OUTBOX_LEASE_MS);
+  }
+
+  /** Takes a just-committed, leased outbox entry to publish now. */
+  handOver(entry: HandedOverEntry): void {
+    this.handedOver.push(entry);
+    this.wake();
   }
 
   /** Called after a commit that added outbox entries, so they leave at once instead of at the next poll. */
@@ -69,7 +103,18 @@ export class OutboxRelay implements OnApplicationBootstrap, BeforeApplicationShu
     while (this.running) {
       let published = 0;
       try {
-        if (this.publisher.isConnected) published = await this.relayBatch();
+        if (this.publisher.isConnected) {
+          published = await this.relayHandedOver();
+          // The safety net's claim query: when nothing was handed over, and at least every
+          // poll interval while the fast path is busy.
+          if (
+            published === 0 ||
+            Date.now() - this.lastClaimAt >= this.config.outbox.pollIntervalMs
+          ) {
+            this.lastClaimAt = Date.now();
+            published += await this.relayBatch();
+          }
+        }
       } catch (error) {
         this.logger.warn(`outbox relay: ${(error as Error).message}`);
       }
@@ -92,6 +137,55 @@ export class OutboxRelay implements OnApplicationBootstrap, BeforeApplicationShu
       const timer = setTimeout(finish, this.config.outbox.pollIntervalMs);
       this.wakeUp = finish;
     });
+  }
+
+  /**
+   * Publishes what was handed over (up to a batch); settles it in one statement. If the broker
+   * refuses or the process dies, the leased rows are still in the outbox for the safety net.
+   */
+  private async relayHandedOver(): Promise<number> {
+    if (this.handedOver.length === 0) return 0;
+    const entries = this.handedOver.splice(0, this.config.outbox.batchSize);
+    const outcomes = await Promise.allSettled(entries.map((entry) => this.publish(entry)));
+    const now = this.clock.now();
+    const published: string[] = [];
+    const sentEnvelopes: string[] = [];
+    const sentReceipts: string[] = [];
+    const retry: string[] = [];
+    const unroutable: Array<{ entry: HandedOverEntry; detail: string }> = [];
+    for (const [index, outcome] of outcomes.entries()) {
+      const entry = entries[index]!;
+      if (outcome.status === 'fulfilled') {
+        published.push(entry.id);
+        (entry.payloadType === 'envelope' ? sentEnvelopes : sentReceipts).push(entry.messageId);
+      } else if (outcome.reason instanceof UnroutableError) {
+        unroutable.push({ entry, detail: outcome.reason.message });
+      } else {
+        retry.push(entry.id);
+      }
+    }
+    await this.dataSource.transaction(async (manager) => {
+      for (const { entry, detail } of unroutable) {
+        published.push(entry.id);
+        if (entry.payloadType === 'envelope')
+          await this.failUnroutable(manager, entry.messageId, detail, now);
+        else
+          this.logger.warn({
+            message: `a receipt is unroutable: ${detail}`,
+            envelopeId: entry.messageId,
+          });
+      }
+      await this.store.settleRelayed(manager, {
+        published,
+        sentEnvelopes,
+        sentReceipts,
+        retry,
+        retryDelayMs: 1000,
+        at: now,
+        maxRetransmitIntervalMs: this.config.delivery.maxRetransmitIntervalMs,
+      });
+    });
+    return entries.length;
   }
 
   /** Publishes one batch; returns how many entries left the outbox. */
@@ -169,7 +263,7 @@ export class OutboxRelay implements OnApplicationBootstrap, BeforeApplicationShu
     });
   }
 
-  private publish(entry: ClaimedOutboxEntry): Promise<void> {
+  private publish(entry: ClaimedOutboxEntry | HandedOverEntry): Promise<void> {
     return this.publisher.publish({
       routingKey: entry.routingKey,
       payload: entry.payload,

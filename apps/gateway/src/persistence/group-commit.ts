@@ -3,7 +3,8 @@
  * while a write is in flight are written together by the next one, as one statement and one
  * commit. A lone item is written at once (no timer, no added latency); under load the batches
  * grow by themselves. If a batch fails, its items are written one by one, so one bad item
- * (a unique-key clash) fails only its own caller.
+ * (a unique-key clash) fails only its own caller. The same shape serves lookups made for
+ * every message: one `id = ANY(...)` query for all the callers waiting.
  */
 export class GroupCommit<T, R> {
   private queue: Array<{

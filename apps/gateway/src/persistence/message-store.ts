@@ -49,12 +49,16 @@ export interface AcceptedOutbound {
   detail: string | null;
   /** For a retry: the message this one replaces, which gets a `retried` evidence row. */
   retryOf: string | null;
+  /** Until when the outbox entry is left to this process's relay (in memory) before any relay may claim it. */
+  leaseUntil: Date;
 }
 
 /** A delivered envelope to store once, with its `received` evidence and its receipt's outbox entry. */
 export interface DeliveredInbound {
   row: InboundMessageEntity;
   receiptRoutingKey: string;
+  /** Until when the receipt's outbox entry is left to this process's relay. */
+  leaseUntil: Date;
 }
 
 export interface DeliveredReceipt {
@@ -87,10 +91,10 @@ export class MessageStore {
    * The hot path's writes, each a single statement (atomic by itself: no BEGIN/COMMIT round
    * trips) shared by every request that arrives while the previous one is being written.
    */
-  private readonly outboundWrites = new GroupCommit<AcceptedOutbound, void>((items) =>
+  private readonly outboundWrites = new GroupCommit<AcceptedOutbound, string>((items) =>
     this.acceptOutboundBatch(items),
   );
-  private readonly inboundWrites = new GroupCommit<DeliveredInbound, boolean>((items) =>
+  private readonly inboundWrites = new GroupCommit<DeliveredInbound, string | null>((items) =>
     this.storeDeliveredBatch(items),
   );
   private readonly receiptWrites = new GroupCommit<RecordedReceipt, boolean>((items) =>
@@ -103,17 +107,76 @@ export class MessageStore {
    */
   private readonly pool: Pool;
 
+  /** Lookups made for every message, batched the same way: one query for all that are waiting. */
+  private readonly receiptExpectations = new GroupCommit<string, ReceiptExpectation | null>(
+    async (ids) => {
+      const { rows } = await this.pool.query<{
+        id: string;
+        envelope_digest: string;
+        to_state: string;
+        created_at: Date;
+      }>(
+        `SELECT id, envelope_digest, to_state, created_at FROM outbound_message WHERE id = ANY($1::uuid[])`,
+        [ids],
+      );
+      const found = new Map(rows.map((row) => [row.id, row]));
+      return ids.map((id) => {
+        const row = found.get(id);
+        return row
+          ? {
+              id: row.id,
+              envelopeDigest: row.envelope_digest,
+              toState: row.to_state,
+              createdAt: row.created_at,
+            }
+          : null;
+      });
+    },
+  );
+  private readonly deliveredReceipts = new GroupCommit<string, DeliveredReceipt | null>(
+    async (ids) => {
+      const { rows } = await this.pool.query<{
+        id: string;
+        envelope_digest: string;
+        from_state: string;
+        receipt: Buffer;
+      }>(
+        `SELECT id, envelope_digest, from_state, receipt FROM inbound_message WHERE id = ANY($1::uuid[])`,
+        [ids],
+      );
+      const found = new Map(rows.map((row) => [row.id, row]));
+      return ids.map((id) => {
+        const row = found.get(id);
+        return row
+          ? {
+              id: row.id,
+              envelopeDigest: row.envelope_digest,
+              fromState: row.from_state,
+              receipt: row.receipt,
+            }
+          : null;
+      });
+    },
+  );
+
   constructor(@InjectDataSource() private readonly dataSource: DataSource) {
     this.pool = (dataSource.driver as PostgresDriver).master as Pool;
   }
 
-  /** Stores a sealed request durably: when this resolves the relay will publish it, even after a crash. */
-  acceptOutbound(item: AcceptedOutbound): Promise<void> {
+  /**
+   * Stores a sealed request durably: when this resolves the relay will publish it, even after
+   * a crash. Resolves to the outbox entry's id, leased until `leaseUntil` to the caller's relay.
+   */
+  acceptOutbound(item: AcceptedOutbound): Promise<string> {
     return this.outboundWrites.submit(item);
   }
 
-  /** Stores a delivered envelope once; false when its id was already there (a duplicate). */
-  storeDelivered(item: DeliveredInbound): Promise<boolean> {
+  /**
+   * Stores a delivered envelope once, with its receipt's outbox entry leased until
+   * `leaseUntil`; resolves to that entry's id, or null when the envelope id was already there
+   * (a duplicate).
+   */
+  storeDelivered(item: DeliveredInbound): Promise<string | null> {
     return this.inboundWrites.submit(item);
   }
 
@@ -122,16 +185,17 @@ export class MessageStore {
     return this.receiptWrites.submit(item);
   }
 
-  private async acceptOutboundBatch(items: AcceptedOutbound[]): Promise<void[]> {
+  private async acceptOutboundBatch(items: AcceptedOutbound[]): Promise<string[]> {
     const column = <T>(pick: (item: AcceptedOutbound) => T): T[] => items.map(pick);
-    await this.pool.query(
+    const { rows } = await this.pool.query<{ id: string; message_id: string }>(
       `WITH input AS (
          SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::uuid[], $4::text[], $5::text[], $6::text[], $7::text[],
                               $8::bytea[], $9::text[], $10::text[], $11::int[], $12::text[], $13::text[],
-                              $14::timestamptz[], $15::timestamptz[], $16::text[], $17::text[], $18::uuid[])
+                              $14::timestamptz[], $15::timestamptz[], $16::text[], $17::text[], $18::uuid[],
+                              $19::timestamptz[])
            AS t(id, thread_id, in_reply_to, kind, from_authority, to_state, to_authority, envelope, envelope_digest,
                 sender_copy, receipt_timeout_ms, idempotency_key, request_digest, created_at, expires_at,
-                routing_key, detail, retry_of)),
+                routing_key, detail, retry_of, lease_until)),
        message AS (
          INSERT INTO outbound_message (id, thread_id, in_reply_to, kind, from_authority, to_state, to_authority, status,
                                        envelope, envelope_digest, sender_copy, transmissions, receipt_timeout_ms,
@@ -148,7 +212,8 @@ export class MessageStore {
          SELECT retry_of, 'outbound', 'retried', created_at, detail || '; sent again as ' || id
            FROM input WHERE retry_of IS NOT NULL)
        INSERT INTO outbox (message_id, payload_type, routing_key, payload, available_at, attempts)
-       SELECT id, 'envelope', routing_key, envelope, created_at, 0 FROM input`,
+       SELECT id, 'envelope', routing_key, envelope, lease_until, 0 FROM input
+       RETURNING id, message_id`,
       [
         column((item) => item.row.id),
         column((item) => item.row.threadId),
@@ -168,20 +233,22 @@ export class MessageStore {
         column((item) => item.routingKey),
         column((item) => item.detail),
         column((item) => item.retryOf),
+        column((item) => item.leaseUntil),
       ],
     );
-    return items.map(() => undefined);
+    const outboxIds = new Map(rows.map((row) => [row.message_id, row.id]));
+    return items.map((item) => outboxIds.get(item.row.id)!);
   }
 
-  private async storeDeliveredBatch(items: DeliveredInbound[]): Promise<boolean[]> {
+  private async storeDeliveredBatch(items: DeliveredInbound[]): Promise<Array<string | null>> {
     const column = <T>(pick: (item: DeliveredInbound) => T): T[] => items.map(pick);
-    const { rows: inserted } = await this.pool.query<{ id: string }>(
+    const { rows: inserted } = await this.pool.query<{ id: string; message_id: string }>(
       `WITH input AS (
          SELECT DISTINCT ON (id) * FROM unnest($1::uuid[], $2::uuid[], $3::uuid[], $4::text[], $5::text[], $6::text[],
                               $7::text[], $8::bytea[], $9::text[], $10::uuid[], $11::bytea[], $12::timestamptz[],
-                              $13::timestamptz[], $14::timestamptz[], $15::text[])
+                              $13::timestamptz[], $14::timestamptz[], $15::text[], $16::timestamptz[])
            AS t(id, thread_id, in_reply_to, kind, from_state, from_authority, to_authority, envelope, envelope_digest,
-                receipt_id, receipt, created_at, expires_at, received_at, routing_key)),
+                receipt_id, receipt, created_at, expires_at, received_at, routing_key, lease_until)),
        stored AS (
          INSERT INTO inbound_message (id, thread_id, in_reply_to, kind, from_state, from_authority, to_authority, status,
                                       envelope, envelope_digest, receipt_id, receipt, created_at, expires_at, received_at)
@@ -195,9 +262,10 @@ export class MessageStore {
          SELECT id, 'inbound', 'received', received_at FROM stored),
        queued AS (
          INSERT INTO outbox (message_id, payload_type, routing_key, payload, available_at, attempts)
-         SELECT stored.id, 'receipt', input.routing_key, input.receipt, stored.received_at, 0
-           FROM stored JOIN input ON input.id = stored.id)
-       SELECT id FROM stored`,
+         SELECT stored.id, 'receipt', input.routing_key, input.receipt, input.lease_until, 0
+           FROM stored JOIN input ON input.id = stored.id
+         RETURNING id, message_id)
+       SELECT id, message_id FROM queued`,
       [
         column((item) => item.row.id),
         column((item) => item.row.threadId),
@@ -214,11 +282,16 @@ export class MessageStore {
         column((item) => item.row.expiresAt),
         column((item) => item.row.receivedAt),
         column((item) => item.receiptRoutingKey),
+        column((item) => item.leaseUntil),
       ],
     );
     // Each id once: a second copy of the same envelope in one batch is a duplicate, answered as such.
-    const fresh = new Set(inserted.map((row) => row.id));
-    return items.map((item) => fresh.delete(item.row.id));
+    const fresh = new Map(inserted.map((row) => [row.message_id, row.id]));
+    return items.map((item) => {
+      const outboxId = fresh.get(item.row.id) ?? null;
+      fresh.delete(item.row.id);
+      return outboxId;
+    });
   }
 
   private async recordReceiptBatch(items: RecordedReceipt[]): Promise<boolean[]> {
@@ -269,24 +342,8 @@ export class MessageStore {
   }
 
   /** What checking a receipt needs of the message it answers: not its envelope or sender copy. */
-  async findOutboundForReceipt(id: string): Promise<ReceiptExpectation | null> {
-    const { rows } = await this.pool.query<{
-      id: string;
-      envelope_digest: string;
-      to_state: string;
-      created_at: Date;
-    }>(`SELECT id, envelope_digest, to_state, created_at FROM outbound_message WHERE id = $1`, [
-      id,
-    ]);
-    const row = rows[0];
-    return row
-      ? {
-          id: row.id,
-          envelopeDigest: row.envelope_digest,
-          toState: row.to_state,
-          createdAt: row.created_at,
-        }
-      : null;
+  findOutboundForReceipt(id: string): Promise<ReceiptExpectation | null> {
+    return this.receiptExpectations.submit(id);
   }
 
   findOutbound(id: string): Promise<OutboundMessageEntity | null> {
@@ -340,22 +397,8 @@ export class MessageStore {
   }
 
   /** What answering a repeated envelope needs: its digest, its sender and the receipt given. */
-  async findDeliveredReceipt(id: string): Promise<DeliveredReceipt | null> {
-    const { rows } = await this.pool.query<{
-      id: string;
-      envelope_digest: string;
-      from_state: string;
-      receipt: Buffer;
-    }>(`SELECT id, envelope_digest, from_state, receipt FROM inbound_message WHERE id = $1`, [id]);
-    const row = rows[0];
-    return row
-      ? {
-          id: row.id,
-          envelopeDigest: row.envelope_digest,
-          fromState: row.from_state,
-          receipt: row.receipt,
-        }
-      : null;
+  findDeliveredReceipt(id: string): Promise<DeliveredReceipt | null> {
+    return this.deliveredReceipts.submit(id);
   }
 
   findInbound(id: string): Promise<InboundMessageEntity | null> {
