@@ -335,6 +335,12 @@ describe('operations: health, overview, search, metrics, quarantine and retry', 
     );
     expect(old.timeline.map((entry) => entry.type)).toContain('retried');
     expect(old.timeline.find((entry) => entry.type === 'retried')?.detail).toContain(retriedAs);
+    // One retry per message: a second one (another operator, a double click) is refused.
+    const again = await post('AT', `/v1/operations/messages/${failedId}/retry`, {
+      reason: 'retrying again',
+    });
+    expect(again.status).toBe(409);
+    expect(((await again.json()) as { message: string }).message).toMatch(/already retried/);
     const twice = await post('AT', `/v1/operations/messages/${retriedAs}/retry`, {
       reason: 'delivered already',
     });

@@ -165,6 +165,49 @@ describe('MessageStore on a real PostgreSQL', () => {
     expect(timeline[0]?.signed?.toString()).toBe('r');
   });
 
+  it('stores the first of two copies of one envelope in a batch, and tells that caller it won', async () => {
+    const base = {
+      threadId: uuidV7(),
+      inReplyTo: null,
+      kind: 'mla_request',
+      fromState: 'AT',
+      fromAuthority: 'at-central-authority',
+      toAuthority: 'fr-central-authority',
+      status: 'delivered' as const,
+      envelope: Buffer.from('x'),
+      envelopeDigest: 'd',
+      receiptId: uuidV7(),
+      createdAt: new Date(),
+      expiresAt: new Date(Date.now() + 1000),
+      receivedAt: new Date(),
+    };
+    const id = uuidV7();
+    const copy = (receipt: string) => ({
+      row: { ...base, id, receipt: Buffer.from(receipt) },
+      receiptRoutingKey: 'AT',
+      leaseUntil: new Date(),
+    });
+    // The first call is written alone; the next ones arrive while it is in flight and share a batch.
+    const [, first, second] = await Promise.all([
+      store.storeDelivered({ ...copy('lead'), row: { ...copy('lead').row, id: uuidV7() } }),
+      store.storeDelivered(copy('first')),
+      store.storeDelivered(copy('second')),
+    ]);
+    expect(first).not.toBeNull();
+    expect(second).toBeNull();
+    const [stored] = (await dataSource.query(
+      'SELECT convert_from(receipt, $2) AS receipt FROM inbound_message WHERE id = $1',
+      [id, 'UTF8'],
+    )) as Array<{ receipt: string }>;
+    // The caller told it won is the copy whose receipt is stored, and queued for publishing.
+    expect(stored?.receipt).toBe('first');
+    const [queued] = (await dataSource.query(
+      'SELECT convert_from(payload, $2) AS payload FROM outbox WHERE message_id = $1',
+      [id, 'UTF8'],
+    )) as Array<{ payload: string }>;
+    expect(queued?.payload).toBe('first');
+  });
+
   it('accepts many submits in one group commit: each message with its evidence and outbox entry', async () => {
     const ids = Array.from({ length: 25 }, () => uuidV7());
     await Promise.all(

@@ -9,7 +9,9 @@ import {
   type OnApplicationBootstrap,
   type OnApplicationShutdown,
 } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
 import type { Channel, ConfirmChannel, ConsumeMessage } from 'amqplib';
+import type { DataSource } from 'typeorm';
 import { readUnverifiedHeader } from '@comity/protocol';
 import { AuditLog } from '../auth/audit-log.service';
 import type { Principal } from '../auth/principal';
@@ -31,6 +33,9 @@ import {
   inboxQueue,
   quarantineQueue,
 } from '../transport/topology';
+
+/** Advisory lock class for quarantine entries (the migrator uses its own key). */
+const QUARANTINE_LOCK_CLASS = 0x51a7;
 
 export interface QueueStatus {
   name: string;
@@ -54,6 +59,7 @@ export class QuarantineKeeper implements OnApplicationBootstrap, OnApplicationSh
 
   constructor(
     @Inject(GATEWAY_CONFIG) private readonly config: GatewayConfig,
+    @InjectDataSource() private readonly dataSource: DataSource,
     private readonly store: OperationsStore,
     private readonly messages: MessageStore,
     private readonly envelopes: EnvelopeIntake,
@@ -108,7 +114,30 @@ export class QuarantineKeeper implements OnApplicationBootstrap, OnApplicationSh
   }
 
   /** Processes a held message again, as if it had just arrived from the broker. */
-  async release(id: string, reason: string, principal: Principal): Promise<QuarantineRecord> {
+  /**
+   * Release and discard of one entry, one at a time across replicas: a transaction-scoped
+   * advisory lock on its id, so a discard cannot slip in while a release is processing it.
+   */
+  private exclusively<T>(id: string, work: () => Promise<T>): Promise<T> {
+    if (!/^[0-9]{1,18}$/.test(id)) throw new NotFoundException(`no quarantined message ${id}`);
+    return this.dataSource.transaction(async (manager) => {
+      await manager.query('SELECT pg_advisory_xact_lock($1, $2)', [
+        QUARANTINE_LOCK_CLASS,
+        Number(BigInt(id) % 2_147_483_647n),
+      ]);
+      return work();
+    });
+  }
+
+  release(id: string, reason: string, principal: Principal): Promise<QuarantineRecord> {
+    return this.exclusively(id, () => this.releaseHeld(id, reason, principal));
+  }
+
+  private async releaseHeld(
+    id: string,
+    reason: string,
+    principal: Principal,
+  ): Promise<QuarantineRecord> {
     const held = await this.requireHeld(id);
     const { record, payload } = held;
     const brokerUser = record.brokerUser ?? undefined;
@@ -143,10 +172,12 @@ export class QuarantineKeeper implements OnApplicationBootstrap, OnApplicationSh
     return (await this.store.findQuarantined(id))!.record;
   }
 
-  async discard(id: string, reason: string, principal: Principal): Promise<QuarantineRecord> {
-    await this.requireHeld(id);
-    await this.settle(id, { status: 'discarded', reason, outcome: 'discarded' }, principal);
-    return (await this.store.findQuarantined(id))!.record;
+  discard(id: string, reason: string, principal: Principal): Promise<QuarantineRecord> {
+    return this.exclusively(id, async () => {
+      await this.requireHeld(id);
+      await this.settle(id, { status: 'discarded', reason, outcome: 'discarded' }, principal);
+      return (await this.store.findQuarantined(id))!.record;
+    });
   }
 
   private async requireHeld(id: string): Promise<{ record: QuarantineRecord; payload: Buffer }> {

@@ -183,7 +183,16 @@ export class OutboundService {
       if (error instanceof ProtocolError) throw new ConflictException(error.message);
       throw error;
     }
-    const { message } = await this.sealAndStore({
+    const retried = (await this.store.timeline(id, 'outbound')).find(
+      (entry) => entry.type === 'retried',
+    );
+    if (retried) {
+      throw new ConflictException(
+        `outbound message ${id} was already retried (${retried.detail ?? 'see its timeline'})`,
+      );
+    }
+    // The database allows one retry per message: a concurrent second one fails here.
+    const sealed = this.sealAndStore({
       kind: row.kind as MessageKind,
       fromAuthority: row.fromAuthority,
       to: { state: row.toState, authority: row.toAuthority },
@@ -195,6 +204,12 @@ export class OutboundService {
       requestDigest: null,
       submittedDetail: `retry of ${id} by ${principal.id}: ${reason}`,
       retryOf: id,
+    });
+    const { message } = await sealed.catch((error: unknown) => {
+      if ((error as { code?: string }).code === '23505') {
+        throw new ConflictException(`outbound message ${id} was already retried`);
+      }
+      throw error;
     });
     return message;
   }

@@ -20,7 +20,14 @@ import { FederationTrust } from '../trust/federation-trust';
 import { AmqpPublisher, UnroutableError } from '../transport/amqp-publisher';
 
 /** How long a fresh outbox entry is left to the relay of the process that wrote it. */
-export const OUTBOX_LEASE_MS = 15_000;
+export const OUTBOX_LEASE_MS = 60_000;
+/**
+ * A handed-over entry older than this is left to the safety net instead: its lease could run
+ * out while it waits for a confirm (up to 15 s), and a second relay could publish it too.
+ */
+const HAND_OVER_MAX_AGE_MS = OUTBOX_LEASE_MS - 30_000;
+/** Beyond this many waiting (the broker away), entries stay in the database only. */
+const HAND_OVER_MAX_WAITING = 10_000;
 
 /** An outbox entry handed over in memory by the code that just committed it. */
 export interface HandedOverEntry {
@@ -48,7 +55,7 @@ export class OutboxRelay implements OnApplicationBootstrap, BeforeApplicationShu
   private loop: Promise<void> | null = null;
   private wakeUp: (() => void) | null = null;
   private pendingWake = false;
-  private readonly handedOver: HandedOverEntry[] = [];
+  private readonly handedOver: Array<HandedOverEntry & { handedAt: number }> = [];
   private lastClaimAt = 0;
 
   constructor(
@@ -89,7 +96,9 @@ export class OutboxRelay implements OnApplicationBootstrap, BeforeApplicationShu
 
   /** Takes a just-committed, leased outbox entry to publish now. */
   handOver(entry: HandedOverEntry): void {
-    this.handedOver.push(entry);
+    if (this.handedOver.length < HAND_OVER_MAX_WAITING) {
+      this.handedOver.push({ ...entry, handedAt: Date.now() });
+    }
     this.wake();
   }
 
@@ -145,7 +154,11 @@ export class OutboxRelay implements OnApplicationBootstrap, BeforeApplicationShu
    */
   private async relayHandedOver(): Promise<number> {
     if (this.handedOver.length === 0) return 0;
-    const entries = this.handedOver.splice(0, this.config.outbox.batchSize);
+    const fresh = Date.now() - HAND_OVER_MAX_AGE_MS;
+    const entries = this.handedOver
+      .splice(0, this.config.outbox.batchSize)
+      .filter((entry) => entry.handedAt >= fresh);
+    if (entries.length === 0) return 0;
     const outcomes = await Promise.allSettled(entries.map((entry) => this.publish(entry)));
     const now = this.clock.now();
     const published: string[] = [];

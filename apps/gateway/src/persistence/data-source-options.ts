@@ -11,6 +11,7 @@ import { AuditEvents1764400000000 } from './migrations/1764400000000-audit-event
 import { Operations1764410000000 } from './migrations/1764410000000-operations';
 import { LargeAttachments1764420000000 } from './migrations/1764420000000-large-attachments';
 import { LeanOutboundIndexes1764430000000 } from './migrations/1764430000000-lean-outbound-indexes';
+import { SingleRetry1764440000000 } from './migrations/1764440000000-single-retry';
 
 export const ENTITIES = [
   OutboundMessageEntity,
@@ -34,6 +35,7 @@ export function dataSourceOptions(databaseUrl: string): DataSourceOptions {
       Operations1764410000000,
       LargeAttachments1764420000000,
       LeanOutboundIndexes1764430000000,
+      SingleRetry1764440000000,
     ],
     // Run by SchemaMigrator under an advisory lock, so replicas starting together do not race.
     migrationsRun: false,

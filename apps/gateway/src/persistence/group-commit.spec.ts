@@ -24,7 +24,7 @@ describe('GroupCommit', () => {
     const group = new GroupCommit<number, number>(async (items) => {
       calls += 1;
       if (calls === 1) await new Promise<void>((resolve) => (gate = resolve));
-      if (items.includes(3)) throw new Error('duplicate key');
+      if (items.includes(3)) throw Object.assign(new Error('duplicate key'), { code: '23505' });
       return items.map((item) => item * 10);
     });
     const first = group.submit(1);
@@ -34,6 +34,24 @@ describe('GroupCommit', () => {
     gate();
     await first;
     expect(await Promise.all(batch)).toEqual([20, 'duplicate key', 40]);
+  });
+
+  it('fails every caller, retrying none, when the error is not about the data (the commit may have happened)', async () => {
+    let gate: () => void = () => undefined;
+    let calls = 0;
+    const group = new GroupCommit<number, number>(async (items) => {
+      calls += 1;
+      if (calls === 1) await new Promise<void>((resolve) => (gate = resolve));
+      if (calls === 2)
+        throw Object.assign(new Error('Connection terminated'), { code: 'ECONNRESET' });
+      return items;
+    });
+    const first = group.submit(1);
+    const batch = [2, 3].map((item) => group.submit(item).catch((error: Error) => error.message));
+    gate();
+    await first;
+    expect(await Promise.all(batch)).toEqual(['Connection terminated', 'Connection terminated']);
+    expect(calls).toBe(2);
   });
 
   it('caps a batch and keeps going until the queue is empty', async () => {

@@ -35,8 +35,11 @@ export class GroupCommit<T, R> {
           const results = await this.write(batch.map((entry) => entry.item));
           batch.forEach((entry, index) => entry.resolve(results[index]!));
         } catch (error) {
-          if (batch.length === 1) {
-            batch[0]!.reject(error);
+          // Only an error about the data (SQL classes 22 and 23: a bad value, a unique-key
+          // clash) is worth isolating. Anything else (the connection dropped, perhaps after the
+          // commit) is ambiguous: every caller gets it, none is retried behind its back.
+          if (batch.length === 1 || !isDataError(error)) {
+            for (const entry of batch) entry.reject(error);
             continue;
           }
           for (const entry of batch) {
@@ -53,4 +56,9 @@ export class GroupCommit<T, R> {
       this.flushing = false;
     }
   }
+}
+
+function isDataError(error: unknown): boolean {
+  const code = (error as { code?: unknown } | null)?.code;
+  return typeof code === 'string' && /^2[23]/.test(code);
 }

@@ -244,11 +244,15 @@ export class MessageStore {
     const column = <T>(pick: (item: DeliveredInbound) => T): T[] => items.map(pick);
     const { rows: inserted } = await this.pool.query<{ id: string; message_id: string }>(
       `WITH input AS (
+         -- The first copy of an id in the batch is the one stored: the same one whose caller is
+         -- told it won (below), so the receipt published is the receipt stored.
          SELECT DISTINCT ON (id) * FROM unnest($1::uuid[], $2::uuid[], $3::uuid[], $4::text[], $5::text[], $6::text[],
                               $7::text[], $8::bytea[], $9::text[], $10::uuid[], $11::bytea[], $12::timestamptz[],
                               $13::timestamptz[], $14::timestamptz[], $15::text[], $16::timestamptz[])
+                WITH ORDINALITY
            AS t(id, thread_id, in_reply_to, kind, from_state, from_authority, to_authority, envelope, envelope_digest,
-                receipt_id, receipt, created_at, expires_at, received_at, routing_key, lease_until)),
+                receipt_id, receipt, created_at, expires_at, received_at, routing_key, lease_until, position)
+          ORDER BY id, position),
        stored AS (
          INSERT INTO inbound_message (id, thread_id, in_reply_to, kind, from_state, from_authority, to_authority, status,
                                       envelope, envelope_digest, receipt_id, receipt, created_at, expires_at, received_at)
@@ -299,7 +303,8 @@ export class MessageStore {
     const { rows: applied } = await this.pool.query<{ id: string }>(
       `WITH input AS (
          SELECT DISTINCT ON (message_id) * FROM unnest($1::uuid[], $2::text[], $3::text[], $4::bytea[], $5::text[], $6::timestamptz[])
-           AS t(message_id, status, reason, receipt, detail, at)),
+                WITH ORDINALITY AS t(message_id, status, reason, receipt, detail, at, position)
+          ORDER BY message_id, position),
        settled AS (
          UPDATE outbound_message m
             SET status = input.status, status_reason = input.reason, receipt = input.receipt,
