@@ -20,7 +20,7 @@ import {
 } from './index';
 
 /*
- * Wycheproof JOSE vectors (../../../../shared/vectors/wycheproof, read-only).
+ * Wycheproof JOSE vectors (test/vectors/wycheproof, a verbatim copy of the shared set).
  *
  * Each vector runs through the public API with a policy that allows exactly the vector's
  * own algorithm, taken from the key's "alg" member: a key without "alg" allows nothing,
@@ -41,7 +41,7 @@ import {
  * through importEpk, the one place where this library imports a key from a message.
  */
 
-const VECTOR_DIR = path.resolve(__dirname, '../../../../shared/vectors/wycheproof');
+const VECTOR_DIR = path.resolve(__dirname, '../../../test/vectors/wycheproof');
 
 type VectorFile =
   | 'json_web_signature_test.json'

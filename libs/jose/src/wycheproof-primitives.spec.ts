@@ -9,7 +9,7 @@ import { JoseError, deriveX25519SharedSecret, verifyEd25519 } from './index';
  * and non-canonical R, and refuses an all-zero X25519 result.
  */
 
-const VECTOR_DIR = path.resolve(__dirname, '../../../../shared/vectors/wycheproof');
+const VECTOR_DIR = path.resolve(__dirname, '../../../test/vectors/wycheproof');
 
 interface EddsaGroup {
   publicKeyJwk: JsonWebKey;

@@ -24,7 +24,7 @@ import {
 // wherever Comity parses JOSE it must be refused with a ProtocolError carrying a wire reason
 // code, never accepted and never another exception type.
 
-const VECTORS = resolve(__dirname, '../../../../shared/vectors/wycheproof');
+const VECTORS = resolve(__dirname, '../../../test/vectors/wycheproof');
 
 interface Vector {
   source: string;

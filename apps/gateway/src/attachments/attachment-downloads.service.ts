@@ -1,9 +1,7 @@
 import { Injectable, NotFoundException } from '@nestjs/common';
 import {
   LargeAttachmentVerifier,
-  decryptFromCertificate,
   openEnvelope,
-  verifyContentStatement,
   verifyEnvelopeSignature,
   type LargeAttachmentRef,
   type RequestContent,
@@ -11,6 +9,7 @@ import {
 import type { Principal } from '../auth/principal';
 import { requireInScope } from '../auth/scope';
 import { contentUnavailable } from '../common/content-unavailable';
+import { openSenderCopy } from '../outbound/sender-copy';
 import { MessageStore } from '../persistence/message-store';
 import { FederationTrust } from '../trust/federation-trust';
 import { AttachmentStore, type SealedChunk } from './attachment-store';
@@ -61,19 +60,7 @@ export class AttachmentDownloads {
     const row = await this.messages.findOutbound(id);
     if (!row) throw new NotFoundException(`no outbound message ${id}`);
     requireInScope(principal, row.fromAuthority, id);
-    let content: RequestContent;
-    try {
-      const signer = verifyEnvelopeSignature(
-        row.envelope,
-        this.trust.verifier,
-        row.createdAt,
-      ).sender;
-      const contentJws = decryptFromCertificate(row.senderCopy, this.trust.decryption);
-      content = verifyContentStatement(contentJws, signer).content;
-    } catch (error) {
-      throw contentUnavailable(id, error);
-    }
-    const ref = refAt(content, id, index);
+    const ref = refAt(openSenderCopy(row, this.trust), id, index);
     return {
       ref,
       body: decrypted(ref, index, (from, count) =>

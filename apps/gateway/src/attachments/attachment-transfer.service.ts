@@ -9,6 +9,7 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import type { DataSource, QueryRunner } from 'typeorm';
 import type { RequestContent } from '@comity/protocol';
 import { GATEWAY_CONFIG, type GatewayConfig } from '../config/gateway-config';
+import { Wakeup } from '../common/wakeup';
 import { Clock } from '../common/clock';
 import { OutboxRelay } from '../outbound/outbox-relay.service';
 import { AmqpPublisher, UnroutableError } from '../transport/amqp-publisher';
@@ -56,8 +57,7 @@ export class AttachmentTransfer implements OnApplicationBootstrap, BeforeApplica
   private readonly logger = new Logger(AttachmentTransfer.name);
   private running = false;
   private loop: Promise<void> | null = null;
-  private wakeUp: (() => void) | null = null;
-  private pendingWake = false;
+  private readonly wakeup = new Wakeup();
 
   constructor(
     @Inject(GATEWAY_CONFIG) private readonly config: GatewayConfig,
@@ -107,8 +107,7 @@ export class AttachmentTransfer implements OnApplicationBootstrap, BeforeApplica
   }
 
   wake(): void {
-    this.pendingWake = true;
-    this.wakeUp?.();
+    this.wakeup.wake();
   }
 
   private async run(): Promise<void> {
@@ -118,27 +117,10 @@ export class AttachmentTransfer implements OnApplicationBootstrap, BeforeApplica
         if (this.publisher.isConnected) worked = await this.transferNext();
       } catch (error) {
         this.logger.warn(`attachment transfer: ${(error as Error).message}`);
-        await this.idle(2000);
+        await this.wakeup.wait(2000);
       }
-      if (!worked && this.running) await this.idle(this.config.outbox.pollIntervalMs * 4);
+      if (!worked && this.running) await this.wakeup.wait(this.config.outbox.pollIntervalMs * 4);
     }
-  }
-
-  private idle(ms: number): Promise<void> {
-    if (this.pendingWake) {
-      this.pendingWake = false;
-      return Promise.resolve();
-    }
-    return new Promise<void>((resolve) => {
-      const finish = (): void => {
-        clearTimeout(timer);
-        this.wakeUp = null;
-        this.pendingWake = false;
-        resolve();
-      };
-      const timer = setTimeout(finish, ms);
-      this.wakeUp = finish;
-    });
   }
 
   /** Takes the oldest pending transfer no other replica holds and carries it as far as it goes. */

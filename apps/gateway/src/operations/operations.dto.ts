@@ -1,3 +1,4 @@
+import { applyDecorators } from '@nestjs/common';
 import { ApiPropertyOptional, ApiProperty } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
 import {
@@ -15,6 +16,17 @@ import {
 } from 'class-validator';
 import { AUTHORITY_ID, MESSAGE_KINDS, STATE_CODE } from '@comity/protocol';
 import { OUTBOUND_STATUSES } from '../persistence/entities/outbound-message.entity';
+
+/** `limit` of an operations page: 1 to 200, 50 by default. */
+const PageLimit = () =>
+  applyDecorators(
+    ApiPropertyOptional({ default: 50, minimum: 1, maximum: 200 }),
+    IsOptional(),
+    Type(() => Number),
+    IsInt(),
+    Min(1),
+    Max(200),
+  );
 
 /** Message search: every field optional, combined with AND; newest first, keyset-paginated. */
 export class MessageSearchQueryDto {
@@ -58,12 +70,7 @@ export class MessageSearchQueryDto {
   @IsISO8601({ strict: true }, { message: 'until must be an ISO 8601 time' })
   until?: string;
 
-  @ApiPropertyOptional({ default: 50, minimum: 1, maximum: 200 })
-  @IsOptional()
-  @Type(() => Number)
-  @IsInt()
-  @Min(1)
-  @Max(200)
+  @PageLimit()
   limit: number = 50;
 
   @ApiPropertyOptional({ description: 'The nextCursor of the previous page' })
@@ -78,12 +85,7 @@ export class QuarantineQueryDto {
   @IsIn(['held', 'released', 'discarded', 'all'])
   status: 'held' | 'released' | 'discarded' | 'all' = 'held';
 
-  @ApiPropertyOptional({ default: 50, minimum: 1, maximum: 200 })
-  @IsOptional()
-  @Type(() => Number)
-  @IsInt()
-  @Min(1)
-  @Max(200)
+  @PageLimit()
   limit: number = 50;
 
   @ApiPropertyOptional({ description: 'The nextCursor of the previous page' })

@@ -10,14 +10,11 @@ import {
 import {
   ENVELOPE_MEDIA_TYPE,
   ProtocolError,
-  decryptFromCertificate,
   encryptToCertificate,
   readRequestContent,
   sealEnvelope,
   sha256Base64Url,
   uuidV7,
-  verifyContentStatement,
-  verifyEnvelopeSignature,
   type MessageKind,
   type RequestContent,
 } from '@comity/protocol';
@@ -28,7 +25,6 @@ import { contentForView } from '../attachments/attachment-views';
 import type { Principal } from '../auth/principal';
 import { authorityScope, mayReadContent, requireInScope } from '../auth/scope';
 import { Clock } from '../common/clock';
-import { contentUnavailable } from '../common/content-unavailable';
 import {
   pageOf,
   timelineOf,
@@ -41,6 +37,7 @@ import { MessageStore } from '../persistence/message-store';
 import type { OutboundMessageEntity } from '../persistence/entities/outbound-message.entity';
 import { FederationTrust } from '../trust/federation-trust';
 import { OutboxRelay } from './outbox-relay.service';
+import { openSenderCopy } from './sender-copy';
 import type { SubmitRequestDto } from './submit-request.dto';
 
 /** Submitting, listing and reading the requests this node sends. */
@@ -164,18 +161,7 @@ export class OutboundService {
         `outbound message ${id} is ${row.status}: only failed or rejected messages can be retried`,
       );
     }
-    let content: RequestContent;
-    try {
-      const signer = verifyEnvelopeSignature(
-        row.envelope,
-        this.trust.verifier,
-        row.createdAt,
-      ).sender;
-      const contentJws = decryptFromCertificate(row.senderCopy, this.trust.decryption);
-      content = verifyContentStatement(contentJws, signer).content;
-    } catch (error) {
-      throw contentUnavailable(id, error);
-    }
+    const content = openSenderCopy(row, this.trust);
     let recipientCertificate;
     try {
       recipientCertificate = this.trust.recipientEncryptionCertificate(row.toState);
@@ -335,18 +321,7 @@ export class OutboundService {
     const evidences = await this.store.timeline(id, 'outbound');
     const view: MessageDetailView = { ...this.summary(row), timeline: timelineOf(evidences) };
     if (principal && mayReadContent(principal)) {
-      try {
-        // Checked against the certificate that signed it then, not today's: keys roll over.
-        const signer = verifyEnvelopeSignature(
-          row.envelope,
-          this.trust.verifier,
-          row.createdAt,
-        ).sender;
-        const contentJws = decryptFromCertificate(row.senderCopy, this.trust.decryption);
-        view.content = contentForView(verifyContentStatement(contentJws, signer).content);
-      } catch (error) {
-        throw contentUnavailable(id, error);
-      }
+      view.content = contentForView(openSenderCopy(row, this.trust));
     }
     return view;
   }

@@ -12,6 +12,7 @@ import {
   RECEIPT_MEDIA_TYPE,
   issueNonDeliveryEvidence,
 } from '@comity/protocol';
+import { Wakeup } from '../common/wakeup';
 import { Clock } from '../common/clock';
 import { GATEWAY_CONFIG, type GatewayConfig } from '../config/gateway-config';
 import { OutboundMessageEntity } from '../persistence/entities/outbound-message.entity';
@@ -53,8 +54,7 @@ export class OutboxRelay implements OnApplicationBootstrap, BeforeApplicationShu
   private readonly logger = new Logger(OutboxRelay.name);
   private running = false;
   private loop: Promise<void> | null = null;
-  private wakeUp: (() => void) | null = null;
-  private pendingWake = false;
+  private readonly wakeup = new Wakeup();
   private readonly handedOver: Array<HandedOverEntry & { handedAt: number }> = [];
   private lastClaimAt = 0;
 
@@ -104,8 +104,7 @@ export class OutboxRelay implements OnApplicationBootstrap, BeforeApplicationShu
 
   /** Called after a commit that added outbox entries, so they leave at once instead of at the next poll. */
   wake(): void {
-    this.pendingWake = true;
-    this.wakeUp?.();
+    this.wakeup.wake();
   }
 
   private async run(): Promise<void> {
@@ -127,25 +126,9 @@ export class OutboxRelay implements OnApplicationBootstrap, BeforeApplicationShu
       } catch (error) {
         this.logger.warn(`outbox relay: ${(error as Error).message}`);
       }
-      if (published === 0 && this.running) await this.idle();
+      if (published === 0 && this.running)
+        await this.wakeup.wait(this.config.outbox.pollIntervalMs);
     }
-  }
-
-  private idle(): Promise<void> {
-    if (this.pendingWake) {
-      this.pendingWake = false;
-      return Promise.resolve();
-    }
-    return new Promise<void>((resolve) => {
-      const finish = (): void => {
-        clearTimeout(timer);
-        this.wakeUp = null;
-        this.pendingWake = false;
-        resolve();
-      };
-      const timer = setTimeout(finish, this.config.outbox.pollIntervalMs);
-      this.wakeUp = finish;
-    });
   }
 
   /**

@@ -108,59 +108,39 @@ export class MessageStore {
   private readonly pool: Pool;
 
   /** Lookups made for every message, batched the same way: one query for all that are waiting. */
-  private readonly receiptExpectations = new GroupCommit<string, ReceiptExpectation | null>(
-    async (ids) => {
-      const { rows } = await this.pool.query<{
-        id: string;
-        envelope_digest: string;
-        to_state: string;
-        created_at: Date;
-      }>(
-        `SELECT id, envelope_digest, to_state, created_at FROM outbound_message WHERE id = ANY($1::uuid[])`,
-        [ids],
-      );
-      const found = new Map(rows.map((row) => [row.id, row]));
-      return ids.map((id) => {
-        const row = found.get(id);
-        return row
-          ? {
-              id: row.id,
-              envelopeDigest: row.envelope_digest,
-              toState: row.to_state,
-              createdAt: row.created_at,
-            }
-          : null;
-      });
-    },
+  private readonly receiptExpectations = this.lookupById(
+    `SELECT id, envelope_digest, to_state, created_at FROM outbound_message WHERE id = ANY($1::uuid[])`,
+    (row: { id: string; envelope_digest: string; to_state: string; created_at: Date }) => ({
+      id: row.id,
+      envelopeDigest: row.envelope_digest,
+      toState: row.to_state,
+      createdAt: row.created_at,
+    }),
   );
-  private readonly deliveredReceipts = new GroupCommit<string, DeliveredReceipt | null>(
-    async (ids) => {
-      const { rows } = await this.pool.query<{
-        id: string;
-        envelope_digest: string;
-        from_state: string;
-        receipt: Buffer;
-      }>(
-        `SELECT id, envelope_digest, from_state, receipt FROM inbound_message WHERE id = ANY($1::uuid[])`,
-        [ids],
-      );
-      const found = new Map(rows.map((row) => [row.id, row]));
-      return ids.map((id) => {
-        const row = found.get(id);
-        return row
-          ? {
-              id: row.id,
-              envelopeDigest: row.envelope_digest,
-              fromState: row.from_state,
-              receipt: row.receipt,
-            }
-          : null;
-      });
-    },
+  private readonly deliveredReceipts = this.lookupById(
+    `SELECT id, envelope_digest, from_state, receipt FROM inbound_message WHERE id = ANY($1::uuid[])`,
+    (row: { id: string; envelope_digest: string; from_state: string; receipt: Buffer }) => ({
+      id: row.id,
+      envelopeDigest: row.envelope_digest,
+      fromState: row.from_state,
+      receipt: row.receipt,
+    }),
   );
 
   constructor(@InjectDataSource() private readonly dataSource: DataSource) {
     this.pool = (dataSource.driver as PostgresDriver).master as Pool;
+  }
+
+  /** A lookup by id whose callers share one `id = ANY($1)` query; null for an id not found. */
+  private lookupById<Row extends { id: string }, T>(
+    sql: string,
+    view: (row: Row) => T,
+  ): GroupCommit<string, T | null> {
+    return new GroupCommit<string, T | null>(async (ids) => {
+      const { rows } = await this.pool.query<Row>(sql, [ids]);
+      const found = new Map(rows.map((row) => [row.id, view(row)]));
+      return ids.map((id) => found.get(id) ?? null);
+    });
   }
 
   /**
