@@ -269,6 +269,51 @@ describe('MessageStore on a real PostgreSQL', () => {
     expect(await claim()).toEqual([outboxId]);
   });
 
+  it('keeps one copy of an envelope: the outbox entry reads it from the message, byte for byte', async () => {
+    await dataSource.query('DELETE FROM outbox');
+    const id = uuidV7();
+    const row = {
+      ...outbound(id),
+      envelope: Buffer.from('eyJhbGciOiJFZERTQSJ9.e30.c2ln', 'ascii'),
+    };
+    await store.acceptOutbound({
+      row,
+      routingKey: 'FR',
+      detail: null,
+      retryOf: null,
+      leaseUntil: new Date(Date.now() - 1000),
+    });
+    expect(
+      await dataSource.query(`SELECT payload FROM outbox WHERE message_id = $1`, [id]),
+    ).toEqual([{ payload: null }]);
+    const claimed = await dataSource.transaction((manager) => store.claimOutbox(manager, 10));
+    expect(claimed.map((entry) => [entry.messageId, entry.payload.toString('latin1')])).toEqual([
+      [id, row.envelope.toString('latin1')],
+    ]);
+    expect((await store.findOutbound(id))!.envelope.equals(row.envelope)).toBe(true);
+  });
+
+  it('refuses to store an envelope that is not ASCII, failing that submit alone', async () => {
+    const bad = { ...outbound(uuidV7()), envelope: Buffer.from([0x65, 0xff, 0x00]) };
+    const good = outbound(uuidV7());
+    const results = await Promise.allSettled(
+      [bad, good].map((row) =>
+        store.acceptOutbound({
+          row,
+          routingKey: 'FR',
+          detail: null,
+          retryOf: null,
+          leaseUntil: new Date(),
+        }),
+      ),
+    );
+    expect(results[0]).toMatchObject({
+      status: 'rejected',
+      reason: { message: 'the envelope to store is not ASCII (a compact JWS is)' },
+    });
+    expect(results[1]!.status).toBe('fulfilled');
+  });
+
   it('pages outbound messages newest first with a keyset cursor', async () => {
     await dataSource.query('DELETE FROM outbound_message');
     const ids: string[] = [];

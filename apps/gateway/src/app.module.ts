@@ -32,6 +32,7 @@ import { InboxController } from './inbound/inbox.controller';
 import { DeliveryWatchdog } from './outbound/delivery-watchdog.service';
 import { OutboundController } from './outbound/outbound.controller';
 import { OutboundService } from './outbound/outbound.service';
+import { SenderCopies } from './outbound/sender-copy';
 import { OutboxRelay } from './outbound/outbox-relay.service';
 import { ReceiptIntake } from './outbound/receipt-intake.service';
 import { dataSourceOptions } from './persistence/data-source-options';
@@ -75,6 +76,7 @@ export class AppModule {
         OutboxRelay,
         DeliveryWatchdog,
         OutboundService,
+        SenderCopies,
         ReceiptIntake,
         EnvelopeIntake,
         InboundService,

@@ -11,5 +11,6 @@ export * from './protocol-error';
 export * from './receipt';
 export * from './request-content';
 export * from './routing-header';
+export * from './sender-copy';
 export * from './signed-directory';
 export * from './uuid-v7';

@@ -15,7 +15,10 @@ import {
   REASON_CODES,
   authenticateEnvelope,
   authenticateReceipt,
+  decryptSenderCopy,
+  newSenderCopyKey,
   openEnvelope,
+  senderCopyKeyId,
   verifyContentStatement,
   type ProtocolError,
 } from './index';
@@ -133,5 +136,20 @@ describe('Wycheproof JWE given as the content of a correctly signed envelope', (
       const authenticated = authenticateEnvelope(bytes, context);
       expectRefused(() => openEnvelope(authenticated, f.states[recipient].decryption));
     }
+  });
+});
+
+describe('Wycheproof JWE given as the node’s own sealed copy', () => {
+  // The sealed copy is opened with the node's data key (alg dir) or, for copies written before
+  // data keys, with its decryption keys: every foreign token is refused on both paths.
+  const dataKey = newSenderCopyKey('wycheproof-test-key');
+
+  test.each(jweVectors)('$source tcId $tcId ($comment)', ({ token }) => {
+    const self = f.states.AT.decryption;
+    // As the node opens a stored copy: the path is chosen by the copy's own header.
+    expectRefused(() =>
+      decryptSenderCopy(token, { dataKey: senderCopyKeyId(token) === null ? null : dataKey, self }),
+    );
+    expectRefused(() => decryptSenderCopy(token, { dataKey, self }));
   });
 });

@@ -9,7 +9,7 @@ import {
 import type { Principal } from '../auth/principal';
 import { requireInScope } from '../auth/scope';
 import { contentUnavailable } from '../common/content-unavailable';
-import { openSenderCopy } from '../outbound/sender-copy';
+import { SenderCopies } from '../outbound/sender-copy';
 import { MessageStore } from '../persistence/message-store';
 import { FederationTrust } from '../trust/federation-trust';
 import { AttachmentStore, type SealedChunk } from './attachment-store';
@@ -34,6 +34,7 @@ export class AttachmentDownloads {
     private readonly messages: MessageStore,
     private readonly attachments: AttachmentStore,
     private readonly trust: FederationTrust,
+    private readonly senderCopies: SenderCopies,
   ) {}
 
   async inbound(id: string, index: number, principal: Principal): Promise<Download> {
@@ -60,7 +61,7 @@ export class AttachmentDownloads {
     const row = await this.messages.findOutbound(id);
     if (!row) throw new NotFoundException(`no outbound message ${id}`);
     requireInScope(principal, row.fromAuthority, id);
-    const ref = refAt(openSenderCopy(row, this.trust), id, index);
+    const ref = refAt(await this.senderCopies.open(row), id, index);
     return {
       ref,
       body: decrypted(ref, index, (from, count) =>

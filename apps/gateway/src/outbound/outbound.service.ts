@@ -10,7 +10,6 @@ import {
 import {
   ENVELOPE_MEDIA_TYPE,
   ProtocolError,
-  encryptToCertificate,
   readRequestContent,
   sealEnvelope,
   sha256Base64Url,
@@ -37,7 +36,7 @@ import { MessageStore } from '../persistence/message-store';
 import type { OutboundMessageEntity } from '../persistence/entities/outbound-message.entity';
 import { FederationTrust } from '../trust/federation-trust';
 import { OutboxRelay } from './outbox-relay.service';
-import { openSenderCopy } from './sender-copy';
+import { SenderCopies } from './sender-copy';
 import type { SubmitRequestDto } from './submit-request.dto';
 
 /** Submitting, listing and reading the requests this node sends. */
@@ -51,6 +50,7 @@ export class OutboundService {
     private readonly clock: Clock,
     private readonly uploads: AttachmentUploads,
     private readonly transfers: AttachmentTransfer,
+    private readonly senderCopies: SenderCopies,
   ) {}
 
   /**
@@ -161,7 +161,7 @@ export class OutboundService {
         `outbound message ${id} is ${row.status}: only failed or rejected messages can be retried`,
       );
     }
-    const content = openSenderCopy(row, this.trust);
+    const content = await this.senderCopies.open(row);
     let recipientCertificate;
     try {
       recipientCertificate = this.trust.recipientEncryptionCertificate(row.toState);
@@ -237,10 +237,7 @@ export class OutboundService {
       signer: this.trust.signing,
       recipient: input.recipientCertificate,
     });
-    const senderCopy = encryptToCertificate(
-      Buffer.from(sealed.contentJws, 'ascii'),
-      this.trust.ownEncryptionCertificate(),
-    );
+    const senderCopy = await this.senderCopies.seal(sealed.contentJws);
     // Large attachments: their chunks are published first; the envelope is held until then.
     const transferMs = await this.transfers.prepare(id, input.to.state, input.content);
 
@@ -321,7 +318,7 @@ export class OutboundService {
     const evidences = await this.store.timeline(id, 'outbound');
     const view: MessageDetailView = { ...this.summary(row), timeline: timelineOf(evidences) };
     if (principal && mayReadContent(principal)) {
-      view.content = contentForView(openSenderCopy(row, this.trust));
+      view.content = contentForView(await this.senderCopies.open(row));
     }
     return view;
   }

@@ -1,27 +1,126 @@
+import { Injectable } from '@nestjs/common';
 import {
-  decryptFromCertificate,
+  ProtocolError,
+  decryptSenderCopy,
+  newSenderCopyKey,
+  sealSenderCopy,
+  senderCopyKeyId,
+  unwrapDataKey,
+  uuidV7,
   verifyContentStatement,
   verifyEnvelopeSignature,
+  wrapDataKey,
   type RequestContent,
+  type SenderCopyKey,
 } from '@comity/protocol';
+import { Clock } from '../common/clock';
 import { contentUnavailable } from '../common/content-unavailable';
 import type { OutboundMessageEntity } from '../persistence/entities/outbound-message.entity';
-import type { FederationTrust } from '../trust/federation-trust';
+import { MessageStore } from '../persistence/message-store';
+import { FederationTrust } from '../trust/federation-trust';
+
+/** A process seals its copies under one data key for at most this long, then takes a new one. */
+const DATA_KEY_LIFETIME_MS = 24 * 60 * 60 * 1000;
 
 /**
- * The content of a request this node sent, from its own sealed copy, with the signature checked
- * against the certificate that signed it then, not today's (keys roll over). A copy that cannot
- * be opened any more is a 409 naming the reason.
+ * The node's own sealed copy of each request it sends, so that its clerk (and an operator's
+ * retry) can read it later although the envelope is encrypted to the recipient only.
+ *
+ * Copies are sealed under a data key (AES-256-GCM, `alg: dir` JWE) that is itself stored wrapped
+ * to the node's own encryption certificate: one key agreement per data key instead of one per
+ * request (measured, issue 6). Copies written before data keys, sealed to the certificate
+ * directly, still open.
  */
-export function openSenderCopy(
-  row: Pick<OutboundMessageEntity, 'id' | 'envelope' | 'createdAt' | 'senderCopy'>,
-  trust: FederationTrust,
-): RequestContent {
-  try {
-    const signer = verifyEnvelopeSignature(row.envelope, trust.verifier, row.createdAt).sender;
-    const contentJws = decryptFromCertificate(row.senderCopy, trust.decryption);
-    return verifyContentStatement(contentJws, signer).content;
-  } catch (error) {
-    throw contentUnavailable(row.id, error);
+@Injectable()
+export class SenderCopies {
+  private current: { key: Promise<SenderCopyKey>; createdAt: number } | null = null;
+  private readonly known = new Map<string, Promise<SenderCopyKey>>();
+
+  constructor(
+    private readonly store: MessageStore,
+    private readonly trust: FederationTrust,
+    private readonly clock: Clock,
+  ) {}
+
+  /** Seals the signed content (compact JWS) of a request this node is sending. */
+  async seal(contentJws: string): Promise<string> {
+    return sealSenderCopy(contentJws, await this.currentKey());
+  }
+
+  /**
+   * The content of a request this node sent, from its sealed copy, with the signature checked
+   * against the certificate that signed it then, not today's (keys roll over), and bound to
+   * the message's id. A copy that cannot be opened any more is a 409 naming the reason.
+   */
+  async open(
+    row: Pick<OutboundMessageEntity, 'id' | 'envelope' | 'createdAt' | 'senderCopy'>,
+  ): Promise<RequestContent> {
+    try {
+      const signer = verifyEnvelopeSignature(
+        row.envelope,
+        this.trust.verifier,
+        row.createdAt,
+      ).sender;
+      const keyId = senderCopyKeyId(row.senderCopy);
+      const dataKey = keyId === null ? null : await this.keyById(keyId);
+      const contentJws = decryptSenderCopy(row.senderCopy, {
+        dataKey,
+        self: this.trust.decryption,
+      });
+      const statement = verifyContentStatement(contentJws, signer);
+      if (statement.envelopeId !== row.id) {
+        throw new ProtocolError(
+          'content-binding-mismatch',
+          `the sealed copy holds the content of ${statement.envelopeId}, not of ${row.id}`,
+        );
+      }
+      return statement.content;
+    } catch (error) {
+      throw contentUnavailable(row.id, error);
+    }
+  }
+
+  private currentKey(): Promise<SenderCopyKey> {
+    const now = this.clock.now().getTime();
+    if (this.current === null || now - this.current.createdAt > DATA_KEY_LIFETIME_MS) {
+      const key = this.createKey(now);
+      const current = { key, createdAt: now };
+      this.current = current;
+      // A key that could not be stored is never used: the next request tries again.
+      key.catch(() => {
+        if (this.current === current) this.current = null;
+      });
+    }
+    return this.current.key;
+  }
+
+  private async createKey(now: number): Promise<SenderCopyKey> {
+    const key = newSenderCopyKey(uuidV7(now));
+    await this.store.insertSenderCopyKey(
+      key.id,
+      wrapDataKey(key, this.trust.ownEncryptionCertificate()),
+      new Date(now),
+    );
+    this.known.set(key.id, Promise.resolve(key));
+    return key;
+  }
+
+  private keyById(id: string): Promise<SenderCopyKey> {
+    let key = this.known.get(id);
+    if (key === undefined) {
+      key = this.store.findSenderCopyKey(id).then((wrapped) => {
+        if (wrapped === null) {
+          throw new ProtocolError(
+            'wrong-recipient-key',
+            `the sealed copy's data key ${id} is not in this node's database`,
+          );
+        }
+        return unwrapDataKey(id, wrapped, this.trust.decryption);
+      });
+      this.known.set(id, key);
+      // Not cached when it failed (the database may have been down).
+      key.catch(() => this.known.delete(id));
+    }
+    return key;
   }
 }

@@ -12,6 +12,7 @@ import { Operations1764410000000 } from './migrations/1764410000000-operations';
 import { LargeAttachments1764420000000 } from './migrations/1764420000000-large-attachments';
 import { LeanOutboundIndexes1764430000000 } from './migrations/1764430000000-lean-outbound-indexes';
 import { SingleRetry1764440000000 } from './migrations/1764440000000-single-retry';
+import { LeanHotPath1764450000000 } from './migrations/1764450000000-lean-hot-path';
 
 export const ENTITIES = [
   OutboundMessageEntity,
@@ -36,6 +37,7 @@ export function dataSourceOptions(databaseUrl: string): DataSourceOptions {
       LargeAttachments1764420000000,
       LeanOutboundIndexes1764430000000,
       SingleRetry1764440000000,
+      LeanHotPath1764450000000,
     ],
     // Run by SchemaMigrator under an advisory lock, so replicas starting together do not race.
     migrationsRun: false,

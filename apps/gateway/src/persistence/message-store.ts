@@ -1,3 +1,4 @@
+import { isAscii } from 'node:buffer';
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import type { Pool } from 'pg';
@@ -19,6 +20,18 @@ export interface NewEvidence {
   detail?: string | null;
   signed?: Buffer | null;
 }
+
+/**
+ * Sealed envelopes and receipts are compact JWS, ASCII by construction. They travel to the
+ * database as text (`convert_to(…, 'UTF8')` gives back the same bytes), which is half the size
+ * of the driver's hex encoding of bytea and costs no hex work on either side. Checked per item
+ * before it joins a batch, so that one bad item can only fail itself.
+ */
+function requireAscii(bytes: Buffer, what: string): void {
+  if (!isAscii(bytes)) throw new Error(`the ${what} to store is not ASCII (a compact JWS is)`);
+}
+
+const asciiText = (bytes: Buffer): string => bytes.toString('latin1');
 
 export interface NewOutboxEntry {
   messageId: string;
@@ -147,7 +160,8 @@ export class MessageStore {
    * Stores a sealed request durably: when this resolves the relay will publish it, even after
    * a crash. Resolves to the outbox entry's id, leased until `leaseUntil` to the caller's relay.
    */
-  acceptOutbound(item: AcceptedOutbound): Promise<string> {
+  async acceptOutbound(item: AcceptedOutbound): Promise<string> {
+    requireAscii(item.row.envelope, 'envelope');
     return this.outboundWrites.submit(item);
   }
 
@@ -156,12 +170,15 @@ export class MessageStore {
    * `leaseUntil`; resolves to that entry's id, or null when the envelope id was already there
    * (a duplicate).
    */
-  storeDelivered(item: DeliveredInbound): Promise<string | null> {
+  async storeDelivered(item: DeliveredInbound): Promise<string | null> {
+    requireAscii(item.row.envelope, 'envelope');
+    requireAscii(item.row.receipt, 'receipt');
     return this.inboundWrites.submit(item);
   }
 
   /** Records a verified receipt; false when the message already had its final receipt. */
-  recordReceipt(item: RecordedReceipt): Promise<boolean> {
+  async recordReceipt(item: RecordedReceipt): Promise<boolean> {
+    requireAscii(item.receipt, 'receipt');
     return this.receiptWrites.submit(item);
   }
 
@@ -170,7 +187,7 @@ export class MessageStore {
     const { rows } = await this.pool.query<{ id: string; message_id: string }>(
       `WITH input AS (
          SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::uuid[], $4::text[], $5::text[], $6::text[], $7::text[],
-                              $8::bytea[], $9::text[], $10::text[], $11::int[], $12::text[], $13::text[],
+                              $8::text[], $9::text[], $10::text[], $11::int[], $12::text[], $13::text[],
                               $14::timestamptz[], $15::timestamptz[], $16::text[], $17::text[], $18::uuid[],
                               $19::timestamptz[])
            AS t(id, thread_id, in_reply_to, kind, from_authority, to_state, to_authority, envelope, envelope_digest,
@@ -180,8 +197,8 @@ export class MessageStore {
          INSERT INTO outbound_message (id, thread_id, in_reply_to, kind, from_authority, to_state, to_authority, status,
                                        envelope, envelope_digest, sender_copy, transmissions, receipt_timeout_ms,
                                        idempotency_key, request_digest, created_at, expires_at, updated_at)
-         SELECT id, thread_id, in_reply_to, kind, from_authority, to_state, to_authority, 'submitted', envelope,
-                envelope_digest, sender_copy, 0, receipt_timeout_ms, idempotency_key, request_digest, created_at,
+         SELECT id, thread_id, in_reply_to, kind, from_authority, to_state, to_authority, 'submitted',
+                convert_to(envelope, 'UTF8'), envelope_digest, sender_copy, 0, receipt_timeout_ms, idempotency_key, request_digest, created_at,
                 expires_at, created_at
            FROM input),
        submitted AS (
@@ -191,8 +208,9 @@ export class MessageStore {
          INSERT INTO evidence (message_id, direction, type, at, detail)
          SELECT retry_of, 'outbound', 'retried', created_at, detail || '; sent again as ' || id
            FROM input WHERE retry_of IS NOT NULL)
+       -- No second copy of the envelope in the outbox: the relay reads it from outbound_message.
        INSERT INTO outbox (message_id, payload_type, routing_key, payload, available_at, attempts)
-       SELECT id, 'envelope', routing_key, envelope, lease_until, 0 FROM input
+       SELECT id, 'envelope', routing_key, NULL, lease_until, 0 FROM input
        RETURNING id, message_id`,
       [
         column((item) => item.row.id),
@@ -202,7 +220,7 @@ export class MessageStore {
         column((item) => item.row.fromAuthority),
         column((item) => item.row.toState),
         column((item) => item.row.toAuthority),
-        column((item) => item.row.envelope),
+        column((item) => asciiText(item.row.envelope)),
         column((item) => item.row.envelopeDigest),
         column((item) => item.row.senderCopy),
         column((item) => item.row.receiptTimeoutMs),
@@ -227,7 +245,7 @@ export class MessageStore {
          -- The first copy of an id in the batch is the one stored: the same one whose caller is
          -- told it won (below), so the receipt published is the receipt stored.
          SELECT DISTINCT ON (id) * FROM unnest($1::uuid[], $2::uuid[], $3::uuid[], $4::text[], $5::text[], $6::text[],
-                              $7::text[], $8::bytea[], $9::text[], $10::uuid[], $11::bytea[], $12::timestamptz[],
+                              $7::text[], $8::text[], $9::text[], $10::uuid[], $11::text[], $12::timestamptz[],
                               $13::timestamptz[], $14::timestamptz[], $15::text[], $16::timestamptz[])
                 WITH ORDINALITY
            AS t(id, thread_id, in_reply_to, kind, from_state, from_authority, to_authority, envelope, envelope_digest,
@@ -236,8 +254,9 @@ export class MessageStore {
        stored AS (
          INSERT INTO inbound_message (id, thread_id, in_reply_to, kind, from_state, from_authority, to_authority, status,
                                       envelope, envelope_digest, receipt_id, receipt, created_at, expires_at, received_at)
-         SELECT id, thread_id, in_reply_to, kind, from_state, from_authority, to_authority, 'delivered', envelope,
-                envelope_digest, receipt_id, receipt, created_at, expires_at, received_at
+         SELECT id, thread_id, in_reply_to, kind, from_state, from_authority, to_authority, 'delivered',
+                convert_to(envelope, 'UTF8'), envelope_digest, receipt_id, convert_to(receipt, 'UTF8'), created_at,
+                expires_at, received_at
            FROM input
          ON CONFLICT (id) DO NOTHING
          RETURNING id, received_at),
@@ -246,7 +265,7 @@ export class MessageStore {
          SELECT id, 'inbound', 'received', received_at FROM stored),
        queued AS (
          INSERT INTO outbox (message_id, payload_type, routing_key, payload, available_at, attempts)
-         SELECT stored.id, 'receipt', input.routing_key, input.receipt, input.lease_until, 0
+         SELECT stored.id, 'receipt', input.routing_key, convert_to(input.receipt, 'UTF8'), input.lease_until, 0
            FROM stored JOIN input ON input.id = stored.id
          RETURNING id, message_id)
        SELECT id, message_id FROM queued`,
@@ -258,10 +277,10 @@ export class MessageStore {
         column((item) => item.row.fromState),
         column((item) => item.row.fromAuthority),
         column((item) => item.row.toAuthority),
-        column((item) => item.row.envelope),
+        column((item) => asciiText(item.row.envelope)),
         column((item) => item.row.envelopeDigest),
         column((item) => item.row.receiptId),
-        column((item) => item.row.receipt),
+        column((item) => asciiText(item.row.receipt)),
         column((item) => item.row.createdAt),
         column((item) => item.row.expiresAt),
         column((item) => item.row.receivedAt),
@@ -282,26 +301,27 @@ export class MessageStore {
     const column = <T>(pick: (item: RecordedReceipt) => T): T[] => items.map(pick);
     const { rows: applied } = await this.pool.query<{ id: string }>(
       `WITH input AS (
-         SELECT DISTINCT ON (message_id) * FROM unnest($1::uuid[], $2::text[], $3::text[], $4::bytea[], $5::text[], $6::timestamptz[])
+         SELECT DISTINCT ON (message_id) * FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::text[], $6::timestamptz[])
                 WITH ORDINALITY AS t(message_id, status, reason, receipt, detail, at, position)
           ORDER BY message_id, position),
        settled AS (
          UPDATE outbound_message m
-            SET status = input.status, status_reason = input.reason, receipt = input.receipt,
+            SET status = input.status, status_reason = input.reason, receipt = convert_to(input.receipt, 'UTF8'),
                 receipt_due_at = NULL, updated_at = input.at
            FROM input
           WHERE m.id = input.message_id AND m.status IN ('submitted', 'sent', 'failed')
          RETURNING m.id),
        recorded AS (
          INSERT INTO evidence (message_id, direction, type, at, reason, detail, signed)
-         SELECT input.message_id, 'outbound', input.status, input.at, input.reason, input.detail, input.receipt
+         SELECT input.message_id, 'outbound', input.status, input.at, input.reason, input.detail,
+                convert_to(input.receipt, 'UTF8')
            FROM input JOIN settled ON settled.id = input.message_id)
        SELECT id FROM settled`,
       [
         column((item) => item.messageId),
         column((item) => item.status),
         column((item) => item.reason),
-        column((item) => item.receipt),
+        column((item) => asciiText(item.receipt)),
         column((item) => item.detail),
         column((item) => item.at),
       ],
@@ -320,6 +340,22 @@ export class MessageStore {
 
   async enqueue(manager: EntityManager, entry: NewOutboxEntry): Promise<void> {
     await manager.insert(OutboxEntryEntity, { ...entry, attempts: 0 });
+  }
+
+  /** A data key for the node's sealed copies, wrapped to its own encryption certificate. */
+  async insertSenderCopyKey(id: string, wrapped: string, createdAt: Date): Promise<void> {
+    await this.pool.query(
+      `INSERT INTO sender_copy_key (id, wrapped, created_at) VALUES ($1, $2, $3)`,
+      [id, wrapped, createdAt],
+    );
+  }
+
+  async findSenderCopyKey(id: string): Promise<string | null> {
+    const { rows } = await this.pool.query<{ wrapped: string }>(
+      `SELECT wrapped FROM sender_copy_key WHERE id = $1`,
+      [id],
+    );
+    return rows[0]?.wrapped ?? null;
   }
 
   findOutboundByIdempotencyKey(key: string): Promise<OutboundMessageEntity | null> {
@@ -428,12 +464,14 @@ export class MessageStore {
   /** Claims due outbox entries; other replicas skip the locked rows instead of waiting for them. */
   async claimOutbox(manager: EntityManager, limit: number): Promise<ClaimedOutboxEntry[]> {
     const rows = (await manager.query(
-      `SELECT id, message_id, payload_type, routing_key, payload, attempts
-         FROM outbox
-        WHERE available_at <= now()
-        ORDER BY id
+      `SELECT o.id, o.message_id, o.payload_type, o.routing_key, coalesce(o.payload, m.envelope) AS payload,
+              o.attempts
+         FROM outbox o
+         LEFT JOIN outbound_message m ON o.payload IS NULL AND m.id = o.message_id
+        WHERE o.available_at <= now() AND (o.payload IS NOT NULL OR m.id IS NOT NULL)
+        ORDER BY o.id
         LIMIT $1
-        FOR UPDATE SKIP LOCKED`,
+        FOR UPDATE OF o SKIP LOCKED`,
       [limit],
     )) as Array<{
       id: string;

@@ -20,8 +20,9 @@ export class OutboxEntryEntity {
   @Column('text', { name: 'routing_key' })
   routingKey!: string;
 
-  @Column('bytea')
-  payload!: Buffer;
+  /** The message to publish; NULL for an envelope, which is read from its `outbound_message` row. */
+  @Column('bytea', { nullable: true })
+  payload!: Buffer | null;
 
   @Column('timestamptz', { name: 'available_at' })
   availableAt!: Date;
