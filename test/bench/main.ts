@@ -129,6 +129,17 @@ async function main(): Promise<void> {
       machineBusyPercent:
         (100 * (machine.busy - cpuBefore.machine.busy)) / (machine.total - cpuBefore.machine.total),
     };
+    // CPU milliseconds each party spends per request: steadier than requests per second on a
+    // shared machine, and what a lever changes.
+    const msPerRequest = (cores: number) => (cores * wall * 1000) / count;
+    const cpuMsPerRequest = {
+      AT: msPerRequest(cpu.AT),
+      FR: msPerRequest(cpu.FR),
+      postgres: msPerRequest(cpu.postgres),
+      rabbitmq: msPerRequest(cpu.rabbitmq),
+      loadGenerator: msPerRequest(cpu.loadGenerator),
+      total: msPerRequest(cpu.AT + cpu.FR + cpu.postgres + cpu.rabbitmq + cpu.loadGenerator),
+    };
     const commits = (await commitsOf(Object.values(databases))) - commitsBefore;
     const frUrl = new URL(POSTGRES_ADMIN_URL);
     frUrl.pathname = `/${databases.FR}`;
@@ -190,6 +201,7 @@ async function main(): Promise<void> {
       '',
       `ratio Comity/raw: ${(closed.perSecond / raw.perSecond).toFixed(3)}`,
       `CPU during the closed-loop run (cores): AT ${cpu.AT.toFixed(2)}, FR ${cpu.FR.toFixed(2)}, PostgreSQL ${cpu.postgres.toFixed(2)}, RabbitMQ ${cpu.rabbitmq.toFixed(2)}, load generator ${cpu.loadGenerator.toFixed(2)}; machine busy ${cpu.machineBusyPercent.toFixed(0)}%`,
+      `CPU per request (ms): AT ${cpuMsPerRequest.AT.toFixed(2)}, FR ${cpuMsPerRequest.FR.toFixed(2)}, PostgreSQL ${cpuMsPerRequest.postgres.toFixed(2)}, RabbitMQ ${cpuMsPerRequest.rabbitmq.toFixed(2)}, load generator ${cpuMsPerRequest.loadGenerator.toFixed(2)}; total ${cpuMsPerRequest.total.toFixed(2)}`,
       `peak RSS MiB: AT ${rss.AT.toFixed(0)}, FR ${rss.FR.toFixed(0)}; PostgreSQL transactions per request (both nodes): ${(commits / count).toFixed(2)}`,
       `where the time goes (closed loop, median ms): submit→sent ${stages.submitToSent.toFixed(1)}, sent→received by FR ${stages.sentToReceived.toFixed(1)}, received→receipt published ${stages.receivedToReceiptSent.toFixed(1)}, receipt published→verified by AT ${stages.receiptSentToDelivered.toFixed(1)}`,
       ...(consoleResult ? ['', ...consoleTable(consoleResult)] : []),
@@ -199,7 +211,7 @@ async function main(): Promise<void> {
     const file = join(output, `result-${new Date().toISOString().replace(/[:.]/g, '-')}.json`);
     writeFileSync(
       file,
-      `${JSON.stringify({ at: new Date().toISOString(), count, bodyBytes, concurrency, rates, rateCount, raw, closed, open, cpu, rss, stages, ratio: closed.perSecond / raw.perSecond, console: consoleResult, largeFile: large }, null, 2)}\n`,
+      `${JSON.stringify({ at: new Date().toISOString(), count, bodyBytes, concurrency, rates, rateCount, raw, closed, open, cpu, cpuMsPerRequest, rss, stages, ratio: closed.perSecond / raw.perSecond, console: consoleResult, largeFile: large }, null, 2)}\n`,
     );
     console.log(`\nJSON: ${file}`);
   } finally {
