@@ -18,7 +18,9 @@ export {
   type JweKeyManagementAlgorithm,
   type ParsedJwe,
   decryptJweCompact,
+  decryptJweCompactWithContentKey,
   encryptJweCompact,
+  encryptJweCompactKeepingKey,
   parseJweCompact,
 } from './jwe';
 export { concatKdf, deriveX25519SharedSecret, importEpk } from './ecdh';

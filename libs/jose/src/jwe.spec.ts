@@ -3,9 +3,12 @@ import {
   type JweContentEncryptionAlgorithm,
   type JweDecryptPolicy,
   type JweKeyManagementAlgorithm,
+  JoseError,
   decryptJweCompact,
+  decryptJweCompactWithContentKey,
   encodeBase64Url,
   encryptJweCompact,
+  encryptJweCompactKeepingKey,
   parseJweCompact,
 } from './index';
 
@@ -124,6 +127,47 @@ describe('encryptJweCompact / decryptJweCompact round trip', () => {
       decryptJweCompact(parseJweCompact(token), x25519.privateKey, policy('ECDH-ES+A256KW'))
         .plaintext.length,
     ).toBe(0);
+  });
+});
+
+describe('the sender keeping the content key', () => {
+  it.each([
+    ['ECDH-ES+A256KW', x25519.publicKey],
+    ['ECDH-ES', x25519.publicKey],
+    ['RSA-OAEP-256', rsa.publicKey],
+  ] as const)('%s: the key handed back opens the JWE, as the recipient does', (alg, key) => {
+    const { token, cek } = encryptJweCompactKeepingKey(plaintext, key, { alg, enc: 'A256GCM' });
+    expect(cek).toHaveLength(32);
+    const allowed = policy(alg);
+    expect(decryptJweCompactWithContentKey(token, cek, allowed).plaintext).toEqual(plaintext);
+    const privateKey = alg === 'RSA-OAEP-256' ? rsa.privateKey : x25519.privateKey;
+    expect(decryptJweCompact(token, privateKey, allowed).plaintext).toEqual(plaintext);
+  });
+
+  it('refuses a wrong, short or disallowed content key with the same errors as a recipient', () => {
+    const { token, cek } = encryptJweCompactKeepingKey(plaintext, x25519.publicKey, {
+      alg: 'ECDH-ES+A256KW',
+      enc: 'A256GCM',
+    });
+    const allowed = policy('ECDH-ES+A256KW');
+    const codeOf = (action: () => unknown): string => {
+      try {
+        action();
+      } catch (error) {
+        if (error instanceof JoseError) return error.code;
+        throw error;
+      }
+      return 'accepted';
+    };
+    expect(codeOf(() => decryptJweCompactWithContentKey(token, randomBytes(32), allowed))).toBe(
+      'decryption-failed',
+    );
+    expect(codeOf(() => decryptJweCompactWithContentKey(token, cek.subarray(0, 16), allowed))).toBe(
+      'key-mismatch',
+    );
+    expect(codeOf(() => decryptJweCompactWithContentKey(token, cek, policy('RSA-OAEP-256')))).toBe(
+      'algorithm-not-allowed',
+    );
   });
 });
 

@@ -102,6 +102,19 @@ export function encryptJweCompact(
   recipientKey: KeyObject,
   header: JweHeader,
 ): string {
+  return encryptJweCompactKeepingKey(plaintext, recipientKey, header).token;
+}
+
+/**
+ * As `encryptJweCompact`, and also hands back the content encryption key it drew, for a
+ * sender that must read its own message later without being a recipient of it (it keeps the
+ * key sealed on its side; see `decryptJweCompactWithContentKey`).
+ */
+export function encryptJweCompactKeepingKey(
+  plaintext: Uint8Array,
+  recipientKey: KeyObject,
+  header: JweHeader,
+): { token: string; cek: Buffer } {
   const { alg, enc } = checkAlgorithms(header);
   for (const name of COMPUTED_HEADERS) {
     if (Object.hasOwn(header, name)) {
@@ -182,13 +195,14 @@ export function encryptJweCompact(
     plaintext,
     Buffer.from(encodedHeader, 'latin1'),
   );
-  return [
+  const token = [
     encodedHeader,
     encodeBase64Url(encryptedKey),
     encodeBase64Url(iv),
     encodeBase64Url(ciphertext),
     encodeBase64Url(tag),
   ].join('.');
+  return { token, cek };
 }
 
 /** Checks structure only (parts, base64url, header JSON); decides nothing about trust. */
@@ -227,6 +241,67 @@ export function decryptJweCompact(
   key: KeyObject,
   policy: JweDecryptPolicy,
 ): { header: JweHeader; plaintext: Buffer } {
+  const { parsed, header, alg, enc } = checkDecryptable(token, policy);
+  const cek = recoverContentKey(
+    alg,
+    enc,
+    parsed,
+    key,
+    policy.minRsaModulusBits ?? DEFAULT_MIN_RSA_MODULUS_BITS,
+  );
+  return { header, plaintext: decryptWithContentKey(parsed, enc, cek) };
+}
+
+/**
+ * Decrypts a compact JWE with its content encryption key, which the caller holds because it
+ * made the JWE (`encryptJweCompactKeepingKey`): no key management is involved. Every public
+ * check of `decryptJweCompact` (policy, header, lengths) applies; any failure after them is
+ * the same `decryption-failed`.
+ */
+export function decryptJweCompactWithContentKey(
+  token: string | Uint8Array | ParsedJwe,
+  cek: Buffer,
+  policy: JweDecryptPolicy,
+): { header: JweHeader; plaintext: Buffer } {
+  const { parsed, header, enc } = checkDecryptable(token, policy);
+  if (cek.length !== contentSpec(enc).keyBytes) {
+    throw new JoseError(
+      'key-mismatch',
+      `${enc} needs a ${contentSpec(enc).keyBytes}-byte content key, got ${cek.length} bytes`,
+    );
+  }
+  return { header, plaintext: decryptWithContentKey(parsed, enc, cek) };
+}
+
+function decryptWithContentKey(
+  parsed: ParsedJwe,
+  enc: JweContentEncryptionAlgorithm,
+  cek: Buffer,
+): Buffer {
+  try {
+    return decryptContent(
+      enc,
+      cek,
+      parsed.iv,
+      parsed.ciphertext,
+      parsed.tag,
+      Buffer.from(parsed.encodedHeader, 'latin1'),
+    );
+  } catch (cause) {
+    throw new JoseError('decryption-failed', 'JWE decryption failed', { cause });
+  }
+}
+
+/** Everything public checked before any key is used: algorithms against the policy, header, lengths. */
+function checkDecryptable(
+  token: string | Uint8Array | ParsedJwe,
+  policy: JweDecryptPolicy,
+): {
+  parsed: ParsedJwe;
+  header: JweHeader;
+  alg: JweKeyManagementAlgorithm;
+  enc: JweContentEncryptionAlgorithm;
+} {
   const parsed =
     typeof token === 'string' || token instanceof Uint8Array ? parseJweCompact(token) : token;
   const header = parsed.header;
@@ -257,26 +332,7 @@ export function decryptJweCompact(
       `JWE authentication tag for ${enc} must be ${spec.tagBytes} bytes, got ${parsed.tag.length}`,
     );
   }
-  const cek = recoverContentKey(
-    alg,
-    enc,
-    parsed,
-    key,
-    policy.minRsaModulusBits ?? DEFAULT_MIN_RSA_MODULUS_BITS,
-  );
-  try {
-    const plaintext = decryptContent(
-      enc,
-      cek,
-      parsed.iv,
-      parsed.ciphertext,
-      parsed.tag,
-      Buffer.from(parsed.encodedHeader, 'latin1'),
-    );
-    return { header, plaintext };
-  } catch (cause) {
-    throw new JoseError('decryption-failed', 'JWE decryption failed', { cause });
-  }
+  return { parsed, header, alg, enc };
 }
 
 function recoverContentKey(

@@ -4,6 +4,7 @@ import {
   createPrivateKey,
   createPublicKey,
   createSecretKey,
+  randomBytes,
 } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
@@ -11,10 +12,12 @@ import {
   JWS_ALGORITHMS,
   JoseError,
   type JoseErrorCode,
+  type JweDecryptPolicy,
   type JweContentEncryptionAlgorithm,
   type JweKeyManagementAlgorithm,
   type JwsAlgorithm,
   decryptJweCompact,
+  decryptJweCompactWithContentKey,
   importEpk,
   verifyJwsCompact,
 } from './index';
@@ -269,6 +272,7 @@ function run(
   vector: Vector,
   token: string | Uint8Array,
   jwsAlgorithmOverride?: JwsAlgorithm,
+  viaContentKey = false,
 ): Outcome {
   const jwk = singleJwk(
     vector.kind === 'jws' ? (vector.group.public ?? vector.group.private) : vector.group.private,
@@ -293,7 +297,7 @@ function run(
     }
     // A key labelled with a content encryption algorithm is a "dir" key for it (RFC 7520 §5.6).
     const direct = CONTENT_ALGORITHMS.includes(label);
-    const { plaintext } = decryptJweCompact(token, key, {
+    const policy: JweDecryptPolicy = {
       keyManagementAlgorithms: direct
         ? ['dir']
         : KEY_MANAGEMENT_ALGORITHMS.includes(label)
@@ -305,7 +309,13 @@ function run(
         : vector.enc !== undefined
           ? [vector.enc as JweContentEncryptionAlgorithm]
           : (CONTENT_ALGORITHMS as JweContentEncryptionAlgorithm[]),
-    });
+    };
+    // A "dir" key is the content key itself: the sender's path (its own JWE, opened with the
+    // content key it kept) must decide exactly as the recipient's path does.
+    const { plaintext } =
+      viaContentKey && direct
+        ? decryptJweCompactWithContentKey(token, key.export(), policy)
+        : decryptJweCompact(token, key, policy);
     return { accepted: true, output: plaintext };
   } catch (error) {
     return rejection(error);
@@ -351,6 +361,42 @@ describe.each(FILES)('Wycheproof %s', (file) => {
       }
     },
   );
+});
+
+describe('Wycheproof JWE opened with a content key (the sender’s path)', () => {
+  const jwe = VECTORS.filter((vector) => vector.kind === 'jwe');
+  const direct = jwe.filter((vector) => {
+    const label = singleJwk(vector.group.private)?.alg;
+    return typeof label === 'string' && CONTENT_ALGORITHMS.includes(label);
+  });
+
+  // A "dir" key is the content key itself: the sender's path must decide exactly as the
+  // recipient's path does (the valid vector accepted with its plaintext).
+  test.each(direct.map((vector) => [vector.tcId, vector.result, vector.comment, vector] as const))(
+    'tcId %i (%s: %s) with its dir key decides as the recipient path does',
+    (_tcId, _result, _comment, vector) => {
+      const outcome = run(vector, vector.token, undefined, true);
+      expect(outcome).toEqual(run(vector, vector.token));
+      if (vector.result === 'valid') expect(outcome.accepted).toBe(true);
+    },
+  );
+
+  // Every invalid vector is refused, whatever the content key, under a policy allowing its
+  // algorithms (A256GCM and A128GCM content, any key management).
+  test.each(
+    jwe
+      .filter((vector) => vector.result === 'invalid')
+      .map((vector) => [vector.tcId, vector.comment, vector] as const),
+  )('invalid tcId %i (%s) is refused', (_tcId, _comment, vector) => {
+    for (const bytes of [16, 32, 64]) {
+      expect(() =>
+        decryptJweCompactWithContentKey(vector.token, randomBytes(bytes), {
+          keyManagementAlgorithms: KEY_MANAGEMENT_ALGORITHMS as JweKeyManagementAlgorithm[],
+          contentEncryptionAlgorithms: CONTENT_ALGORITHMS as JweContentEncryptionAlgorithm[],
+        }),
+      ).toThrow(JoseError);
+    }
+  });
 });
 
 describe('Wycheproof deviation table', () => {

@@ -1,6 +1,9 @@
 import {
+  type JweDecryptPolicy,
+  type ParsedJwe,
   decryptJweCompact,
-  encryptJweCompact,
+  decryptJweCompactWithContentKey,
+  encryptJweCompactKeepingKey,
   parseJsonObjectStrict,
   parseJweCompact,
   parseJwsCompact,
@@ -51,8 +54,13 @@ export interface SealedEnvelope {
   /** The exact bytes that travel and that receipts bind by digest. */
   bytes: Buffer;
   digest: string;
-  /** The inner signed content (compact JWS), for the sender's own encrypted copy. */
+  /** The inner signed content (compact JWS). */
   contentJws: string;
+  /**
+   * The content JWE's content encryption key: the sender keeps it sealed on its side
+   * (`sealSenderCopy`) to read its own request later without being a recipient of it.
+   */
+  contentKey: Buffer;
 }
 
 /** No request stays valid for longer than this, whatever its header says. */
@@ -79,7 +87,14 @@ export function encryptToCertificate(
   plaintext: Uint8Array,
   recipient: VerifiedCertificate,
 ): string {
-  return encryptJweCompact(plaintext, recipient.publicKey, {
+  return encryptToCertificateKeepingKey(plaintext, recipient).token;
+}
+
+function encryptToCertificateKeepingKey(
+  plaintext: Uint8Array,
+  recipient: VerifiedCertificate,
+): { token: string; cek: Buffer } {
+  return encryptJweCompactKeepingKey(plaintext, recipient.publicKey, {
     alg: KEY_MANAGEMENT_ALGORITHM[recipient.suite],
     enc: CONTENT_ENCRYPTION_ALGORITHM,
     cty: CONTENT_TYPE,
@@ -110,7 +125,10 @@ export function sealEnvelope(input: {
     typ: CONTENT_TYPE,
     'x5t#S256': signer.thumbprint,
   });
-  const contentJwe = encryptToCertificate(Buffer.from(contentJws, 'ascii'), recipient);
+  const { token: contentJwe, cek: contentKey } = encryptToCertificateKeepingKey(
+    Buffer.from(contentJws, 'ascii'),
+    recipient,
+  );
   const header: RoutingHeader = {
     v: PROTOCOL_VERSION,
     ...routing,
@@ -122,7 +140,7 @@ export function sealEnvelope(input: {
     x5c: signer.x5c,
   });
   const bytes = Buffer.from(serializeEnvelope(headerJws, contentJwe));
-  return { header, bytes, digest: sha256Base64Url(bytes), contentJws };
+  return { header, bytes, digest: sha256Base64Url(bytes), contentJws, contentKey };
 }
 
 /** Splits the wire form into its two JOSE objects; nothing else may be present. */
@@ -334,12 +352,7 @@ export function decryptFromCertificate(
     ? self
     : [self as DecryptionIdentity];
   try {
-    const parsed = parseJweCompact(contentJwe);
-    requireOnlyHeaderMembers(
-      parsed.header,
-      ['alg', 'enc', 'epk', 'cty', 'x5t#S256'],
-      'the content encryption',
-    );
+    const parsed = parseContentJwe(contentJwe);
     const identity = identities.find(
       (candidate) => candidate.thumbprint === parsed.header['x5t#S256'],
     );
@@ -349,25 +362,57 @@ export function decryptFromCertificate(
         'the content is encrypted to a certificate other than this gateway’s encryption certificate',
       );
     }
-    if (parsed.header.cty !== CONTENT_TYPE) {
-      throw new ProtocolError(
-        'malformed-envelope',
-        `the content encryption's cty must be ${CONTENT_TYPE}`,
-      );
-    }
-    const plaintext = decryptJweCompact(
-      parsed,
-      identity.key,
-      decryptionPolicy(identity.suite),
-    ).plaintext;
-    // A compact JWS is ASCII; 'ascii' decoding would silently clear high bits instead of refusing.
-    if (!/^[\x21-\x7e]*$/.test(plaintext.toString('latin1'))) {
-      throw new ProtocolError('malformed-content', 'the decrypted content is not a compact JWS');
-    }
-    return plaintext.toString('ascii');
+    return contentJwsOf(
+      decryptJweCompact(parsed, identity.key, decryptionPolicy(identity.suite)).plaintext,
+    );
   } catch (error) {
     throw toProtocolError(error, 'content encryption', 'malformed-envelope');
   }
+}
+
+/** Any of the protocol's content encryptions, opened with the content key instead of a private key. */
+const CONTENT_KEY_POLICY: JweDecryptPolicy = {
+  keyManagementAlgorithms: Object.values(KEY_MANAGEMENT_ALGORITHM),
+  contentEncryptionAlgorithms: [CONTENT_ENCRYPTION_ALGORITHM],
+};
+
+/**
+ * Decrypts a content JWE with its content encryption key, which only its sender keeps
+ * (`SealedEnvelope.contentKey`); returns the inner JWS. Same checks as for a recipient.
+ */
+export function decryptWithContentKey(contentJwe: string, contentKey: Buffer): string {
+  try {
+    const parsed = parseContentJwe(contentJwe);
+    return contentJwsOf(
+      decryptJweCompactWithContentKey(parsed, contentKey, CONTENT_KEY_POLICY).plaintext,
+    );
+  } catch (error) {
+    throw toProtocolError(error, 'content encryption', 'malformed-envelope');
+  }
+}
+
+function parseContentJwe(contentJwe: string): ParsedJwe {
+  const parsed = parseJweCompact(contentJwe);
+  requireOnlyHeaderMembers(
+    parsed.header,
+    ['alg', 'enc', 'epk', 'cty', 'x5t#S256'],
+    'the content encryption',
+  );
+  if (parsed.header.cty !== CONTENT_TYPE) {
+    throw new ProtocolError(
+      'malformed-envelope',
+      `the content encryption's cty must be ${CONTENT_TYPE}`,
+    );
+  }
+  return parsed;
+}
+
+function contentJwsOf(plaintext: Buffer): string {
+  // A compact JWS is ASCII; 'ascii' decoding would silently clear high bits instead of refusing.
+  if (!/^[\x21-\x7e]*$/.test(plaintext.toString('latin1'))) {
+    throw new ProtocolError('malformed-content', 'the decrypted content is not a compact JWS');
+  }
+  return plaintext.toString('ascii');
 }
 
 /** Decrypts an authenticated envelope and checks that its content is bound to its header. */

@@ -1,19 +1,21 @@
 import { type KeyObject, createSecretKey, randomBytes } from 'node:crypto';
 import { decryptJweCompact, encryptJweCompact, parseJweCompact } from '@comity/jose';
-import { decryptFromCertificate, encryptToCertificate } from './envelope';
-import { requireOnlyHeaderMembers, toProtocolError } from './error-mapping';
 import type { VerifiedCertificate } from '@comity/pki';
+import { decryptFromCertificate, decryptWithContentKey, encryptToCertificate } from './envelope';
+import { requireOnlyHeaderMembers, toProtocolError } from './error-mapping';
 import type { DecryptionIdentity } from './gateway-identity';
 import { ProtocolError } from './protocol-error';
 
 /**
- * The sending node's own copy of what it sent, sealed at rest: the signed content (a compact
- * JWS) encrypted under a data key the node holds, as a standard compact JWE with `alg: dir`,
- * `enc: A256GCM` and the data key's id in `kid`. The data key itself is kept wrapped to the
- * node's own encryption certificate (see `wrapDataKey`), so a copy of the database alone opens
- * nothing. One key agreement per data key instead of one per request.
+ * How a sending node reads its own request later although the envelope is encrypted to the
+ * recipient only: it keeps the envelope's content encryption key (`SealedEnvelope.contentKey`),
+ * sealed under a data key of its own as a compact JWE (`alg: dir`, `enc: A256GCM`, the data
+ * key's id in `kid`). The data key is stored wrapped to the node's own encryption certificate
+ * (`wrapDataKey`), so a copy of the database alone opens nothing. A sealed copy is about 150
+ * bytes whatever the request's size, and costs no key agreement.
  *
- * Not part of the wire protocol: nothing received from a peer is ever opened this way.
+ * Copies written before this (the content JWS encrypted to the node's own certificate) still
+ * open. Not part of the wire protocol: nothing received from a peer is ever opened this way.
  */
 export interface SenderCopyKey {
   id: string;
@@ -24,6 +26,8 @@ const COPY_POLICY = {
   keyManagementAlgorithms: ['dir'],
   contentEncryptionAlgorithms: ['A256GCM'],
 } as const;
+
+const CONTENT_KEY_BYTES = 32;
 
 export function newSenderCopyKey(id: string): SenderCopyKey {
   return { id, secret: createSecretKey(randomBytes(32)) };
@@ -47,17 +51,17 @@ export function unwrapDataKey(
   return { id, secret: createSecretKey(bytes) };
 }
 
-export function sealSenderCopy(contentJws: string, key: SenderCopyKey): string {
-  return encryptJweCompact(Buffer.from(contentJws, 'ascii'), key.secret, {
-    alg: 'dir',
-    enc: 'A256GCM',
-    kid: key.id,
-  });
+/** Seals the content key of an envelope this node sends (`SealedEnvelope.contentKey`). */
+export function sealSenderCopy(contentKey: Buffer, key: SenderCopyKey): string {
+  if (contentKey.length !== CONTENT_KEY_BYTES) {
+    throw new Error(`a content key is ${CONTENT_KEY_BYTES} bytes, not ${contentKey.length}`);
+  }
+  return encryptJweCompact(contentKey, key.secret, { alg: 'dir', enc: 'A256GCM', kid: key.id });
 }
 
 /**
- * The data key a copy was sealed under, or null for a copy sealed to the node's certificate
- * (the form used before data keys, still opened by `decryptSenderCopy` with the node's decryption keys).
+ * The data key a copy was sealed under, or null for a copy of the earlier form (the content JWS
+ * encrypted to the node's own certificate).
  */
 export function senderCopyKeyId(copy: string): string | null {
   try {
@@ -72,16 +76,22 @@ export function senderCopyKeyId(copy: string): string | null {
   }
 }
 
-/** The signed content (compact JWS) of a copy: from its data key, or from the node's certificate. */
+/**
+ * The signed content (compact JWS) of a request this node sent: the content key from the copy
+ * and the data key it names, then the envelope's content JWE; or, for a copy of the earlier
+ * form (`dataKey` null), the copy itself with the node's decryption keys.
+ */
 export function decryptSenderCopy(
   copy: string,
   keys: {
     dataKey: SenderCopyKey | null;
     self: DecryptionIdentity | readonly DecryptionIdentity[];
   },
+  contentJwe: string,
 ): string {
   const { dataKey } = keys;
   if (dataKey === null) return decryptFromCertificate(copy, keys.self);
+  let contentKey: Buffer;
   try {
     const parsed = parseJweCompact(copy);
     requireOnlyHeaderMembers(parsed.header, ['alg', 'enc', 'kid'], 'the sealed copy');
@@ -91,12 +101,12 @@ export function decryptSenderCopy(
         `the sealed copy names data key ${String(parsed.header['kid'])}, not ${dataKey.id}`,
       );
     }
-    const { plaintext } = decryptJweCompact(parsed, dataKey.secret, COPY_POLICY);
-    if (!/^[\x21-\x7e]*$/.test(plaintext.toString('latin1'))) {
-      throw new ProtocolError('malformed-content', 'the sealed copy is not a compact JWS');
+    contentKey = decryptJweCompact(parsed, dataKey.secret, COPY_POLICY).plaintext;
+    if (contentKey.length !== CONTENT_KEY_BYTES) {
+      throw new ProtocolError('malformed-content', 'the sealed copy does not hold a content key');
     }
-    return plaintext.toString('ascii');
   } catch (error) {
     throw toProtocolError(error, 'sealed copy', 'malformed-content');
   }
+  return decryptWithContentKey(contentJwe, contentKey);
 }

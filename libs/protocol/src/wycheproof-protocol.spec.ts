@@ -16,11 +16,14 @@ import {
   authenticateEnvelope,
   authenticateReceipt,
   decryptSenderCopy,
+  decryptWithContentKey,
   newSenderCopyKey,
   openEnvelope,
+  sealSenderCopy,
   senderCopyKeyId,
   verifyContentStatement,
   type ProtocolError,
+  type SealedEnvelope,
 } from './index';
 
 // Every Wycheproof JOSE token, valid or not under its own test key, is foreign to Comity: placed
@@ -139,17 +142,32 @@ describe('Wycheproof JWE given as the content of a correctly signed envelope', (
   });
 });
 
-describe('Wycheproof JWE given as the node’s own sealed copy', () => {
-  // The sealed copy is opened with the node's data key (alg dir) or, for copies written before
-  // data keys, with its decryption keys: every foreign token is refused on both paths.
+describe('Wycheproof JWE given as the node’s own sealed copy, and as the content its key opens', () => {
+  // The sealed copy is opened with the node's data key (alg dir) or, for copies of the earlier
+  // form, with its decryption keys; the content key it holds then opens the envelope's content
+  // JWE. Every foreign token is refused in each place.
   const dataKey = newSenderCopyKey('wycheproof-test-key');
+  let sealed: SealedEnvelope;
+  let copy: string;
+
+  beforeAll(() => {
+    sealed = sealFor(f, 'AT', 'FR');
+    copy = sealSenderCopy(sealed.contentKey, dataKey);
+  });
 
   test.each(jweVectors)('$source tcId $tcId ($comment)', ({ token }) => {
     const self = f.states.AT.decryption;
+    const contentJwe = partsOf(sealed.bytes).contentJwe;
     // As the node opens a stored copy: the path is chosen by the copy's own header.
     expectRefused(() =>
-      decryptSenderCopy(token, { dataKey: senderCopyKeyId(token) === null ? null : dataKey, self }),
+      decryptSenderCopy(
+        token,
+        { dataKey: senderCopyKeyId(token) === null ? null : dataKey, self },
+        contentJwe,
+      ),
     );
-    expectRefused(() => decryptSenderCopy(token, { dataKey, self }));
+    expectRefused(() => decryptSenderCopy(token, { dataKey, self }, contentJwe));
+    expectRefused(() => decryptSenderCopy(copy, { dataKey, self }, token));
+    expectRefused(() => decryptWithContentKey(token, sealed.contentKey));
   });
 });

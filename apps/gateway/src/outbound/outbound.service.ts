@@ -237,7 +237,7 @@ export class OutboundService {
       signer: this.trust.signing,
       recipient: input.recipientCertificate,
     });
-    const senderCopy = await this.senderCopies.seal(sealed.contentJws);
+    const senderCopy = await this.senderCopies.seal(sealed.contentKey);
     // Large attachments: their chunks are published first; the envelope is held until then.
     const transferMs = await this.transfers.prepare(id, input.to.state, input.content);
 

@@ -40,7 +40,11 @@ export class OutboundMessageEntity {
   @Column('text', { name: 'envelope_digest' })
   envelopeDigest!: string;
 
-  /** The signed content encrypted to this node's own encryption certificate: content at rest stays sealed. */
+  /**
+   * What lets this node read its own request (see `SenderCopies`): the envelope's content key
+   * sealed under a data key, or, for rows written before, the signed content encrypted to the
+   * node's own encryption certificate. Content at rest stays sealed either way.
+   */
   @Column('text', { name: 'sender_copy' })
   senderCopy!: string;
 

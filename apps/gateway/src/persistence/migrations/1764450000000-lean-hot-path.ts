@@ -8,9 +8,10 @@ import type { MigrationInterface, QueryRunner } from 'typeorm';
  *   other row to come from).
  * - The sealed columns hold signed, encrypted base64url text that does not compress: stored
  *   out of line without PostgreSQL's compression attempt (`STORAGE EXTERNAL`).
- * - `sender_copy_key`: the data keys under which the node seals its own copy of what it sent
- *   (`alg: dir` JWE), each wrapped to the node's own encryption certificate. One key-agreement
- *   per key instead of one per request; a database dump alone still opens nothing.
+ * - `sender_copy_key`: the data keys under which the node seals what lets it read its own
+ *   requests later (the envelope's content key, `alg: dir` JWE), each wrapped to the node's own
+ *   encryption certificate. About 150 bytes and no key agreement per request instead of a
+ *   second encryption of the whole content; a database dump alone still opens nothing.
  */
 export class LeanHotPath1764450000000 implements MigrationInterface {
   name = 'LeanHotPath1764450000000';
