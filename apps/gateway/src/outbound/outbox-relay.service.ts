@@ -160,6 +160,20 @@ export class OutboxRelay implements OnApplicationBootstrap, BeforeApplicationShu
         retry.push(entry.id);
       }
     }
+    const settlement = {
+      published,
+      sentEnvelopes,
+      sentReceipts,
+      retry,
+      retryDelayMs: 1000,
+      at: now,
+      maxRetransmitIntervalMs: this.config.delivery.maxRetransmitIntervalMs,
+    };
+    if (unroutable.length === 0) {
+      // The usual case: one statement, atomic on its own, no BEGIN/COMMIT round trips.
+      await this.store.settleRelayed(null, settlement);
+      return entries.length;
+    }
     await this.dataSource.transaction(async (manager) => {
       for (const { entry, detail } of unroutable) {
         published.push(entry.id);
@@ -171,15 +185,7 @@ export class OutboxRelay implements OnApplicationBootstrap, BeforeApplicationShu
             envelopeId: entry.messageId,
           });
       }
-      await this.store.settleRelayed(manager, {
-        published,
-        sentEnvelopes,
-        sentReceipts,
-        retry,
-        retryDelayMs: 1000,
-        at: now,
-        maxRetransmitIntervalMs: this.config.delivery.maxRetransmitIntervalMs,
-      });
+      await this.store.settleRelayed(manager, settlement);
     });
     return entries.length;
   }

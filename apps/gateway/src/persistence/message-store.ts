@@ -122,6 +122,7 @@ export class MessageStore {
 
   /** Lookups made for every message, batched the same way: one query for all that are waiting. */
   private readonly receiptExpectations = this.lookupById(
+    'receipt-expectations',
     `SELECT id, envelope_digest, to_state, created_at FROM outbound_message WHERE id = ANY($1::uuid[])`,
     (row: { id: string; envelope_digest: string; to_state: string; created_at: Date }) => ({
       id: row.id,
@@ -131,6 +132,7 @@ export class MessageStore {
     }),
   );
   private readonly deliveredReceipts = this.lookupById(
+    'delivered-receipts',
     `SELECT id, envelope_digest, from_state, receipt FROM inbound_message WHERE id = ANY($1::uuid[])`,
     (row: { id: string; envelope_digest: string; from_state: string; receipt: Buffer }) => ({
       id: row.id,
@@ -146,11 +148,12 @@ export class MessageStore {
 
   /** A lookup by id whose callers share one `id = ANY($1)` query; null for an id not found. */
   private lookupById<Row extends { id: string }, T>(
+    name: string,
     sql: string,
     view: (row: Row) => T,
   ): GroupCommit<string, T | null> {
     return new GroupCommit<string, T | null>(async (ids) => {
-      const { rows } = await this.pool.query<Row>(sql, [ids]);
+      const { rows } = await this.pool.query<Row>({ name, text: sql, values: [ids] });
       const found = new Map(rows.map((row) => [row.id, view(row)]));
       return ids.map((id) => found.get(id) ?? null);
     });
@@ -184,8 +187,9 @@ export class MessageStore {
 
   private async acceptOutboundBatch(items: AcceptedOutbound[]): Promise<string[]> {
     const column = <T>(pick: (item: AcceptedOutbound) => T): T[] => items.map(pick);
-    const { rows } = await this.pool.query<{ id: string; message_id: string }>(
-      `WITH input AS (
+    const { rows } = await this.pool.query<{ id: string; message_id: string }>({
+      name: 'accept-outbound',
+      text: `WITH input AS (
          SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::uuid[], $4::text[], $5::text[], $6::text[], $7::text[],
                               $8::text[], $9::text[], $10::text[], $11::int[], $12::text[], $13::text[],
                               $14::timestamptz[], $15::timestamptz[], $16::text[], $17::text[], $18::uuid[],
@@ -212,7 +216,7 @@ export class MessageStore {
        INSERT INTO outbox (message_id, payload_type, routing_key, payload, available_at, attempts)
        SELECT id, 'envelope', routing_key, NULL, lease_until, 0 FROM input
        RETURNING id, message_id`,
-      [
+      values: [
         column((item) => item.row.id),
         column((item) => item.row.threadId),
         column((item) => item.row.inReplyTo),
@@ -233,15 +237,16 @@ export class MessageStore {
         column((item) => item.retryOf),
         column((item) => item.leaseUntil),
       ],
-    );
+    });
     const outboxIds = new Map(rows.map((row) => [row.message_id, row.id]));
     return items.map((item) => outboxIds.get(item.row.id)!);
   }
 
   private async storeDeliveredBatch(items: DeliveredInbound[]): Promise<Array<string | null>> {
     const column = <T>(pick: (item: DeliveredInbound) => T): T[] => items.map(pick);
-    const { rows: inserted } = await this.pool.query<{ id: string; message_id: string }>(
-      `WITH input AS (
+    const { rows: inserted } = await this.pool.query<{ id: string; message_id: string }>({
+      name: 'store-delivered',
+      text: `WITH input AS (
          -- The first copy of an id in the batch is the one stored: the same one whose caller is
          -- told it won (below), so the receipt published is the receipt stored.
          SELECT DISTINCT ON (id) * FROM unnest($1::uuid[], $2::uuid[], $3::uuid[], $4::text[], $5::text[], $6::text[],
@@ -269,7 +274,7 @@ export class MessageStore {
            FROM stored JOIN input ON input.id = stored.id
          RETURNING id, message_id)
        SELECT id, message_id FROM queued`,
-      [
+      values: [
         column((item) => item.row.id),
         column((item) => item.row.threadId),
         column((item) => item.row.inReplyTo),
@@ -287,7 +292,7 @@ export class MessageStore {
         column((item) => item.receiptRoutingKey),
         column((item) => item.leaseUntil),
       ],
-    );
+    });
     // Each id once: a second copy of the same envelope in one batch is a duplicate, answered as such.
     const fresh = new Map(inserted.map((row) => [row.message_id, row.id]));
     return items.map((item) => {
@@ -299,8 +304,9 @@ export class MessageStore {
 
   private async recordReceiptBatch(items: RecordedReceipt[]): Promise<boolean[]> {
     const column = <T>(pick: (item: RecordedReceipt) => T): T[] => items.map(pick);
-    const { rows: applied } = await this.pool.query<{ id: string }>(
-      `WITH input AS (
+    const { rows: applied } = await this.pool.query<{ id: string }>({
+      name: 'record-receipts',
+      text: `WITH input AS (
          SELECT DISTINCT ON (message_id) * FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::text[], $6::timestamptz[])
                 WITH ORDINALITY AS t(message_id, status, reason, receipt, detail, at, position)
           ORDER BY message_id, position),
@@ -317,7 +323,7 @@ export class MessageStore {
                 convert_to(input.receipt, 'UTF8')
            FROM input JOIN settled ON settled.id = input.message_id)
        SELECT id FROM settled`,
-      [
+      values: [
         column((item) => item.messageId),
         column((item) => item.status),
         column((item) => item.reason),
@@ -325,7 +331,7 @@ export class MessageStore {
         column((item) => item.detail),
         column((item) => item.at),
       ],
-    );
+    });
     const fresh = new Set(applied.map((row) => row.id));
     return items.map((item) => fresh.delete(item.messageId));
   }
@@ -497,7 +503,8 @@ export class MessageStore {
    * receipts get their `receipt-sent` evidence, and entries that failed are postponed.
    */
   async settleRelayed(
-    manager: EntityManager,
+    /** The caller's transaction, or null: the statement alone is atomic (autocommit, prepared). */
+    manager: EntityManager | null,
     batch: {
       published: string[];
       sentEnvelopes: string[];
@@ -508,8 +515,7 @@ export class MessageStore {
       maxRetransmitIntervalMs: number;
     },
   ): Promise<void> {
-    await manager.query(
-      `WITH published AS (
+    const text = `WITH published AS (
          DELETE FROM outbox WHERE id = ANY($1::bigint[])),
        sent AS (
          UPDATE outbound_message
@@ -529,17 +535,18 @@ export class MessageStore {
        UPDATE outbox
           SET attempts = attempts + 1,
               available_at = now() + make_interval(secs => $7::double precision / 1000 * least(64, power(2, attempts)))
-        WHERE id = ANY($4::bigint[])`,
-      [
-        batch.published,
-        batch.sentEnvelopes,
-        batch.sentReceipts,
-        batch.retry,
-        batch.at,
-        batch.maxRetransmitIntervalMs,
-        batch.retryDelayMs,
-      ],
-    );
+        WHERE id = ANY($4::bigint[])`;
+    const values = [
+      batch.published,
+      batch.sentEnvelopes,
+      batch.sentReceipts,
+      batch.retry,
+      batch.at,
+      batch.maxRetransmitIntervalMs,
+      batch.retryDelayMs,
+    ];
+    if (manager) await manager.query(text, values);
+    else await this.pool.query({ name: 'settle-relayed', text, values });
   }
 
   /**
