@@ -19,6 +19,7 @@ import {
   submitClosedLoop,
   Submitter,
   type ComityResult,
+  type StageBreakdown,
 } from './comity-load';
 import { consoleAtVolume, consoleTable, type ConsoleResult } from './console-at-volume';
 import { largeFile, largeFileTable } from './large-file';
@@ -26,7 +27,7 @@ import { cpuSeconds, cpuSecondsOf, machineCpu, peakRssMiB } from './process-usag
 import { rawRoundTrips } from './raw-baseline';
 
 /**
- * npm run bench [-- --count 2000 --body-bytes 4096 --concurrency 32 --rate 100,200 --rate-count 2000
+ * npm run bench [-- --count 4000 --body-bytes 4096 --concurrency 32 --rate 100,200 --rate-count 3000
  *                   --volume 100000 --file-mib 1024]
  *
  * Two gateways (AT → FR) as separate processes with their own databases on the local RabbitMQ
@@ -37,14 +38,18 @@ import { rawRoundTrips } from './raw-baseline';
  * AT in chunks and sent to FR (test/bench/large-file.ts): MB/s end to end and peak RSS of both.
  * Prints tables and writes a JSON result under var/bench/.
  */
+function stageLine(stages: StageBreakdown): string {
+  return `submit→sent ${stages.submitToSent.toFixed(1)}, sent→received by FR ${stages.sentToReceived.toFixed(1)}, received→receipt published ${stages.receivedToReceiptSent.toFixed(1)}, receipt published→verified by AT ${stages.receiptSentToDelivered.toFixed(1)}`;
+}
+
 async function main(): Promise<void> {
   const { values } = parseArgs({
     options: {
-      count: { type: 'string', default: '2000' },
+      count: { type: 'string', default: '4000' },
       'body-bytes': { type: 'string', default: '4096' },
       concurrency: { type: 'string', default: '32' },
       rate: { type: 'string', default: '100,200' },
-      'rate-count': { type: 'string', default: '2000' },
+      'rate-count': { type: 'string', default: '3000' },
       volume: { type: 'string', default: '100000' },
       'file-mib': { type: 'string', default: '1024' },
     },
@@ -101,7 +106,7 @@ async function main(): Promise<void> {
     console.log(`raw baseline: ${count} round trips, ${bodyBytes} B, window ${concurrency} ...`);
     const raw = await rawRoundTrips(amqpUrl, count, bodyBytes, concurrency);
 
-    await submitClosedLoop(client, 50, 8, bodyBytes); // warm-up, not measured
+    await submitClosedLoop(client, 500, concurrency, bodyBytes); // warm-up (JIT, pools), not measured
     const commitsBefore = await commitsOf(Object.values(databases));
     const cpuBefore = {
       AT: cpuSeconds(pids.AT),
@@ -144,16 +149,14 @@ async function main(): Promise<void> {
     const frUrl = new URL(POSTGRES_ADMIN_URL);
     frUrl.pathname = `/${databases.FR}`;
     const stages = await stageBreakdown(atDatabase.toString(), frUrl.toString(), closedIds);
-    const open: Array<ComityResult & { offered: number }> = [];
+    const open: Array<ComityResult & { offered: number; slowestStages: StageBreakdown }> = [];
     for (const rate of rates) {
       console.log(`Comity at a fixed offered load: ${rateCount} requests at ${rate}/s ...`);
+      const ids = await submitAtRate(client, rateCount, rate, bodyBytes);
       open.push({
         offered: rate,
-        ...(await measureDelivered(
-          atDatabase.toString(),
-          await submitAtRate(client, rateCount, rate, bodyBytes),
-          600_000,
-        )),
+        ...(await measureDelivered(atDatabase.toString(), ids, 600_000)),
+        slowestStages: await stageBreakdown(atDatabase.toString(), frUrl.toString(), ids, 0.01),
       });
     }
     const rss = { AT: peakRssMiB(pids.AT), FR: peakRssMiB(pids.FR) };
@@ -203,7 +206,11 @@ async function main(): Promise<void> {
       `CPU during the closed-loop run (cores): AT ${cpu.AT.toFixed(2)}, FR ${cpu.FR.toFixed(2)}, PostgreSQL ${cpu.postgres.toFixed(2)}, RabbitMQ ${cpu.rabbitmq.toFixed(2)}, load generator ${cpu.loadGenerator.toFixed(2)}; machine busy ${cpu.machineBusyPercent.toFixed(0)}%`,
       `CPU per request (ms): AT ${cpuMsPerRequest.AT.toFixed(2)}, FR ${cpuMsPerRequest.FR.toFixed(2)}, PostgreSQL ${cpuMsPerRequest.postgres.toFixed(2)}, RabbitMQ ${cpuMsPerRequest.rabbitmq.toFixed(2)}, load generator ${cpuMsPerRequest.loadGenerator.toFixed(2)}; total ${cpuMsPerRequest.total.toFixed(2)}`,
       `peak RSS MiB: AT ${rss.AT.toFixed(0)}, FR ${rss.FR.toFixed(0)}; PostgreSQL transactions per request (both nodes): ${(commits / count).toFixed(2)}`,
-      `where the time goes (closed loop, median ms): submit→sent ${stages.submitToSent.toFixed(1)}, sent→received by FR ${stages.sentToReceived.toFixed(1)}, received→receipt published ${stages.receivedToReceiptSent.toFixed(1)}, receipt published→verified by AT ${stages.receiptSentToDelivered.toFixed(1)}`,
+      `where the time goes (closed loop, median ms): ${stageLine(stages)}`,
+      ...open.map(
+        (result) =>
+          `where the slowest 1 % went at ${result.offered}/s (median of those, ms): ${stageLine(result.slowestStages)}`,
+      ),
       ...(consoleResult ? ['', ...consoleTable(consoleResult)] : []),
       ...(large ? ['', ...largeFileTable(large)] : []),
     ];
