@@ -101,8 +101,15 @@ describe('DeliveryWatchdog', () => {
   const statusOf = async (id: string) => (await store.findOutbound(id))?.status;
   const outboxFor = async (id: string) =>
     (await dataSource.query('SELECT payload FROM outbox WHERE message_id = $1', [id])) as Array<{
-      payload: Buffer;
+      payload: Buffer | null;
     }>;
+  /** What a relay claiming the due entries would publish for this message. */
+  const claimedFor = (id: string) =>
+    dataSource.transaction(async (manager) =>
+      (await store.claimOutbox(manager, 1000))
+        .filter((entry) => entry.messageId === id)
+        .map((entry) => entry.payload.toString()),
+    );
 
   it('sent, receipt overdue → the same envelope queued again, deadline cleared until the broker confirms', async () => {
     const overdue = await outbound('sent', {
@@ -117,9 +124,9 @@ describe('DeliveryWatchdog', () => {
     });
     const result = await watchdog.sweep();
     expect(result.retransmitted).toBe(1);
-    expect((await outboxFor(overdue)).map((row) => row.payload.toString())).toEqual([
-      `envelope ${overdue}`,
-    ]);
+    // No second copy in the outbox: the relay publishes the message's own envelope.
+    expect(await outboxFor(overdue)).toEqual([{ payload: null }]);
+    expect(await claimedFor(overdue)).toEqual([`envelope ${overdue}`]);
     expect(await outboxFor(notYet)).toEqual([]);
     expect((await store.findOutbound(overdue))?.receiptDueAt).toBeNull();
     expect((await store.timeline(overdue, 'outbound')).map((e) => e.type)).toEqual([

@@ -169,6 +169,29 @@ describe('the sender keeping the content key', () => {
       'algorithm-not-allowed',
     );
   });
+
+  it('checks the key-management part a recipient would, though it does not use it', () => {
+    const { token, cek } = encryptJweCompactKeepingKey(plaintext, x25519.publicKey, {
+      alg: 'ECDH-ES+A256KW',
+      enc: 'A256GCM',
+    });
+    const allowed = policy('ECDH-ES+A256KW');
+    const parts = token.split('.');
+    const withEncryptedKey = (bytes: number) =>
+      [parts[0], encodeBase64Url(randomBytes(bytes)), ...parts.slice(2)].join('.');
+    expect(() => decryptJweCompactWithContentKey(withEncryptedKey(39), cek, allowed)).toThrow(
+      'JWE encrypted key for ECDH-ES+A256KW must be 40 bytes, got 39',
+    );
+    const header = JSON.parse(Buffer.from(parts[0]!, 'base64url').toString()) as Record<
+      string,
+      unknown
+    >;
+    delete header['epk'];
+    const withoutEpk = [encodeBase64Url(Buffer.from(JSON.stringify(header))), ...parts.slice(1)];
+    expect(() => decryptJweCompactWithContentKey(withoutEpk.join('.'), cek, allowed)).toThrow(
+      'JWE header "epk" must be a JSON object for ECDH-ES+A256KW',
+    );
+  });
 });
 
 describe('tampering with a valid JWE', () => {

@@ -254,16 +254,20 @@ export function decryptJweCompact(
 
 /**
  * Decrypts a compact JWE with its content encryption key, which the caller holds because it
- * made the JWE (`encryptJweCompactKeepingKey`): no key management is involved. Every public
- * check of `decryptJweCompact` (policy, header, lengths) applies; any failure after them is
- * the same `decryption-failed`.
+ * made the JWE (`encryptJweCompactKeepingKey`): no key management is done. The checks of
+ * `decryptJweCompact` that need no recipient key apply (policy, header, IV and tag lengths,
+ * the encrypted key's length and the key-management header members); any failure after them
+ * is the same `decryption-failed`. The encrypted key itself is not authenticated by the
+ * content encryption: a caller that must know the JWE is intact as a whole checks a digest
+ * of it (Comity's signed `contentDigest`).
  */
 export function decryptJweCompactWithContentKey(
   token: string | Uint8Array | ParsedJwe,
   cek: Buffer,
   policy: JweDecryptPolicy,
 ): { header: JweHeader; plaintext: Buffer } {
-  const { parsed, header, enc } = checkDecryptable(token, policy);
+  const { parsed, header, alg, enc } = checkDecryptable(token, policy);
+  checkKeyManagementShape(alg, enc, parsed);
   if (cek.length !== contentSpec(enc).keyBytes) {
     throw new JoseError(
       'key-mismatch',
@@ -271,6 +275,42 @@ export function decryptJweCompactWithContentKey(
     );
   }
   return { header, plaintext: decryptWithContentKey(parsed, enc, cek) };
+}
+
+/** The public shape of the key management part, as a recipient would find it, without its key. */
+function checkKeyManagementShape(
+  alg: JweKeyManagementAlgorithm,
+  enc: JweContentEncryptionAlgorithm,
+  parsed: ParsedJwe,
+): void {
+  const keyBytes = contentSpec(enc).keyBytes;
+  const management = KEY_MANAGEMENT[alg];
+  const length = parsed.encryptedKey.length;
+  const expected =
+    management.kind === 'dir' || management.kind === 'ecdh-direct'
+      ? 0
+      : management.kind === 'ecdh-kw' || management.kind === 'aes-kw'
+        ? keyBytes + 8
+        : management.kind === 'aes-gcm-kw'
+          ? keyBytes
+          : null;
+  if (expected === null ? length < DEFAULT_MIN_RSA_MODULUS_BITS / 8 : length !== expected) {
+    throw new JoseError(
+      'malformed',
+      `JWE encrypted key for ${alg} must be ${expected ?? `at least ${DEFAULT_MIN_RSA_MODULUS_BITS / 8}`} bytes, got ${length}`,
+    );
+  }
+  if (management.kind === 'ecdh-direct' || management.kind === 'ecdh-kw') {
+    const epk = parsed.header['epk'];
+    if (typeof epk !== 'object' || epk === null || Array.isArray(epk)) {
+      throw new JoseError('malformed', `JWE header "epk" must be a JSON object for ${alg}`);
+    }
+    readPartyInfo(parsed.header);
+  }
+  if (management.kind === 'aes-gcm-kw') {
+    decodeHeaderBytes(parsed.header, 'iv', GCM_KW_IV_BYTES);
+    decodeHeaderBytes(parsed.header, 'tag', GCM_KW_TAG_BYTES);
+  }
 }
 
 function decryptWithContentKey(

@@ -888,6 +888,8 @@ describe('content encryption header', () => {
     ["AT's thumbprint", 'wrong-recipient-key', { 'x5t#S256': 'AT' }],
     ['no cty', 'malformed-envelope', { cty: undefined }],
     ['cty of the envelope', 'malformed-envelope', { cty: ENVELOPE_TYPE }],
+    // The key is looked for before the cty is read (docs/protocol.md, the receiver's steps).
+    ['no cty and AT’s thumbprint', 'wrong-recipient-key', { cty: undefined, 'x5t#S256': 'AT' }],
     ['ECDH-ES (direct key agreement)', 'algorithm-not-allowed', { alg: 'ECDH-ES' }],
     ['ECDH-ES+A128KW', 'algorithm-not-allowed', { alg: 'ECDH-ES+A128KW' }],
     ['A128GCM', 'algorithm-not-allowed', { enc: 'A128GCM' }],

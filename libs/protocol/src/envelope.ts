@@ -362,6 +362,7 @@ export function decryptFromCertificate(
         'the content is encrypted to a certificate other than this gateway’s encryption certificate',
       );
     }
+    requireContentType(parsed);
     return contentJwsOf(
       decryptJweCompact(parsed, identity.key, decryptionPolicy(identity.suite)).plaintext,
     );
@@ -383,6 +384,7 @@ const CONTENT_KEY_POLICY: JweDecryptPolicy = {
 export function decryptWithContentKey(contentJwe: string, contentKey: Buffer): string {
   try {
     const parsed = parseContentJwe(contentJwe);
+    requireContentType(parsed);
     return contentJwsOf(
       decryptJweCompactWithContentKey(parsed, contentKey, CONTENT_KEY_POLICY).plaintext,
     );
@@ -398,13 +400,17 @@ function parseContentJwe(contentJwe: string): ParsedJwe {
     ['alg', 'enc', 'epk', 'cty', 'x5t#S256'],
     'the content encryption',
   );
+  return parsed;
+}
+
+/** Checked after the recipient key is found (docs/protocol.md, the receiver's steps). */
+function requireContentType(parsed: ParsedJwe): void {
   if (parsed.header.cty !== CONTENT_TYPE) {
     throw new ProtocolError(
       'malformed-envelope',
       `the content encryption's cty must be ${CONTENT_TYPE}`,
     );
   }
-  return parsed;
 }
 
 function contentJwsOf(plaintext: Buffer): string {

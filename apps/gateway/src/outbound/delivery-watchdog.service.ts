@@ -75,7 +75,8 @@ export class DeliveryWatchdog implements OnApplicationBootstrap, BeforeApplicati
           messageId: message.id,
           payloadType: 'envelope',
           routingKey: this.trust.routingKeyOf(message.toState),
-          payload: message.envelope,
+          // The relay reads the envelope from the message row (no second copy in the outbox).
+          payload: null,
           availableAt: now,
         });
         await this.store.addEvidence(manager, {

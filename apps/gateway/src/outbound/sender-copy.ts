@@ -1,9 +1,9 @@
 import { Injectable } from '@nestjs/common';
 import {
   ProtocolError,
+  checkContentDigest,
   decryptSenderCopy,
   newSenderCopyKey,
-  readEnvelopeParts,
   sealSenderCopy,
   senderCopyKeyId,
   unwrapDataKey,
@@ -20,6 +20,8 @@ import type { OutboundMessageEntity } from '../persistence/entities/outbound-mes
 import { MessageStore } from '../persistence/message-store';
 import { FederationTrust } from '../trust/federation-trust';
 
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+
 /** A process seals its copies under one data key for at most this long, then takes a new one. */
 const DATA_KEY_LIFETIME_MS = 24 * 60 * 60 * 1000;
 
@@ -28,7 +30,7 @@ const DATA_KEY_LIFETIME_MS = 24 * 60 * 60 * 1000;
  * retry) can read it later although the envelope is encrypted to the recipient only.
  *
  * The copy is the envelope's content key, sealed under a data key (AES-256-GCM, `alg: dir` JWE)
- * that is itself stored wrapped to the node's own encryption certificate: about 150 bytes and
+ * that is itself stored wrapped to the node's own encryption certificate: under 200 bytes and
  * no key agreement per request, instead of a second encryption of the whole content to the
  * node's own certificate (measured, issue 6). Copies of that earlier form still open.
  */
@@ -45,6 +47,8 @@ export class SenderCopies {
 
   /** Seals the content key of an envelope this node is sending (`SealedEnvelope.contentKey`). */
   async seal(contentKey: Buffer): Promise<string> {
+    // As before data keys: no sending while the node's own encryption certificate is not valid.
+    this.trust.ownEncryptionCertificate();
     return sealSenderCopy(contentKey, await this.currentKey());
   }
 
@@ -57,19 +61,18 @@ export class SenderCopies {
     row: Pick<OutboundMessageEntity, 'id' | 'envelope' | 'createdAt' | 'senderCopy'>,
   ): Promise<RequestContent> {
     try {
-      const signer = verifyEnvelopeSignature(
-        row.envelope,
-        this.trust.verifier,
-        row.createdAt,
-      ).sender;
+      const envelope = verifyEnvelopeSignature(row.envelope, this.trust.verifier, row.createdAt);
+      // The whole content JWE is bound by the signed header's digest: the content key alone
+      // would not notice a changed encrypted-key part, which the recipient could not open.
+      checkContentDigest(envelope);
       const keyId = senderCopyKeyId(row.senderCopy);
       const dataKey = keyId === null ? null : await this.keyById(keyId);
       const contentJws = decryptSenderCopy(
         row.senderCopy,
         { dataKey, self: this.trust.decryption },
-        readEnvelopeParts(row.envelope).contentJwe,
+        envelope.contentJwe,
       );
-      const statement = verifyContentStatement(contentJws, signer);
+      const statement = verifyContentStatement(contentJws, envelope.sender);
       if (statement.envelopeId !== row.id) {
         throw new ProtocolError(
           'content-binding-mismatch',
@@ -108,6 +111,11 @@ export class SenderCopies {
   }
 
   private keyById(id: string): Promise<SenderCopyKey> {
+    if (!UUID.test(id)) {
+      return Promise.reject(
+        new ProtocolError('malformed-content', `the sealed copy's data key id is not a UUID`),
+      );
+    }
     let key = this.known.get(id);
     if (key === undefined) {
       key = this.store.findSenderCopyKey(id).then((wrapped) => {

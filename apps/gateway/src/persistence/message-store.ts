@@ -28,7 +28,10 @@ export interface NewEvidence {
  * before it joins a batch, so that one bad item can only fail itself.
  */
 function requireAscii(bytes: Buffer, what: string): void {
-  if (!isAscii(bytes)) throw new Error(`the ${what} to store is not ASCII (a compact JWS is)`);
+  // PostgreSQL text cannot hold NUL; a compact JWS has none.
+  if (!isAscii(bytes) || bytes.includes(0)) {
+    throw new Error(`the ${what} to store is not ASCII (a compact JWS is)`);
+  }
 }
 
 const asciiText = (bytes: Buffer): string => bytes.toString('latin1');
@@ -37,7 +40,8 @@ export interface NewOutboxEntry {
   messageId: string;
   payloadType: OutboxPayloadType;
   routingKey: string;
-  payload: Buffer;
+  /** NULL for an envelope: the relay reads it from its `outbound_message` row. */
+  payload: Buffer | null;
   availableAt: Date;
 }
 
@@ -474,6 +478,7 @@ export class MessageStore {
               o.attempts
          FROM outbox o
          LEFT JOIN outbound_message m ON o.payload IS NULL AND m.id = o.message_id
+        -- An envelope entry always has its message row (messages are never deleted).
         WHERE o.available_at <= now() AND (o.payload IS NOT NULL OR m.id IS NOT NULL)
         ORDER BY o.id
         LIMIT $1
@@ -590,13 +595,12 @@ export class MessageStore {
     Array<{
       id: string;
       toState: string;
-      envelope: Buffer;
       transmissions: number;
       receiptTimeoutMs: number;
     }>
   > {
     const rows = (await manager.query(
-      `SELECT id, to_state, envelope, transmissions, receipt_timeout_ms
+      `SELECT id, to_state, transmissions, receipt_timeout_ms
          FROM outbound_message
         WHERE status = 'sent' AND receipt_due_at <= now() AND expires_at > now()
         ORDER BY receipt_due_at
@@ -606,7 +610,6 @@ export class MessageStore {
     )) as Array<{
       id: string;
       to_state: string;
-      envelope: Buffer;
       transmissions: number;
       receipt_timeout_ms: number;
     }>;
@@ -619,7 +622,6 @@ export class MessageStore {
     return rows.map((row) => ({
       id: row.id,
       toState: row.to_state,
-      envelope: row.envelope,
       transmissions: row.transmissions,
       receiptTimeoutMs: row.receipt_timeout_ms,
     }));

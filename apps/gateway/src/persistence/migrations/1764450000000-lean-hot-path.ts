@@ -10,7 +10,7 @@ import type { MigrationInterface, QueryRunner } from 'typeorm';
  *   out of line without PostgreSQL's compression attempt (`STORAGE EXTERNAL`).
  * - `sender_copy_key`: the data keys under which the node seals what lets it read its own
  *   requests later (the envelope's content key, `alg: dir` JWE), each wrapped to the node's own
- *   encryption certificate. About 150 bytes and no key agreement per request instead of a
+ *   encryption certificate. Under 200 bytes and no key agreement per request instead of a
  *   second encryption of the whole content; a database dump alone still opens nothing.
  */
 export class LeanHotPath1764450000000 implements MigrationInterface {
@@ -36,8 +36,9 @@ export class LeanHotPath1764450000000 implements MigrationInterface {
   }
 
   async down(queryRunner: QueryRunner): Promise<void> {
+    // sender_copy_key stays: dropping it would make every copy sealed since the upgrade
+    // unreadable for good, even after upgrading again.
     for (const statement of [
-      `DROP TABLE sender_copy_key`,
       `ALTER TABLE inbound_message ALTER COLUMN envelope SET STORAGE EXTENDED`,
       `ALTER TABLE outbound_message ALTER COLUMN sender_copy SET STORAGE EXTENDED`,
       `ALTER TABLE outbound_message ALTER COLUMN envelope SET STORAGE EXTENDED`,
