@@ -2,6 +2,7 @@ import 'reflect-metadata';
 import { DataSource } from 'typeorm';
 import { uuidV7 } from '@comity/protocol';
 import { dataSourceOptions } from '../../apps/gateway/src/persistence/data-source-options';
+import { transferInsert } from '../../apps/gateway/src/attachments/attachment-store';
 import { MessageStore } from '../../apps/gateway/src/persistence/message-store';
 import { SchemaMigrator } from '../../apps/gateway/src/persistence/schema-migrator';
 import { dropDatabase, ensureDatabase } from '../../apps/cli/src/federation/federation-launcher';
@@ -291,6 +292,52 @@ describe('MessageStore on a real PostgreSQL', () => {
       [id, row.envelope.toString('latin1')],
     ]);
     expect((await store.findOutbound(id))!.envelope.equals(row.envelope)).toBe(true);
+  });
+
+  it('registers a large attachment transfer in the same transaction as its message, or not at all', async () => {
+    const id = uuidV7();
+    const transfer = (envelopeId: string) =>
+      transferInsert({
+        envelopeId,
+        routingKey: 'FR',
+        fromState: 'AT',
+        attachments: [{ attachmentId: uuidV7(), chunks: 2 }],
+        totalBytes: 2048,
+        at: new Date(),
+      });
+    const item = (
+      row: ReturnType<typeof outbound>,
+      together: { text: string; values: unknown[] },
+    ) => ({
+      row,
+      routingKey: 'FR',
+      detail: null,
+      retryOf: null,
+      leaseUntil: new Date(Date.now() - 1000),
+      together,
+    });
+    await store.acceptOutbound(item(outbound(id), transfer(id)));
+    // Both there, and the database holds the envelope until the chunks are confirmed.
+    expect(
+      await dataSource.query(
+        `SELECT (SELECT status FROM attachment_transfer WHERE envelope_id = $1) AS transfer,
+                (SELECT available_at > now() + interval '1 year' FROM outbox WHERE message_id = $1) AS held`,
+        [id],
+      ),
+    ).toEqual([{ transfer: 'pending', held: true }]);
+    // The message fails (its id is taken): its transfer is rolled back with it.
+    const orphan = uuidV7();
+    await expect(store.acceptOutbound(item(outbound(id), transfer(orphan)))).rejects.toMatchObject({
+      code: '23505',
+    });
+    expect(
+      await dataSource.query(
+        `SELECT count(*)::int AS n FROM attachment_transfer WHERE envelope_id = $1`,
+        [orphan],
+      ),
+    ).toEqual([{ n: 0 }]);
+    // The pool is still healthy afterwards.
+    expect(await store.findOutbound(id)).not.toBeNull();
   });
 
   it('refuses to store an envelope that is not ASCII, failing that submit alone', async () => {

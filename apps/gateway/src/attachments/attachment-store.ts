@@ -64,6 +64,36 @@ const HELD_UNTIL_TRANSFERRED = '9999-12-31T00:00:00Z';
  * The SQL of large attachments (sender: uploads, chunks, transfers; receiver: inbound chunks).
  * Chunks are read a few at a time by index range, never a whole file at once.
  */
+export interface NewTransfer {
+  envelopeId: string;
+  routingKey: string;
+  fromState: string;
+  attachments: Array<{ attachmentId: string; chunks: number }>;
+  totalBytes: number;
+  at: Date;
+}
+
+/**
+ * The statement registering a transfer, for the caller to commit in the same transaction as
+ * its envelope (`MessageStore.acceptOutbound`): a transfer never exists without its message.
+ */
+export function transferInsert(row: NewTransfer): { text: string; values: unknown[] } {
+  return {
+    text: `INSERT INTO attachment_transfer (envelope_id, routing_key, from_state, attachments, total_chunks, total_bytes,
+                                           created_at, updated_at)
+           VALUES ($1, $2, $3, $4::jsonb, $5, $6, $7, $7)`,
+    values: [
+      row.envelopeId,
+      row.routingKey,
+      row.fromState,
+      JSON.stringify(row.attachments),
+      row.attachments.reduce((sum, attachment) => sum + attachment.chunks, 0),
+      row.totalBytes,
+      row.at,
+    ],
+  };
+}
+
 @Injectable()
 export class AttachmentStore {
   constructor(@InjectDataSource() private readonly dataSource: DataSource) {}
@@ -215,28 +245,9 @@ export class AttachmentStore {
    * Registers the transfer of an envelope's chunks. Committed before the envelope's outbox row
    * is inserted: the outbox trigger then holds that row until the transfer completes.
    */
-  async insertTransfer(row: {
-    envelopeId: string;
-    routingKey: string;
-    fromState: string;
-    attachments: Array<{ attachmentId: string; chunks: number }>;
-    totalBytes: number;
-    at: Date;
-  }): Promise<void> {
-    await this.dataSource.query(
-      `INSERT INTO attachment_transfer (envelope_id, routing_key, from_state, attachments, total_chunks, total_bytes,
-                                        created_at, updated_at)
-       VALUES ($1, $2, $3, $4::jsonb, $5, $6, $7, $7)`,
-      [
-        row.envelopeId,
-        row.routingKey,
-        row.fromState,
-        JSON.stringify(row.attachments),
-        row.attachments.reduce((sum, attachment) => sum + attachment.chunks, 0),
-        row.totalBytes,
-        row.at,
-      ],
-    );
+  async insertTransfer(row: NewTransfer): Promise<void> {
+    const { text, values } = transferInsert(row);
+    await this.dataSource.query(text, values);
   }
 
   async pendingTransfers(limit: number): Promise<TransferRow[]> {

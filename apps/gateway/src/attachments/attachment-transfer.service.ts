@@ -14,7 +14,12 @@ import { Clock } from '../common/clock';
 import { OutboxRelay } from '../outbound/outbox-relay.service';
 import { AmqpPublisher, UnroutableError } from '../transport/amqp-publisher';
 import { FederationTrust } from '../trust/federation-trust';
-import { AttachmentStore, type SealedChunk, type TransferRow } from './attachment-store';
+import {
+  AttachmentStore,
+  transferInsert,
+  type SealedChunk,
+  type TransferRow,
+} from './attachment-store';
 import { ChunkMetrics } from './chunk-metrics';
 
 export const CHUNK_MEDIA_TYPE = 'application/octet-stream';
@@ -28,7 +33,11 @@ export const CHUNK_HEADERS = {
 
 /** Advisory-lock class of transfers (the schema migrator uses another): one replica per transfer. */
 const TRANSFER_LOCK_CLASS = 0x636d7974;
-/** A transfer whose message never appeared (its submit failed after registering it) is dropped after this. */
+/**
+ * A transfer is registered in the same transaction as its message, so it cannot outlive a
+ * failed submit; one without its message (left by a version that registered it first) is
+ * dropped after this.
+ */
 const ORPHAN_TRANSFER_MS = 60_000;
 /**
  * A conservative end-to-end rate (publish, store at the receiver, verify) for the extra wait
@@ -71,27 +80,33 @@ export class AttachmentTransfer implements OnApplicationBootstrap, BeforeApplica
   ) {}
 
   /**
-   * For a new envelope with large attachments: registers the transfer of their chunks. Called
-   * before the envelope is stored: the database then holds its outbox row until every chunk is
-   * confirmed. Returns the time to add to the receipt timeout, since the receiver stores and
-   * verifies the whole file before it answers (0 without large attachments).
+   * For a new envelope with large attachments: the statement registering the transfer of their
+   * chunks, to be committed with the envelope (the database then holds its outbox row until
+   * every chunk is confirmed), and the time to add to the receipt timeout, since the receiver
+   * stores and verifies the whole file before it answers. Nothing (and 0) without them.
    */
-  async prepare(envelopeId: string, toState: string, content: RequestContent): Promise<number> {
+  plan(
+    envelopeId: string,
+    toState: string,
+    content: RequestContent,
+  ): { statement: { text: string; values: unknown[] } | null; extraReceiptMs: number } {
     const attachments = content.largeAttachments;
-    if (!attachments) return 0;
+    if (!attachments) return { statement: null, extraReceiptMs: 0 };
     const totalBytes = attachments.reduce((sum, attachment) => sum + attachment.size, 0);
-    await this.store.insertTransfer({
-      envelopeId,
-      routingKey: this.trust.routingKeyOf(toState),
-      fromState: this.trust.state,
-      attachments: attachments.map((attachment) => ({
-        attachmentId: attachment.id,
-        chunks: attachment.chunks,
-      })),
-      totalBytes,
-      at: this.clock.now(),
-    });
-    return Math.ceil(totalBytes / ASSUMED_BYTES_PER_SECOND) * 1000;
+    return {
+      statement: transferInsert({
+        envelopeId,
+        routingKey: this.trust.routingKeyOf(toState),
+        fromState: this.trust.state,
+        attachments: attachments.map((attachment) => ({
+          attachmentId: attachment.id,
+          chunks: attachment.chunks,
+        })),
+        totalBytes,
+        at: this.clock.now(),
+      }),
+      extraReceiptMs: Math.ceil(totalBytes / ASSUMED_BYTES_PER_SECOND) * 1000,
+    };
   }
 
   onApplicationBootstrap(): void {

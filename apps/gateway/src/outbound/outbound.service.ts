@@ -239,7 +239,7 @@ export class OutboundService {
     });
     const senderCopy = await this.senderCopies.seal(sealed.contentKey);
     // Large attachments: their chunks are published first; the envelope is held until then.
-    const transferMs = await this.transfers.prepare(id, input.to.state, input.content);
+    const transfer = this.transfers.plan(id, input.to.state, input.content);
 
     const row: OutboundMessageEntity = {
       id,
@@ -256,7 +256,7 @@ export class OutboundService {
       senderCopy,
       receipt: null,
       transmissions: 0,
-      receiptTimeoutMs: this.config.delivery.receiptTimeoutMs[input.kind] + transferMs,
+      receiptTimeoutMs: this.config.delivery.receiptTimeoutMs[input.kind] + transfer.extraReceiptMs,
       receiptDueAt: null,
       idempotencyKey: input.idempotencyKey,
       requestDigest: input.requestDigest,
@@ -271,8 +271,9 @@ export class OutboundService {
       detail: input.submittedDetail,
       retryOf: input.retryOf ?? null,
       leaseUntil: this.relay.leaseUntil(now),
+      together: transfer.statement,
     });
-    if (transferMs > 0) {
+    if (transfer.statement) {
       // Large attachments: the envelope's outbox entry is held until every chunk is confirmed.
       this.transfers.wake();
     } else {

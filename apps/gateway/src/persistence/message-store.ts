@@ -68,6 +68,11 @@ export interface AcceptedOutbound {
   retryOf: string | null;
   /** Until when the outbox entry is left to this process's relay (in memory) before any relay may claim it. */
   leaseUntil: Date;
+  /**
+   * A statement to commit in the same transaction, before the message (a large attachment's
+   * transfer, which must never exist without its message nor the message without it).
+   */
+  together?: { text: string; values: unknown[] } | null;
 }
 
 /** A delivered envelope to store once, with its `received` evidence and its receipt's outbox entry. */
@@ -169,7 +174,32 @@ export class MessageStore {
    */
   async acceptOutbound(item: AcceptedOutbound): Promise<string> {
     requireAscii(item.row.envelope, 'envelope');
+    if (item.together) return this.acceptOutboundTogether(item, item.together);
     return this.outboundWrites.submit(item);
+  }
+
+  /** One message with another statement in one transaction (rare: large attachments). */
+  private async acceptOutboundTogether(
+    item: AcceptedOutbound,
+    together: { text: string; values: unknown[] },
+  ): Promise<string> {
+    const client = await this.pool.connect();
+    try {
+      await client.query('BEGIN');
+      await client.query(together.text, together.values);
+      const [outboxId] = await this.acceptOutboundBatch([item], client);
+      await client.query('COMMIT');
+      client.release();
+      return outboxId!;
+    } catch (error) {
+      // A connection that cannot even roll back is dropped, not returned to the pool.
+      const broken = await client.query('ROLLBACK').then(
+        () => undefined,
+        (rollbackError: unknown) => rollbackError as Error,
+      );
+      client.release(broken);
+      throw error;
+    }
   }
 
   /**
@@ -189,9 +219,12 @@ export class MessageStore {
     return this.receiptWrites.submit(item);
   }
 
-  private async acceptOutboundBatch(items: AcceptedOutbound[]): Promise<string[]> {
+  private async acceptOutboundBatch(
+    items: AcceptedOutbound[],
+    db: Pick<Pool, 'query'> = this.pool,
+  ): Promise<string[]> {
     const column = <T>(pick: (item: AcceptedOutbound) => T): T[] => items.map(pick);
-    const { rows } = await this.pool.query<{ id: string; message_id: string }>({
+    const { rows } = await db.query<{ id: string; message_id: string }>({
       name: 'accept-outbound',
       text: `WITH input AS (
          SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::uuid[], $4::text[], $5::text[], $6::text[], $7::text[],
