@@ -15,7 +15,12 @@ import { AuditLog } from '../auth/audit-log.service';
 import { timelineOf } from '../common/message-views';
 import { MessageIdParamDto } from '../common/page-query.dto';
 import { MessageStore } from '../persistence/message-store';
-import { OperationsStore, type MessageRecord } from '../persistence/operations-store';
+import {
+  OperationsStore,
+  messageCursorOf,
+  parseMessageCursor,
+  type MessageRecord,
+} from '../persistence/operations-store';
 import type { QuarantineRecord } from '../persistence/operations-store';
 import { OutboundService } from '../outbound/outbound.service';
 import {
@@ -62,12 +67,13 @@ export class OperationsController {
       since: query.since ? new Date(query.since) : undefined,
       until: query.until ? new Date(query.until) : undefined,
       id: query.id?.toLowerCase(),
-      before: query.before?.toLowerCase(),
+      before: query.before ? parseMessageCursor(query.before) : undefined,
     });
-    const items = records.slice(0, query.limit).map(messageView);
+    const page = records.slice(0, query.limit);
+    const last = page[page.length - 1];
     return {
-      items,
-      nextCursor: records.length > query.limit ? (items[items.length - 1]?.id ?? null) : null,
+      items: page.map(messageView),
+      nextCursor: records.length > query.limit && last ? messageCursorOf(last) : null,
     };
   }
 

@@ -17,6 +17,10 @@ import {
 import { AUTHORITY_ID, MESSAGE_KINDS, STATE_CODE } from '@comity/protocol';
 import { OUTBOUND_STATUSES } from '../persistence/entities/outbound-message.entity';
 
+/** `<envelope id>` or `<envelope id>:<rank>` (a `nextCursor`; see `MessageCursor`). */
+const MESSAGE_CURSOR =
+  /^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}(:[0-9]{1,19})?$/;
+
 /** `limit` of an operations page: 1 to 200, 50 by default. */
 const PageLimit = () =>
   applyDecorators(
@@ -75,7 +79,7 @@ export class MessageSearchQueryDto {
 
   @ApiPropertyOptional({ description: 'The nextCursor of the previous page' })
   @IsOptional()
-  @IsUUID('all', { message: 'before must be the nextCursor of a previous page' })
+  @Matches(MESSAGE_CURSOR, { message: 'before must be the nextCursor of a previous page' })
   before?: string;
 }
 

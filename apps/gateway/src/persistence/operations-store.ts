@@ -17,7 +17,32 @@ export interface MessageRecord {
   createdAt: Date;
   updatedAt: Date;
   expiresAt: Date;
+  /** Where this row sorts among rows of the same id (see `MessageCursor`). */
+  rank: string;
 }
+
+/**
+ * A position in the newest-first order of all messages: by id, then by rank among rows of the
+ * same id (an outbound message, a stored inbound one, then refused copies newest first; one
+ * envelope id can have several). Written `<id>:<rank>`; a bare id means "below this id".
+ */
+export interface MessageCursor {
+  id: string;
+  rank: string | null;
+}
+
+export function messageCursorOf(record: Pick<MessageRecord, 'id' | 'rank'>): string {
+  return `${record.id}:${record.rank}`;
+}
+
+export function parseMessageCursor(cursor: string): MessageCursor {
+  const [id = '', rank] = cursor.toLowerCase().split(':');
+  return { id, rank: rank ?? null };
+}
+
+/** Ranks of the two single-row sources; a refused copy ranks by its own (smaller) serial id. */
+const OUTBOUND_RANK = '9223372036854775807';
+const INBOUND_RANK = '9223372036854775806';
 
 export interface MessageSearch {
   direction?: 'outbound' | 'inbound';
@@ -28,8 +53,8 @@ export interface MessageSearch {
   status?: string;
   since?: Date;
   until?: Date;
-  /** Keyset: only ids below this one (ids are time-ordered UUIDv7). */
-  before?: string;
+  /** Keyset: only rows after this position (ids are time-ordered UUIDv7). */
+  before?: MessageCursor;
   limit: number;
 }
 
@@ -67,13 +92,13 @@ export type NewQuarantineRecord = Omit<
   'id' | 'bytes' | 'status' | 'resolvedAt' | 'resolvedBy' | 'resolutionReason' | 'outcome'
 > & { fingerprint: string; payload: Buffer };
 
-const OUTBOUND_COLUMNS = `'outbound' AS direction, id, kind, to_state AS peer_state, from_authority AS local_authority,
+const OUTBOUND_COLUMNS = `'outbound' AS direction, id, ${OUTBOUND_RANK}::bigint AS rank, kind, to_state AS peer_state, from_authority AS local_authority,
   to_authority AS peer_authority, status, status_reason, transmissions, envelope_digest, created_at, updated_at, expires_at`;
-const INBOUND_COLUMNS = `'inbound' AS direction, id, kind, from_state AS peer_state, to_authority AS local_authority,
+const INBOUND_COLUMNS = `'inbound' AS direction, id, ${INBOUND_RANK}::bigint AS rank, kind, from_state AS peer_state, to_authority AS local_authority,
   from_authority AS peer_authority, status, NULL::text AS status_reason, 1 AS transmissions, envelope_digest, created_at,
   received_at AS updated_at, expires_at`;
 // A refused envelope keeps only what the receipt needs; its routing is in the (authenticated) envelope.
-const REJECTION_COLUMNS = `'inbound' AS direction, envelope_id AS id, NULL::text AS kind, from_state AS peer_state,
+const REJECTION_COLUMNS = `'inbound' AS direction, envelope_id AS id, id AS rank, NULL::text AS kind, from_state AS peer_state,
   NULL::text AS local_authority, NULL::text AS peer_authority, 'rejected' AS status, reason AS status_reason,
   1 AS transmissions, envelope_digest, received_at AS created_at, received_at AS updated_at, received_at AS expires_at`;
 
@@ -109,6 +134,8 @@ export class OperationsStore {
       status: string;
       created: string;
       id: string;
+      /** This source's rank: a constant, or the column of a source with several rows per id. */
+      rank: { constant: string } | { column: string };
       idMarginMs: number;
     }): string[] => {
       const where: string[] = [];
@@ -135,12 +162,12 @@ export class OperationsStore {
           `${columns.id} < ${bind(uuidV7Bound(search.until.getTime() + columns.idMarginMs))}`,
         );
       }
-      if (search.before) where.push(`${columns.id} < ${bind(search.before)}`);
+      if (search.before) where.push(keysetAfter(search.before, columns.id, columns.rank, bind));
       return where;
     };
     const limit = search.limit + 1;
-    const select = (columns: string, table: string, where: string[], id: string): string =>
-      `(SELECT ${columns} FROM ${table} ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY ${id} DESC LIMIT ${limit})`;
+    const select = (columns: string, table: string, where: string[], order: string): string =>
+      `(SELECT ${columns} FROM ${table} ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY ${order} LIMIT ${limit})`;
     if (search.direction !== 'inbound') {
       const where = filters({
         peer: 'to_state',
@@ -149,9 +176,10 @@ export class OperationsStore {
         status: 'status',
         created: 'created_at',
         id: 'id',
+        rank: { constant: OUTBOUND_RANK },
         idMarginMs: 60_000,
       });
-      parts.push(select(OUTBOUND_COLUMNS, 'outbound_message', where, 'id'));
+      parts.push(select(OUTBOUND_COLUMNS, 'outbound_message', where, 'id DESC'));
     }
     if (search.direction !== 'outbound') {
       // Stored inbound messages are all "delivered": any other status cannot match them.
@@ -163,9 +191,10 @@ export class OperationsStore {
           status: 'status',
           created: 'created_at',
           id: 'id',
+          rank: { constant: INBOUND_RANK },
           idMarginMs: 86_400_000,
         });
-        parts.push(select(INBOUND_COLUMNS, 'inbound_message', inbound, 'id'));
+        parts.push(select(INBOUND_COLUMNS, 'inbound_message', inbound, 'id DESC'));
       }
       if (!search.status || search.status === 'rejected') {
         const rejected = filters({
@@ -175,14 +204,17 @@ export class OperationsStore {
           status: `'rejected'`,
           created: 'received_at',
           id: 'envelope_id',
+          rank: { column: 'id' },
           idMarginMs: 86_400_000,
         });
-        parts.push(select(REJECTION_COLUMNS, 'inbound_rejection', rejected, 'envelope_id'));
+        parts.push(
+          select(REJECTION_COLUMNS, 'inbound_rejection', rejected, 'envelope_id DESC, id DESC'),
+        );
       }
     }
     if (parts.length === 0) return [];
     const rows = (await this.dataSource.query(
-      `SELECT * FROM (${parts.join(' UNION ALL ')}) page ORDER BY id DESC, direction LIMIT ${limit}`,
+      `SELECT * FROM (${parts.join(' UNION ALL ')}) page ORDER BY id DESC, rank DESC LIMIT ${limit}`,
       parameters,
     )) as Array<Record<string, unknown>>;
     return rows.map(toMessageRecord);
@@ -400,7 +432,28 @@ function toMessageRecord(row: Record<string, unknown>): MessageRecord {
     createdAt: row.created_at as Date,
     updatedAt: row.updated_at as Date,
     expiresAt: row.expires_at as Date,
+    rank: String(row.rank),
   };
+}
+
+/**
+ * Rows after `cursor` in (id DESC, rank DESC) order, written so that each source's id index
+ * can seek: for a constant rank the tie is decided here, for a rank column in SQL.
+ */
+function keysetAfter(
+  cursor: MessageCursor,
+  id: string,
+  rank: { constant: string } | { column: string },
+  bind: (value: unknown) => string,
+): string {
+  // Every value bound is used: PostgreSQL cannot type a parameter that appears nowhere.
+  if (cursor.rank === null) return `${id} < ${bind(cursor.id)}`;
+  if ('constant' in rank) {
+    const orEqual = BigInt(rank.constant) < BigInt(cursor.rank) ? '=' : '';
+    return `${id} <${orEqual} ${bind(cursor.id)}`;
+  }
+  const sameId = bind(cursor.id);
+  return `(${id} <= ${sameId} AND (${id} < ${sameId} OR ${rank.column} < ${bind(cursor.rank)}))`;
 }
 
 function toQuarantineRecord(row: Record<string, unknown>): QuarantineRecord {

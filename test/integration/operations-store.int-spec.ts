@@ -1,0 +1,130 @@
+import 'reflect-metadata';
+import { DataSource } from 'typeorm';
+import { uuidV7 } from '@comity/protocol';
+import { dataSourceOptions } from '../../apps/gateway/src/persistence/data-source-options';
+import { MessageStore } from '../../apps/gateway/src/persistence/message-store';
+import {
+  OperationsStore,
+  messageCursorOf,
+  parseMessageCursor,
+  type MessageRecord,
+} from '../../apps/gateway/src/persistence/operations-store';
+import { SchemaMigrator } from '../../apps/gateway/src/persistence/schema-migrator';
+import { dropDatabase, ensureDatabase } from '../../apps/cli/src/federation/federation-launcher';
+import { POSTGRES_ADMIN_URL, uniqueName } from '../support/services';
+
+/** The console's keyset pages over all three sources, with rows that share one envelope id. */
+describe('OperationsStore paging on a real PostgreSQL', () => {
+  const databaseName = uniqueName('comity_ops').toLowerCase();
+  let dataSource: DataSource;
+  let messages: MessageStore;
+  let operations: OperationsStore;
+
+  beforeAll(async () => {
+    dataSource = new DataSource(
+      dataSourceOptions(await ensureDatabase(POSTGRES_ADMIN_URL, databaseName)),
+    );
+    await dataSource.initialize();
+    await new SchemaMigrator(dataSource).onModuleInit();
+    messages = new MessageStore(dataSource);
+    operations = new OperationsStore(dataSource);
+  });
+
+  afterAll(async () => {
+    await dataSource?.destroy();
+    await dropDatabase(POSTGRES_ADMIN_URL, databaseName);
+  });
+
+  async function delivered(id: string): Promise<void> {
+    const now = new Date();
+    await messages.storeDelivered({
+      row: {
+        id,
+        threadId: id,
+        inReplyTo: null,
+        kind: 'mla_request',
+        fromState: 'KE',
+        fromAuthority: 'ke-central-authority',
+        toAuthority: 'at-central-authority',
+        status: 'delivered',
+        envelope: Buffer.from('envelope'),
+        envelopeDigest: 'digest',
+        receiptId: uuidV7(),
+        receipt: Buffer.from('receipt'),
+        createdAt: now,
+        expiresAt: new Date(now.getTime() + 60_000),
+        receivedAt: now,
+      },
+      receiptRoutingKey: 'KE',
+      leaseUntil: now,
+    });
+  }
+
+  async function refused(envelopeId: string, reason: string): Promise<void> {
+    await dataSource.transaction((manager) =>
+      messages.insertRejection(manager, {
+        envelopeId,
+        fromState: 'KE',
+        reason,
+        envelopeDigest: 'digest',
+        envelope: Buffer.from('envelope'),
+        receipt: Buffer.from('receipt'),
+        receivedAt: new Date(),
+      }),
+    );
+  }
+
+  async function allPages(limit: number): Promise<MessageRecord[]> {
+    const seen: MessageRecord[] = [];
+    let cursor: string | undefined;
+    for (let page = 0; page < 100; page += 1) {
+      const records = await operations.searchMessages({
+        direction: 'inbound',
+        limit: limit,
+        before: cursor ? parseMessageCursor(cursor) : undefined,
+      });
+      seen.push(...records.slice(0, limit));
+      if (records.length <= limit) return seen;
+      cursor = messageCursorOf(records[limit - 1]!);
+    }
+    throw new Error('more than 100 pages');
+  }
+
+  it('pages through an envelope stored once and refused three times, each row once, whatever the page size', async () => {
+    const older = uuidV7(Date.now() - 2000);
+    const shared = uuidV7(Date.now() - 1000);
+    const newer = uuidV7();
+    await delivered(older);
+    await delivered(shared);
+    for (const reason of ['duplicate-envelope-conflict', 'invalid-signature', 'envelope-expired'])
+      await refused(shared, reason);
+    await refused(newer, 'invalid-signature');
+
+    const everything = await operations.searchMessages({ direction: 'inbound', limit: 100 });
+    const describe = (record: MessageRecord) =>
+      `${record.id} ${record.status} ${record.statusReason ?? ''}`.trim();
+    expect(everything.map(describe)).toEqual([
+      `${newer} rejected invalid-signature`,
+      `${shared} delivered`,
+      // Refused copies newest first.
+      `${shared} rejected envelope-expired`,
+      `${shared} rejected invalid-signature`,
+      `${shared} rejected duplicate-envelope-conflict`,
+      `${older} delivered`,
+    ]);
+    for (const limit of [1, 2, 3, 4, 5])
+      expect((await allPages(limit)).map(describe)).toEqual(everything.map(describe));
+  });
+
+  it('still takes a bare id as the cursor (rows below that id)', async () => {
+    const records = await operations.searchMessages({ direction: 'inbound', limit: 100 });
+    const middle = records[1]!;
+    const below = await operations.searchMessages({
+      direction: 'inbound',
+      limit: 100,
+      before: parseMessageCursor(middle.id),
+    });
+    expect(below.every((record) => record.id < middle.id)).toBe(true);
+    expect(below.length).toBeGreaterThan(0);
+  });
+});
