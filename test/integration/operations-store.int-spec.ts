@@ -74,12 +74,13 @@ describe('OperationsStore paging on a real PostgreSQL', () => {
     );
   }
 
-  async function allPages(limit: number): Promise<MessageRecord[]> {
+  async function allPages(limit: number, state?: string): Promise<MessageRecord[]> {
     const seen: MessageRecord[] = [];
     let cursor: string | undefined;
     for (let page = 0; page < 100; page += 1) {
       const records = await operations.searchMessages({
         direction: 'inbound',
+        state,
         limit: limit,
         before: cursor ? parseMessageCursor(cursor) : undefined,
       });
@@ -116,7 +117,32 @@ describe('OperationsStore paging on a real PostgreSQL', () => {
       expect((await allPages(limit)).map(describe)).toEqual(everything.map(describe));
   });
 
+  it('orders refused copies by their own serial, not by where they lie, with a peer filter too', async () => {
+    await dataSource.query('DELETE FROM inbound_rejection');
+    await dataSource.query('DELETE FROM inbound_message');
+    const shared = uuidV7();
+    // Inserted in the order 3, 1, 2: the table's physical order is not the rank order.
+    for (const serial of [3_000_000, 1_000_000, 2_000_000]) {
+      await dataSource.query(
+        `INSERT INTO inbound_rejection (id, envelope_id, from_state, reason, envelope_digest, envelope, receipt, received_at)
+         VALUES ($1, $2, 'KE', $3, 'digest', '\\x00', '\\x00', now())`,
+        [serial, shared, `copy ${serial}`],
+      );
+    }
+    const expected = ['copy 3000000', 'copy 2000000', 'copy 1000000'];
+    const reasons = (records: MessageRecord[]) => records.map((record) => record.statusReason);
+    expect(reasons(await operations.searchMessages({ direction: 'inbound', limit: 10 }))).toEqual(
+      expected,
+    );
+    for (const limit of [1, 2]) {
+      expect(reasons(await allPages(limit))).toEqual(expected);
+      expect(reasons(await allPages(limit, 'KE'))).toEqual(expected);
+    }
+  });
+
   it('still takes a bare id as the cursor (rows below that id)', async () => {
+    await delivered(uuidV7(Date.now() - 5000));
+    await delivered(uuidV7(Date.now() - 4000));
     const records = await operations.searchMessages({ direction: 'inbound', limit: 100 });
     const middle = records[1]!;
     const below = await operations.searchMessages({

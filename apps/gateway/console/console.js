@@ -671,6 +671,14 @@
       });
   }
 
+  /**
+   * A search row's own key: one envelope id can have several rows (stored, and refused copies),
+   * so the server gives each its key (its cursor).
+   */
+  function rowKey(item) {
+    return item.key || item.direction + '/' + item.id;
+  }
+
   /** Re-runs the first page of the current search and merges it into what is shown. */
   function refreshSearch() {
     if (!search.params || search.busy) return Promise.resolve();
@@ -680,15 +688,13 @@
       .then(function (answer) {
         if (seq !== search.seq || !answer.ok) return;
         var first = answer.body.items || [];
-        var keyOf = function (item) {
-          return item.direction + '/' + item.id;
-        };
-        var firstKeys = new Set(first.map(keyOf));
+        var firstKeys = new Set(first.map(rowKey));
         var oldest = first.length ? first[first.length - 1] : null;
         var rest = search.items.filter(function (item) {
-          if (firstKeys.has(keyOf(item))) return false;
-          // Items older than the first page's last one belong to pages already loaded.
-          return search.pages > 1 && oldest && item.createdAt <= oldest.createdAt;
+          if (firstKeys.has(rowKey(item))) return false;
+          // Rows below the first page's last one (pages are in id order) belong to pages
+          // already loaded.
+          return search.pages > 1 && oldest && item.id <= oldest.id;
         });
         search.items = first.concat(rest);
         if (search.pages <= 1) search.nextCursor = answer.body.nextCursor || null;
@@ -712,13 +718,9 @@
           setMessage($('search-error'), errorText(answer.status, answer.body));
           return;
         }
-        var seen = new Set(
-          search.items.map(function (item) {
-            return item.direction + '/' + item.id;
-          }),
-        );
+        var seen = new Set(search.items.map(rowKey));
         (answer.body.items || []).forEach(function (item) {
-          if (!seen.has(item.direction + '/' + item.id)) search.items.push(item);
+          if (!seen.has(rowKey(item))) search.items.push(item);
         });
         search.nextCursor = answer.body.nextCursor || null;
         search.pages += 1;
@@ -738,72 +740,65 @@
 
   function renderResults() {
     var tbody = $('results').tBodies[0];
-    reconcileRows(
-      tbody,
-      search.items,
-      function (item) {
-        return item.direction + '/' + item.id;
-      },
-      function (item) {
-        var pair = authorities(item);
-        var row = el(
-          'tr',
-          {
-            'data-testid': 'result-row',
-            'data-id': item.id,
-            'data-direction': item.direction,
-            'data-status': item.status,
-            tabindex: '0',
-            title: 'Open the timeline of ' + item.id,
-          },
-          [
-            el('td', {
-              className: 'nowrap',
-              title: item.createdAt,
-              text: dateTime(item.createdAt),
+    reconcileRows(tbody, search.items, rowKey, function (item) {
+      var pair = authorities(item);
+      var row = el(
+        'tr',
+        {
+          'data-testid': 'result-row',
+          'data-id': item.id,
+          'data-direction': item.direction,
+          'data-status': item.status,
+          tabindex: '0',
+          title: 'Open the timeline of ' + item.id,
+        },
+        [
+          el('td', {
+            className: 'nowrap',
+            title: item.createdAt,
+            text: dateTime(item.createdAt),
+          }),
+          el('td', { className: 'nowrap' }, [
+            el('span', {
+              className: 'direction direction-' + item.direction,
+              text: item.direction === 'inbound' ? '← in' : '→ out',
+              title: item.direction,
             }),
-            el('td', { className: 'nowrap' }, [
-              el('span', {
-                className: 'direction direction-' + item.direction,
-                text: item.direction === 'inbound' ? '← in' : '→ out',
-                title: item.direction,
-              }),
-            ]),
-            el('td', {
-              className: 'mono nowrap',
-              'data-testid': 'result-id',
-              title: item.id,
-              text: shortId(item.id),
-            }),
-            el('td', { className: 'nowrap', text: item.kind || '' }),
-            el('td', { className: 'state-cell', text: item.peerState || '' }),
-            el('td', { className: 'small authorities col-authorities' }, [
-              el('span', { text: pair[0] }),
-              el('span', { className: 'arrow', text: ' → ' }),
-              el('span', { text: pair[1] }),
-            ]),
-            el('td', { className: 'nowrap' }, [
-              statusBadge(item.status, item.statusReason),
-              item.statusReason
-                ? el('span', { className: 'status-reason', text: item.statusReason })
-                : null,
-            ]),
-            el('td', { className: 'num', text: count(item.transmissions) }),
-          ],
-        );
-        row.classList.toggle(
-          'selected',
-          detail.id === item.id && detail.direction === item.direction,
-        );
-        row.addEventListener('click', function () {
-          openDetail(item.direction, item.id);
-        });
-        row.addEventListener('keydown', function (event) {
-          if (event.key === 'Enter') openDetail(item.direction, item.id);
-        });
-        return row;
-      },
-    );
+          ]),
+          el('td', {
+            className: 'mono nowrap',
+            'data-testid': 'result-id',
+            title: item.id,
+            text: shortId(item.id),
+          }),
+          el('td', { className: 'nowrap', text: item.kind || '' }),
+          el('td', { className: 'state-cell', text: item.peerState || '' }),
+          el('td', { className: 'small authorities col-authorities' }, [
+            el('span', { text: pair[0] }),
+            el('span', { className: 'arrow', text: ' → ' }),
+            el('span', { text: pair[1] }),
+          ]),
+          el('td', { className: 'nowrap' }, [
+            statusBadge(item.status, item.statusReason),
+            item.statusReason
+              ? el('span', { className: 'status-reason', text: item.statusReason })
+              : null,
+          ]),
+          el('td', { className: 'num', text: count(item.transmissions) }),
+        ],
+      );
+      row.classList.toggle(
+        'selected',
+        detail.id === item.id && detail.direction === item.direction,
+      );
+      row.addEventListener('click', function () {
+        openDetail(item.direction, item.id);
+      });
+      row.addEventListener('keydown', function (event) {
+        if (event.key === 'Enter') openDetail(item.direction, item.id);
+      });
+      return row;
+    });
     markSelectedRow();
     show($('results-empty'), search.items.length === 0);
     show($('load-more'), Boolean(search.nextCursor));

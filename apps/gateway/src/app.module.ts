@@ -38,6 +38,7 @@ import { ReceiptIntake } from './outbound/receipt-intake.service';
 import { dataSourceOptions } from './persistence/data-source-options';
 import { MessageStore } from './persistence/message-store';
 import { OperationsStore } from './persistence/operations-store';
+import { PoolErrorGuard } from './persistence/pool-error-guard';
 import { SchemaMigrator } from './persistence/schema-migrator';
 import { AmqpPublisher } from './transport/amqp-publisher';
 import { TransportHealth } from './transport/transport-health';
@@ -68,6 +69,7 @@ export class AppModule {
         Clock,
         AuditLog,
         { provide: APP_GUARD, useClass: ApiAuthGuard },
+        PoolErrorGuard,
         SchemaMigrator,
         FederationTrust,
         MessageStore,

@@ -60,10 +60,6 @@ export interface InboundChunk {
 
 const HELD_UNTIL_TRANSFERRED = '9999-12-31T00:00:00Z';
 
-/**
- * The SQL of large attachments (sender: uploads, chunks, transfers; receiver: inbound chunks).
- * Chunks are read a few at a time by index range, never a whole file at once.
- */
 export interface NewTransfer {
   envelopeId: string;
   routingKey: string;
@@ -94,6 +90,10 @@ export function transferInsert(row: NewTransfer): { text: string; values: unknow
   };
 }
 
+/**
+ * The SQL of large attachments (sender: uploads, chunks, transfers; receiver: inbound chunks).
+ * Chunks are read a few at a time by index range, never a whole file at once.
+ */
 @Injectable()
 export class AttachmentStore {
   constructor(@InjectDataSource() private readonly dataSource: DataSource) {}
@@ -242,8 +242,8 @@ export class AttachmentStore {
   // ---- sender: transfers ----------------------------------------------------------------
 
   /**
-   * Registers the transfer of an envelope's chunks. Committed before the envelope's outbox row
-   * is inserted: the outbox trigger then holds that row until the transfer completes.
+   * Registers the transfer of an envelope's chunks on its own (tests of the outbox trigger). The
+   * node commits it with its message instead: `transferInsert` and `MessageStore.acceptOutbound`.
    */
   async insertTransfer(row: NewTransfer): Promise<void> {
     const { text, values } = transferInsert(row);

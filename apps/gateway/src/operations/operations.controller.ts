@@ -1,4 +1,5 @@
 import {
+  BadRequestException,
   Body,
   Controller,
   Get,
@@ -19,6 +20,7 @@ import {
   OperationsStore,
   messageCursorOf,
   parseMessageCursor,
+  type MessageCursor,
   type MessageRecord,
 } from '../persistence/operations-store';
 import type { QuarantineRecord } from '../persistence/operations-store';
@@ -67,7 +69,7 @@ export class OperationsController {
       since: query.since ? new Date(query.since) : undefined,
       until: query.until ? new Date(query.until) : undefined,
       id: query.id?.toLowerCase(),
-      before: query.before ? parseMessageCursor(query.before) : undefined,
+      before: query.before ? cursorIn(query.before) : undefined,
     });
     const page = records.slice(0, query.limit);
     const last = page[page.length - 1];
@@ -158,10 +160,23 @@ const iso = (date: Date | null): string | null => date?.toISOString() ?? null;
 const secondsSince = (since: Date | null, now: Date): number | null =>
   since ? Math.max(0, Math.round((now.getTime() - since.getTime()) / 1000)) : null;
 
+/** A cursor whose rank is beyond any row's (bigint) is refused like any other malformed one. */
+function cursorIn(before: string): MessageCursor {
+  const cursor = parseMessageCursor(before);
+  if (cursor.rank !== null && BigInt(cursor.rank) > MAX_RANK) {
+    throw new BadRequestException(['before must be the nextCursor of a previous page']);
+  }
+  return cursor;
+}
+
+const MAX_RANK = 9223372036854775807n;
+
 function messageView(record: MessageRecord): Record<string, unknown> & { id: string } {
   return {
     direction: record.direction,
     id: record.id,
+    // One envelope id can have several rows (stored, refused copies): this one's own key.
+    key: messageCursorOf(record),
     kind: record.kind,
     peerState: record.peerState,
     localAuthority: record.localAuthority,

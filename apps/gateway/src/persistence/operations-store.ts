@@ -208,7 +208,13 @@ export class OperationsStore {
           idMarginMs: 86_400_000,
         });
         parts.push(
-          select(REJECTION_COLUMNS, 'inbound_rejection', rejected, 'envelope_id DESC, id DESC'),
+          // Qualified: a bare "id" in ORDER BY would name the output column (the envelope id).
+          select(
+            REJECTION_COLUMNS,
+            'inbound_rejection',
+            rejected,
+            'envelope_id DESC, inbound_rejection.id DESC',
+          ),
         );
       }
     }
