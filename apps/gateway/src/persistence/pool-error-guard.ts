@@ -32,7 +32,7 @@ export class PoolErrorGuard implements OnModuleInit {
 
   onModuleInit(): void {
     guardPoolClients((this.dataSource.driver as PostgresDriver).master as Pool, (error) =>
-      this.logger.warn(`a database connection in use was ended: ${error.message}`),
+      this.logger.warn(`a database connection was ended by the server: ${error.message}`),
     );
   }
 }
