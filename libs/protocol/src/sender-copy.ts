@@ -11,7 +11,7 @@ import { ProtocolError } from './protocol-error';
  * recipient only: it keeps the envelope's content encryption key (`SealedEnvelope.contentKey`),
  * sealed under a data key of its own as a compact JWE (`alg: dir`, `enc: A256GCM`, the data
  * key's id in `kid`). The data key is stored wrapped to the node's own encryption certificate
- * (`wrapDataKey`), so a copy of the database alone opens nothing. A sealed copy is about 150
+ * (`wrapDataKey`), so a copy of the database alone opens nothing. A sealed copy is under 200
  * bytes whatever the request's size, and costs no key agreement.
  *
  * Copies written before this (the content JWS encrypted to the node's own certificate) still
