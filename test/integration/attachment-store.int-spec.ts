@@ -1,31 +1,24 @@
 import 'reflect-metadata';
 import { randomBytes } from 'node:crypto';
-import { DataSource } from 'typeorm';
+import type { DataSource } from 'typeorm';
 import { uuidV7 } from '@comity/protocol';
 import { AttachmentStore } from '../../apps/gateway/src/attachments/attachment-store';
-import { dataSourceOptions } from '../../apps/gateway/src/persistence/data-source-options';
-import { SchemaMigrator } from '../../apps/gateway/src/persistence/schema-migrator';
-import { dropDatabase, ensureDatabase } from '../../apps/cli/src/federation/federation-launcher';
-import { POSTGRES_ADMIN_URL, uniqueName } from '../support/services';
+import { migratedDatabase, type MigratedDatabase } from '../support/migrated-database';
 
 /** The SQL of large attachments, on a real PostgreSQL migrated like a node's. */
 describe('AttachmentStore on a real PostgreSQL', () => {
-  const databaseName = uniqueName('comity_attachments').toLowerCase();
+  let database: MigratedDatabase;
   let dataSource: DataSource;
   let store: AttachmentStore;
 
   beforeAll(async () => {
-    dataSource = new DataSource(
-      dataSourceOptions(await ensureDatabase(POSTGRES_ADMIN_URL, databaseName)),
-    );
-    await dataSource.initialize();
-    await new SchemaMigrator(dataSource).onModuleInit();
+    database = await migratedDatabase('comity_attachments');
+    dataSource = database.dataSource;
     store = new AttachmentStore(dataSource);
   });
 
   afterAll(async () => {
-    await dataSource?.destroy();
-    await dropDatabase(POSTGRES_ADMIN_URL, databaseName);
+    await database?.dispose();
   });
 
   async function upload(chunks: Buffer[]): Promise<string> {

@@ -1,49 +1,35 @@
 import 'reflect-metadata';
 import { Logger } from '@nestjs/common';
-import { DataSource } from 'typeorm';
+import type { DataSource } from 'typeorm';
 import { uuidV7 } from '@comity/protocol';
 import { Clock } from '../../apps/gateway/src/common/clock';
-import {
-  loadGatewayConfig,
-  type GatewayConfig,
-} from '../../apps/gateway/src/config/gateway-config';
 import {
   DeliveryWatchdog,
   RECEIPT_PUBLISH_ATTEMPTS,
 } from '../../apps/gateway/src/outbound/delivery-watchdog.service';
 import { OutboxRelay } from '../../apps/gateway/src/outbound/outbox-relay.service';
-import { dataSourceOptions } from '../../apps/gateway/src/persistence/data-source-options';
 import type { OutboundStatus } from '../../apps/gateway/src/persistence/entities/outbound-message.entity';
 import { MessageStore } from '../../apps/gateway/src/persistence/message-store';
-import { SchemaMigrator } from '../../apps/gateway/src/persistence/schema-migrator';
 import { AmqpPublisher } from '../../apps/gateway/src/transport/amqp-publisher';
 import { FederationTrust } from '../../apps/gateway/src/trust/federation-trust';
-import { dropDatabase, ensureDatabase } from '../../apps/cli/src/federation/federation-launcher';
-import { POSTGRES_ADMIN_URL, uniqueName } from '../support/services';
-import { testPki } from '../support/test-pki';
+import {
+  atGatewayConfig,
+  migratedDatabase,
+  type MigratedDatabase,
+} from '../support/migrated-database';
 
 /** The watchdog's deadlines, each non-final state driven to its next step, on a real database. */
 describe('DeliveryWatchdog', () => {
-  const databaseName = uniqueName('comity_watchdog').toLowerCase();
+  let database: MigratedDatabase;
   let dataSource: DataSource;
   let store: MessageStore;
   let watchdog: DeliveryWatchdog;
 
   beforeAll(async () => {
     Logger.overrideLogger(false);
-    const pki = await testPki();
-    const url = await ensureDatabase(POSTGRES_ADMIN_URL, databaseName);
-    const config: GatewayConfig = loadGatewayConfig({
-      COMITY_STATE: 'AT',
-      COMITY_DATABASE_URL: url,
-      COMITY_TRUST_ANCHOR: pki.layout.trustAnchor,
-      COMITY_DIRECTORY: pki.directoryPath,
-      COMITY_API_KEYS: `${pki.layout.states.AT!.signingCertificate}/../api-keys.json`,
-      COMITY_CREDENTIALS_DIR: `${pki.layout.states.AT!.signingCertificate}/..`,
-    });
-    dataSource = new DataSource(dataSourceOptions(url));
-    await dataSource.initialize();
-    await new SchemaMigrator(dataSource).onModuleInit();
+    database = await migratedDatabase('comity_watchdog');
+    dataSource = database.dataSource;
+    const config = await atGatewayConfig(database.url);
     store = new MessageStore(dataSource);
     const clock = new Clock();
     const trust = new FederationTrust(config, clock);
@@ -60,8 +46,7 @@ describe('DeliveryWatchdog', () => {
   });
 
   afterAll(async () => {
-    await dataSource?.destroy();
-    await dropDatabase(POSTGRES_ADMIN_URL, databaseName);
+    await database?.dispose();
   });
 
   async function outbound(

@@ -1,30 +1,23 @@
 import 'reflect-metadata';
-import { DataSource } from 'typeorm';
+import type { DataSource } from 'typeorm';
 import { uuidV7 } from '@comity/protocol';
-import { dataSourceOptions } from '../../apps/gateway/src/persistence/data-source-options';
 import { transferInsert } from '../../apps/gateway/src/attachments/attachment-store';
 import { MessageStore } from '../../apps/gateway/src/persistence/message-store';
-import { SchemaMigrator } from '../../apps/gateway/src/persistence/schema-migrator';
-import { dropDatabase, ensureDatabase } from '../../apps/cli/src/federation/federation-launcher';
-import { POSTGRES_ADMIN_URL, uniqueName } from '../support/services';
+import { migratedDatabase, type MigratedDatabase } from '../support/migrated-database';
 
 describe('MessageStore on a real PostgreSQL', () => {
-  const databaseName = uniqueName('comity_store').toLowerCase();
+  let database: MigratedDatabase;
   let dataSource: DataSource;
   let store: MessageStore;
 
   beforeAll(async () => {
-    dataSource = new DataSource(
-      dataSourceOptions(await ensureDatabase(POSTGRES_ADMIN_URL, databaseName)),
-    );
-    await dataSource.initialize();
-    await new SchemaMigrator(dataSource).onModuleInit();
+    database = await migratedDatabase('comity_store');
+    dataSource = database.dataSource;
     store = new MessageStore(dataSource);
   });
 
   afterAll(async () => {
-    await dataSource?.destroy();
-    await dropDatabase(POSTGRES_ADMIN_URL, databaseName);
+    await database?.dispose();
   });
 
   function outbound(id: string) {

@@ -1,7 +1,6 @@
 import 'reflect-metadata';
-import { DataSource } from 'typeorm';
+import type { DataSource } from 'typeorm';
 import { uuidV7 } from '@comity/protocol';
-import { dataSourceOptions } from '../../apps/gateway/src/persistence/data-source-options';
 import { MessageStore } from '../../apps/gateway/src/persistence/message-store';
 import {
   OperationsStore,
@@ -9,30 +8,24 @@ import {
   parseMessageCursor,
   type MessageRecord,
 } from '../../apps/gateway/src/persistence/operations-store';
-import { SchemaMigrator } from '../../apps/gateway/src/persistence/schema-migrator';
-import { dropDatabase, ensureDatabase } from '../../apps/cli/src/federation/federation-launcher';
-import { POSTGRES_ADMIN_URL, uniqueName } from '../support/services';
+import { migratedDatabase, type MigratedDatabase } from '../support/migrated-database';
 
 /** The console's keyset pages over all three sources, with rows that share one envelope id. */
 describe('OperationsStore paging on a real PostgreSQL', () => {
-  const databaseName = uniqueName('comity_ops').toLowerCase();
+  let database: MigratedDatabase;
   let dataSource: DataSource;
   let messages: MessageStore;
   let operations: OperationsStore;
 
   beforeAll(async () => {
-    dataSource = new DataSource(
-      dataSourceOptions(await ensureDatabase(POSTGRES_ADMIN_URL, databaseName)),
-    );
-    await dataSource.initialize();
-    await new SchemaMigrator(dataSource).onModuleInit();
+    database = await migratedDatabase('comity_ops');
+    dataSource = database.dataSource;
     messages = new MessageStore(dataSource);
     operations = new OperationsStore(dataSource);
   });
 
   afterAll(async () => {
-    await dataSource?.destroy();
-    await dropDatabase(POSTGRES_ADMIN_URL, databaseName);
+    await database?.dispose();
   });
 
   async function delivered(id: string): Promise<void> {

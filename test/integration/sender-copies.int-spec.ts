@@ -1,6 +1,6 @@
 import 'reflect-metadata';
 import { Logger } from '@nestjs/common';
-import { DataSource } from 'typeorm';
+import type { DataSource } from 'typeorm';
 import {
   encryptToCertificate,
   readEnvelopeParts,
@@ -11,15 +11,14 @@ import {
 } from '@comity/protocol';
 import { sampleContent } from '../../libs/protocol/test-support/federation';
 import { Clock } from '../../apps/gateway/src/common/clock';
-import { loadGatewayConfig } from '../../apps/gateway/src/config/gateway-config';
 import { SenderCopies } from '../../apps/gateway/src/outbound/sender-copy';
-import { dataSourceOptions } from '../../apps/gateway/src/persistence/data-source-options';
 import { MessageStore } from '../../apps/gateway/src/persistence/message-store';
-import { SchemaMigrator } from '../../apps/gateway/src/persistence/schema-migrator';
 import { FederationTrust } from '../../apps/gateway/src/trust/federation-trust';
-import { dropDatabase, ensureDatabase } from '../../apps/cli/src/federation/federation-launcher';
-import { POSTGRES_ADMIN_URL, uniqueName } from '../support/services';
-import { testPki } from '../support/test-pki';
+import {
+  atGatewayConfig,
+  migratedDatabase,
+  type MigratedDatabase,
+} from '../support/migrated-database';
 
 /**
  * The sender's own sealed copies on a real database: written by one process, opened by another
@@ -27,7 +26,7 @@ import { testPki } from '../support/test-pki';
  * still opened, and every copy that cannot be opened answered with a 409 that says why.
  */
 describe('SenderCopies', () => {
-  const databaseName = uniqueName('comity_copies').toLowerCase();
+  let database: MigratedDatabase;
   let dataSource: DataSource;
   let store: MessageStore;
   let trust: FederationTrust;
@@ -35,26 +34,15 @@ describe('SenderCopies', () => {
 
   beforeAll(async () => {
     Logger.overrideLogger(false);
-    const pki = await testPki();
-    const url = await ensureDatabase(POSTGRES_ADMIN_URL, databaseName);
-    const config = loadGatewayConfig({
-      COMITY_STATE: 'AT',
-      COMITY_DATABASE_URL: url,
-      COMITY_TRUST_ANCHOR: pki.layout.trustAnchor,
-      COMITY_DIRECTORY: pki.directoryPath,
-      COMITY_API_KEYS: `${pki.layout.states.AT!.signingCertificate}/../api-keys.json`,
-      COMITY_CREDENTIALS_DIR: `${pki.layout.states.AT!.signingCertificate}/..`,
-    });
-    dataSource = new DataSource(dataSourceOptions(url));
-    await dataSource.initialize();
-    await new SchemaMigrator(dataSource).onModuleInit();
+    database = await migratedDatabase('comity_copies');
+    dataSource = database.dataSource;
+    const config = await atGatewayConfig(database.url);
     store = new MessageStore(dataSource);
     trust = new FederationTrust(config, clock);
   });
 
   afterAll(async () => {
-    await dataSource?.destroy();
-    await dropDatabase(POSTGRES_ADMIN_URL, databaseName);
+    await database?.dispose();
   });
 
   function seal(subject: string): SealedEnvelope {

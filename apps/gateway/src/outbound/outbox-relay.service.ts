@@ -142,51 +142,9 @@ export class OutboxRelay implements OnApplicationBootstrap, BeforeApplicationShu
       .splice(0, this.config.outbox.batchSize)
       .filter((entry) => entry.handedAt >= fresh);
     if (entries.length === 0) return 0;
-    const outcomes = await Promise.allSettled(entries.map((entry) => this.publish(entry)));
-    const now = this.clock.now();
-    const published: string[] = [];
-    const sentEnvelopes: string[] = [];
-    const sentReceipts: string[] = [];
-    const retry: string[] = [];
-    const unroutable: Array<{ entry: HandedOverEntry; detail: string }> = [];
-    for (const [index, outcome] of outcomes.entries()) {
-      const entry = entries[index]!;
-      if (outcome.status === 'fulfilled') {
-        published.push(entry.id);
-        (entry.payloadType === 'envelope' ? sentEnvelopes : sentReceipts).push(entry.messageId);
-      } else if (outcome.reason instanceof UnroutableError) {
-        unroutable.push({ entry, detail: outcome.reason.message });
-      } else {
-        retry.push(entry.id);
-      }
-    }
-    const settlement = {
-      published,
-      sentEnvelopes,
-      sentReceipts,
-      retry,
-      retryDelayMs: 1000,
-      at: now,
-      maxRetransmitIntervalMs: this.config.delivery.maxRetransmitIntervalMs,
-    };
-    if (unroutable.length === 0) {
-      // The usual case: one statement, atomic on its own, no BEGIN/COMMIT round trips.
-      await this.store.settleRelayed(null, settlement);
-      return entries.length;
-    }
-    await this.dataSource.transaction(async (manager) => {
-      for (const { entry, detail } of unroutable) {
-        published.push(entry.id);
-        if (entry.payloadType === 'envelope')
-          await this.failUnroutable(manager, entry.messageId, detail, now);
-        else
-          this.logger.warn({
-            message: `a receipt is unroutable: ${detail}`,
-            envelopeId: entry.messageId,
-          });
-      }
-      await this.store.settleRelayed(manager, settlement);
-    });
+    // Not in a transaction: the settlement is one statement, atomic on its own (one opens only
+    // for the rare unroutable entry).
+    await this.publishAndSettle(entries, null);
     return entries.length;
   }
 
@@ -195,34 +153,53 @@ export class OutboxRelay implements OnApplicationBootstrap, BeforeApplicationShu
     return this.dataSource.transaction(async (manager) => {
       const entries = await this.store.claimOutbox(manager, this.config.outbox.batchSize);
       if (entries.length === 0) return 0;
-      const outcomes = await Promise.allSettled(entries.map((entry) => this.publish(entry)));
-      const now = this.clock.now();
-      const done: string[] = [];
-      const sentEnvelopes: string[] = [];
-      const sentReceipts: string[] = [];
-      const retry: string[] = [];
-      for (const [index, outcome] of outcomes.entries()) {
-        const entry = entries[index]!;
-        if (outcome.status === 'fulfilled') {
-          done.push(entry.id);
-          (entry.payloadType === 'envelope' ? sentEnvelopes : sentReceipts).push(entry.messageId);
-        } else if (outcome.reason instanceof UnroutableError) {
-          done.push(entry.id);
-          if (entry.payloadType === 'envelope') {
-            await this.failUnroutable(manager, entry.messageId, outcome.reason.message, now);
-          } else {
-            this.logger.warn({
-              message: `a receipt is unroutable: ${outcome.reason.message}`,
-              envelopeId: entry.messageId,
-            });
-          }
+      return this.publishAndSettle(entries, manager);
+    });
+  }
+
+  /**
+   * Publishes the entries with confirms, then records the outcome in one statement: published
+   * ones leave the outbox (envelopes become sent, receipts get their evidence), refused ones are
+   * postponed, and an unroutable envelope is failed with signed non-delivery evidence. `manager`:
+   * the transaction that claimed the entries, or null for entries handed over in memory.
+   * Returns how many entries left the outbox (published or unroutable).
+   */
+  private async publishAndSettle(
+    entries: Array<ClaimedOutboxEntry | HandedOverEntry>,
+    manager: EntityManager | null,
+  ): Promise<number> {
+    const outcomes = await Promise.allSettled(entries.map((entry) => this.publish(entry)));
+    const now = this.clock.now();
+    const published: string[] = [];
+    const sentEnvelopes: string[] = [];
+    const sentReceipts: string[] = [];
+    const retry: string[] = [];
+    const unroutable: Array<{ entry: ClaimedOutboxEntry | HandedOverEntry; detail: string }> = [];
+    for (const [index, outcome] of outcomes.entries()) {
+      const entry = entries[index]!;
+      if (outcome.status === 'fulfilled') {
+        published.push(entry.id);
+        (entry.payloadType === 'envelope' ? sentEnvelopes : sentReceipts).push(entry.messageId);
+      } else if (outcome.reason instanceof UnroutableError) {
+        published.push(entry.id);
+        unroutable.push({ entry, detail: outcome.reason.message });
+      } else {
+        retry.push(entry.id);
+      }
+    }
+    const settle = async (db: EntityManager | null): Promise<void> => {
+      for (const { entry, detail } of unroutable) {
+        if (entry.payloadType === 'envelope') {
+          await this.failUnroutable(db!, entry.messageId, detail, now);
         } else {
-          retry.push(entry.id);
+          this.logger.warn({
+            message: `a receipt is unroutable: ${detail}`,
+            envelopeId: entry.messageId,
+          });
         }
       }
-      // One statement for the whole batch: delete, mark sent, evidence, postpone.
-      await this.store.settleRelayed(manager, {
-        published: done,
+      await this.store.settleRelayed(db, {
+        published,
         sentEnvelopes,
         sentReceipts,
         retry,
@@ -230,8 +207,11 @@ export class OutboxRelay implements OnApplicationBootstrap, BeforeApplicationShu
         at: now,
         maxRetransmitIntervalMs: this.config.delivery.maxRetransmitIntervalMs,
       });
-      return done.length;
-    });
+    };
+    // Failing an unroutable envelope takes several writes: in a transaction, ours or the caller's.
+    if (manager !== null || unroutable.length === 0) await settle(manager);
+    else await this.dataSource.transaction(settle);
+    return published.length;
   }
 
   /** No inbox is bound for the recipient: final, with the sender's signed non-delivery evidence. */
