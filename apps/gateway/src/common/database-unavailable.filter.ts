@@ -28,10 +28,12 @@ export function isDatabaseUnavailable(error: unknown): boolean {
     };
     if (typeof candidate.code === 'string' && UNAVAILABLE_CODES.has(candidate.code)) return true;
     // TypeORM releases a transaction's connection when the server drops it mid-transaction.
+    // A pooled connection the server ended just as it was checked out answers its first query
+    // with "Client has encountered a connection error and is not queryable".
     if ((current as { name?: unknown }).name === 'QueryRunnerAlreadyReleasedError') return true;
     if (
       typeof candidate.message === 'string' &&
-      /Connection terminated|timeout exceeded when trying to connect|the database system is (starting up|shutting down)/.test(
+      /Connection terminated|timeout exceeded when trying to connect|the database system is (starting up|shutting down)|Client has encountered a connection error and is not queryable/.test(
         candidate.message,
       )
     ) {
