@@ -1,8 +1,10 @@
 import { Logger } from '@nestjs/common';
 import { connect } from 'amqplib';
-import type { GatewayConfig } from '../../apps/gateway/src/config/gateway-config';
-import { AmqpPublisher, UnroutableError } from '../../apps/gateway/src/transport/amqp-publisher';
-import { assertInboxTopology, inboxQueue } from '../../apps/gateway/src/transport/topology';
+import {
+  AmqpPublisher,
+  UnroutableError,
+} from '../../apps/gateway/src/transport/amqp/amqp-publisher';
+import { assertInboxTopology, inboxQueue } from '../../apps/gateway/src/transport/amqp/topology';
 import { createVhost, deleteVhost, uniqueName } from '../support/services';
 
 describe('AmqpPublisher on a real RabbitMQ', () => {
@@ -14,15 +16,17 @@ describe('AmqpPublisher on a real RabbitMQ', () => {
     Logger.overrideLogger(false);
     amqpUrl = await createVhost(vhost);
     publisher = new AmqpPublisher({
-      amqpUrl,
+      url: amqpUrl,
       state: 'AT',
-      transport: { prefetch: 1, declareTopology: true },
-    } as GatewayConfig);
+      brokerUser: 'guest',
+      prefetch: 1,
+      declareTopology: true,
+    });
     await publisher.ready();
   });
 
   afterAll(async () => {
-    await publisher?.onApplicationShutdown();
+    await publisher?.close();
     await deleteVhost(vhost);
   });
 

@@ -2,19 +2,19 @@ import 'reflect-metadata';
 import { randomBytes } from 'node:crypto';
 import type { DataSource } from 'typeorm';
 import { uuidV7 } from '@comity/protocol';
-import { AttachmentStore } from '../../apps/gateway/src/attachments/attachment-store';
+import { repositoriesOf, type Repositories } from '../support/repositories';
 import { migratedDatabase, type MigratedDatabase } from '../support/migrated-database';
 
 /** The SQL of large attachments, on a real PostgreSQL migrated like a node's. */
 describe('AttachmentStore on a real PostgreSQL', () => {
   let database: MigratedDatabase;
   let dataSource: DataSource;
-  let store: AttachmentStore;
+  let repos: Repositories;
 
   beforeAll(async () => {
     database = await migratedDatabase('comity_attachments');
     dataSource = database.dataSource;
-    store = new AttachmentStore(dataSource);
+    repos = repositoriesOf(dataSource);
   });
 
   afterAll(async () => {
@@ -24,7 +24,7 @@ describe('AttachmentStore on a real PostgreSQL', () => {
   async function upload(chunks: Buffer[]): Promise<string> {
     const id = uuidV7();
     const now = new Date();
-    await store.insertAttachment({
+    await repos.uploads.insertAttachment({
       id,
       authority: 'at-central-authority',
       createdBy: 'central-clerk',
@@ -41,7 +41,7 @@ describe('AttachmentStore on a real PostgreSQL', () => {
       completedAt: null,
     });
     for (const [index, chunk] of chunks.entries()) {
-      expect(await store.insertChunk(id, index, chunk, `digest-${index}`, now)).toBeNull();
+      expect(await repos.uploads.insertChunk(id, index, chunk, `digest-${index}`, now)).toBeNull();
     }
     return id;
   }
@@ -56,26 +56,28 @@ describe('AttachmentStore on a real PostgreSQL', () => {
       randomBytes(17),
     ];
     const id = await upload(chunks);
-    const all = await store.readChunks(id, 0, 10);
+    const all = await repos.uploads.readChunks(id, 0, 10);
     expect(all.map((chunk) => chunk.index)).toEqual([0, 1, 2, 3, 4]);
     all.forEach((chunk, index) => expect(chunk.sealed.equals(chunks[index]!)).toBe(true));
-    const middle = await store.readChunks(id, 2, 2);
+    const middle = await repos.uploads.readChunks(id, 2, 2);
     expect(middle.map((chunk) => chunk.index)).toEqual([2, 3]);
-    expect(await store.readChunks(id, 5, 4)).toEqual([]);
-    expect(await store.chunkIndexes(id)).toEqual([0, 1, 2, 3, 4]);
+    expect(await repos.uploads.readChunks(id, 5, 4)).toEqual([]);
+    expect(await repos.uploads.chunkIndexes(id)).toEqual([0, 1, 2, 3, 4]);
   });
 
   it('stores an uploaded chunk once; the same index again reports the digest already there', async () => {
     const id = await upload([randomBytes(32)]);
-    expect(await store.insertChunk(id, 0, randomBytes(32), 'another', new Date())).toBe('digest-0');
-    expect(await store.completeAttachment(id, 'sha', new Date())).toBe(true);
-    expect(await store.completeAttachment(id, 'sha', new Date())).toBe(false);
+    expect(await repos.uploads.insertChunk(id, 0, randomBytes(32), 'another', new Date())).toBe(
+      'digest-0',
+    );
+    expect(await repos.uploads.completeAttachment(id, 'sha', new Date())).toBe(true);
+    expect(await repos.uploads.completeAttachment(id, 'sha', new Date())).toBe(false);
   });
 
   it('holds an envelope in the outbox while its transfer is pending, and releases it when the transfer completes', async () => {
     const envelopeId = uuidV7();
     const plain = uuidV7();
-    await store.insertTransfer({
+    await repos.transfers.insertTransfer({
       envelopeId,
       routingKey: 'FR',
       fromState: 'AT',
@@ -101,16 +103,16 @@ describe('AttachmentStore on a real PostgreSQL', () => {
     expect(await availability(envelopeId)).toEqual(['envelope:held', 'receipt:due']);
     expect(await availability(plain)).toEqual(['envelope:due', 'receipt:due']);
 
-    expect(await store.startRun(envelopeId)).toEqual({ confirmed: 0, runs: 1 });
-    await store.recordConfirmed(envelopeId, 2);
-    await store.recordConfirmed(envelopeId, 1); // a late, lower value never moves it back
-    expect(await store.startRun(envelopeId)).toEqual({ confirmed: 2, runs: 2 });
-    expect((await store.findTransfer(envelopeId))?.resumedFrom).toBe(2);
+    expect(await repos.transfers.startRun(envelopeId)).toEqual({ confirmed: 0, runs: 1 });
+    await repos.transfers.recordConfirmed(envelopeId, 2);
+    await repos.transfers.recordConfirmed(envelopeId, 1); // a late, lower value never moves it back
+    expect(await repos.transfers.startRun(envelopeId)).toEqual({ confirmed: 2, runs: 2 });
+    expect((await repos.transfers.findTransfer(envelopeId))?.resumedFrom).toBe(2);
 
-    expect(await store.completeTransfer(envelopeId)).toBe(true);
-    expect(await store.completeTransfer(envelopeId)).toBe(false);
+    expect(await repos.transfers.completeTransfer(envelopeId)).toBe(true);
+    expect(await repos.transfers.completeTransfer(envelopeId)).toBe(false);
     expect(await availability(envelopeId)).toEqual(['envelope:due', 'receipt:due']);
-    expect(await store.findTransfer(envelopeId)).toMatchObject({
+    expect(await repos.transfers.findTransfer(envelopeId)).toMatchObject({
       status: 'done',
       confirmedChunks: 3,
       messageStatus: null,
@@ -120,7 +122,7 @@ describe('AttachmentStore on a real PostgreSQL', () => {
   it('keeps received chunks once per sender, counts what is pending, finds the first missing one', async () => {
     const envelopeId = uuidV7();
     const chunk = (index: number, fromState = 'AT', bytes = randomBytes(100)) =>
-      store.storeInboundChunk({
+      repos.inboundChunks.storeInboundChunk({
         fromState,
         envelopeId,
         attachmentIndex: 0,
@@ -132,20 +134,28 @@ describe('AttachmentStore on a real PostgreSQL', () => {
     expect(await chunk(2)).toBe(true);
     expect(await chunk(0)).toBe(false); // a duplicate: the first copy stays
     expect(await chunk(1, 'KE')).toBe(true); // another State's chunk is not AT's
-    expect(await store.pendingBytes('AT')).toBe(200);
-    expect(await store.pendingBytes('KE')).toBe(100);
-    expect(await store.presentChunks('AT', envelopeId, [3])).toEqual([
+    expect(await repos.inboundChunks.pendingBytes('AT')).toBe(200);
+    expect(await repos.inboundChunks.pendingBytes('KE')).toBe(100);
+    expect(await repos.inboundChunks.presentChunks('AT', envelopeId, [3])).toEqual([
       { present: 2, firstMissing: 1 },
     ]);
     expect(await chunk(1)).toBe(true);
-    expect(await store.presentChunks('AT', envelopeId, [3])).toEqual([
+    expect(await repos.inboundChunks.presentChunks('AT', envelopeId, [3])).toEqual([
       { present: 3, firstMissing: null },
     ]);
-    const read = await store.readInboundChunks('AT', envelopeId, 0, 0, 3);
+    const read = await repos.inboundChunks.readInboundChunks('AT', envelopeId, 0, 0, 3);
     expect(read.map((item) => item.index)).toEqual([0, 1, 2]);
 
-    const first = await store.envelopeWaitingSince('AT', envelopeId, new Date('2030-01-01'));
-    const second = await store.envelopeWaitingSince('AT', envelopeId, new Date('2031-01-01'));
+    const first = await repos.inboundChunks.envelopeWaitingSince(
+      'AT',
+      envelopeId,
+      new Date('2030-01-01'),
+    );
+    const second = await repos.inboundChunks.envelopeWaitingSince(
+      'AT',
+      envelopeId,
+      new Date('2031-01-01'),
+    );
     expect(second).toEqual(first);
   });
 
@@ -154,7 +164,7 @@ describe('AttachmentStore on a real PostgreSQL', () => {
     const refused = uuidV7();
     const orphan = uuidV7();
     for (const envelopeId of [delivered, refused, orphan]) {
-      await store.storeInboundChunk({
+      await repos.inboundChunks.storeInboundChunk({
         fromState: 'AT',
         envelopeId,
         attachmentIndex: 0,
@@ -187,9 +197,9 @@ describe('AttachmentStore on a real PostgreSQL', () => {
         )) as Array<{ envelope_id: string }>
       ).map((row) => row.envelope_id);
     expect(await remaining()).toHaveLength(3);
-    await store.sweepInbound(new Date(Date.now() - 86_400_000));
+    await repos.inboundChunks.sweepInbound(new Date(Date.now() - 86_400_000));
     expect(await remaining()).toEqual([delivered]);
     // A delivered envelope's chunks are not pending any more.
-    expect(await store.pendingBytes('AT')).toBe(300);
+    expect(await repos.inboundChunks.pendingBytes('AT')).toBe(300);
   });
 });

@@ -7,10 +7,11 @@ import {
   DeliveryWatchdog,
   RECEIPT_PUBLISH_ATTEMPTS,
 } from '../../apps/gateway/src/outbound/delivery-watchdog.service';
-import { OutboxRelay } from '../../apps/gateway/src/outbound/outbox-relay.service';
+import { OutboxRelay } from '../../apps/gateway/src/outbox/outbox-relay.service';
 import type { OutboundStatus } from '../../apps/gateway/src/persistence/entities/outbound-message.entity';
-import { MessageStore } from '../../apps/gateway/src/persistence/message-store';
-import { AmqpPublisher } from '../../apps/gateway/src/transport/amqp-publisher';
+import { AmqpTransport } from '../../apps/gateway/src/transport/amqp/amqp-transport';
+import { amqpSettingsOf } from '../../apps/gateway/src/transport/amqp/amqp-settings';
+import { repositoriesOf, type Repositories } from '../support/repositories';
 import { FederationTrust } from '../../apps/gateway/src/trust/federation-trust';
 import {
   atGatewayConfig,
@@ -22,7 +23,7 @@ import {
 describe('DeliveryWatchdog', () => {
   let database: MigratedDatabase;
   let dataSource: DataSource;
-  let store: MessageStore;
+  let repos: Repositories;
   let watchdog: DeliveryWatchdog;
 
   beforeAll(async () => {
@@ -30,19 +31,29 @@ describe('DeliveryWatchdog', () => {
     database = await migratedDatabase('comity_watchdog');
     dataSource = database.dataSource;
     const config = await atGatewayConfig(database.url);
-    store = new MessageStore(dataSource);
+    repos = repositoriesOf(dataSource);
     const clock = new Clock();
     const trust = new FederationTrust(config, clock);
     // The relay is real but never started: the watchdog only wakes it.
     const relay = new OutboxRelay(
       config,
-      dataSource,
-      store,
-      new AmqpPublisher(config),
+      repos.unitOfWork,
+      repos.outbox,
+      repos.outbound,
+      new AmqpTransport(amqpSettingsOf(config)),
       trust,
       clock,
     );
-    watchdog = new DeliveryWatchdog(config, dataSource, store, trust, relay, clock);
+    watchdog = new DeliveryWatchdog(
+      config,
+      repos.unitOfWork,
+      repos.outbound,
+      repos.outbox,
+      repos.evidence,
+      trust,
+      relay,
+      clock,
+    );
   });
 
   afterAll(async () => {
@@ -56,7 +67,7 @@ describe('DeliveryWatchdog', () => {
     const id = uuidV7();
     const now = Date.now();
     await dataSource.transaction((manager) =>
-      store.insertOutbound(manager, {
+      repos.outbound.insertOutbound(manager, {
         id,
         threadId: id,
         inReplyTo: null,
@@ -83,7 +94,7 @@ describe('DeliveryWatchdog', () => {
     return id;
   }
 
-  const statusOf = async (id: string) => (await store.findOutbound(id))?.status;
+  const statusOf = async (id: string) => (await repos.outbound.findOutbound(id))?.status;
   const outboxFor = async (id: string) =>
     (await dataSource.query('SELECT payload FROM outbox WHERE message_id = $1', [id])) as Array<{
       payload: Buffer | null;
@@ -91,7 +102,7 @@ describe('DeliveryWatchdog', () => {
   /** What a relay claiming the due entries would publish for this message. */
   const claimedFor = (id: string) =>
     dataSource.transaction(async (manager) =>
-      (await store.claimOutbox(manager, 1000))
+      (await repos.outbox.claimOutbox(manager, 1000))
         .filter((entry) => entry.messageId === id)
         .map((entry) => entry.payload.toString()),
     );
@@ -113,8 +124,8 @@ describe('DeliveryWatchdog', () => {
     expect(await outboxFor(overdue)).toEqual([{ payload: null }]);
     expect(await claimedFor(overdue)).toEqual([`envelope ${overdue}`]);
     expect(await outboxFor(notYet)).toEqual([]);
-    expect((await store.findOutbound(overdue))?.receiptDueAt).toBeNull();
-    expect((await store.timeline(overdue, 'outbound')).map((e) => e.type)).toEqual([
+    expect((await repos.outbound.findOutbound(overdue))?.receiptDueAt).toBeNull();
+    expect((await repos.evidence.timeline(overdue, 'outbound')).map((e) => e.type)).toEqual([
       'retransmitted',
     ]);
     expect((await watchdog.sweep()).retransmitted).toBe(0);
@@ -123,7 +134,7 @@ describe('DeliveryWatchdog', () => {
   it('submitted or sent past expiry → failed with signed non-delivery evidence, pending copies withdrawn', async () => {
     const neverSent = await outbound('submitted', { expiresInMs: -1 });
     await dataSource.transaction((manager) =>
-      store.enqueue(manager, {
+      repos.outbox.enqueue(manager, {
         messageId: neverSent,
         payloadType: 'envelope',
         routingKey: 'FR',
@@ -139,11 +150,13 @@ describe('DeliveryWatchdog', () => {
     const delivered = await outbound('delivered', { expiresInMs: -1 });
     await watchdog.sweep();
     expect(await statusOf(neverSent)).toBe('failed');
-    expect((await store.findOutbound(neverSent))?.statusReason).toBe('expired-unsent');
+    expect((await repos.outbound.findOutbound(neverSent))?.statusReason).toBe('expired-unsent');
     expect(await outboxFor(neverSent)).toEqual([]);
-    expect((await store.findOutbound(unanswered))?.statusReason).toBe('expired-undelivered');
+    expect((await repos.outbound.findOutbound(unanswered))?.statusReason).toBe(
+      'expired-undelivered',
+    );
     expect(await statusOf(delivered)).toBe('delivered');
-    const evidence = await store.signedEvidence(unanswered, 'failed');
+    const evidence = await repos.evidence.signedEvidence(unanswered, 'failed');
     const statement = JSON.parse(
       Buffer.from(evidence!.toString().split('.')[1]!, 'base64url').toString(),
     ) as Record<string, unknown>;
@@ -158,7 +171,7 @@ describe('DeliveryWatchdog', () => {
   it('a receipt that cannot be published is given up after its attempts, with a record on the timeline', async () => {
     const inbound = uuidV7();
     await dataSource.transaction(async (manager) => {
-      await store.enqueue(manager, {
+      await repos.outbox.enqueue(manager, {
         messageId: inbound,
         payloadType: 'receipt',
         routingKey: 'FR',
@@ -172,8 +185,8 @@ describe('DeliveryWatchdog', () => {
     });
     expect((await watchdog.sweep()).receiptsDropped).toBe(1);
     expect(await outboxFor(inbound)).toEqual([]);
-    expect((await store.timeline(inbound, 'inbound')).map((e) => [e.type, e.reason])).toEqual([
-      ['failed', 'receipt-unpublishable'],
-    ]);
+    expect(
+      (await repos.evidence.timeline(inbound, 'inbound')).map((e) => [e.type, e.reason]),
+    ).toEqual([['failed', 'receipt-unpublishable']]);
   });
 });

@@ -1,19 +1,19 @@
 import 'reflect-metadata';
 import type { DataSource } from 'typeorm';
 import { uuidV7 } from '@comity/protocol';
-import { transferInsert } from '../../apps/gateway/src/attachments/attachment-store';
-import { MessageStore } from '../../apps/gateway/src/persistence/message-store';
+import { transferInsert } from '../../apps/gateway/src/persistence/attachment-transfer.repository';
+import { repositoriesOf, type Repositories } from '../support/repositories';
 import { migratedDatabase, type MigratedDatabase } from '../support/migrated-database';
 
 describe('MessageStore on a real PostgreSQL', () => {
   let database: MigratedDatabase;
   let dataSource: DataSource;
-  let store: MessageStore;
+  let repos: Repositories;
 
   beforeAll(async () => {
     database = await migratedDatabase('comity_store');
     dataSource = database.dataSource;
-    store = new MessageStore(dataSource);
+    repos = repositoriesOf(dataSource);
   });
 
   afterAll(async () => {
@@ -81,12 +81,12 @@ describe('MessageStore on a real PostgreSQL', () => {
     // Concurrent copies land in the same group commit or in the next: either way, once.
     const results = await Promise.all(
       [1, 2, 3].map(() =>
-        store.storeDelivered({ row, receiptRoutingKey: 'AT', leaseUntil: new Date() }),
+        repos.inbound.storeDelivered({ row, receiptRoutingKey: 'AT', leaseUntil: new Date() }),
       ),
     );
     expect(results.filter((outboxId) => outboxId !== null)).toHaveLength(1);
     expect(
-      await store.storeDelivered({ row, receiptRoutingKey: 'AT', leaseUntil: new Date() }),
+      await repos.inbound.storeDelivered({ row, receiptRoutingKey: 'AT', leaseUntil: new Date() }),
     ).toBeNull();
     for (const table of [
       'inbound_message WHERE id',
@@ -102,7 +102,7 @@ describe('MessageStore on a real PostgreSQL', () => {
     await dataSource.query('DELETE FROM outbox');
     await dataSource.transaction(async (manager) => {
       for (let index = 0; index < 10; index += 1) {
-        await store.enqueue(manager, {
+        await repos.outbox.enqueue(manager, {
           messageId: uuidV7(),
           payloadType: 'envelope',
           routingKey: 'FR',
@@ -116,12 +116,12 @@ describe('MessageStore on a real PostgreSQL', () => {
     let firstClaimed!: (ids: string[]) => void;
     const firstIds = new Promise<string[]>((resolve) => (firstClaimed = resolve));
     const first = dataSource.transaction(async (manager) => {
-      firstClaimed((await store.claimOutbox(manager, 6)).map((entry) => entry.id));
+      firstClaimed((await repos.outbox.claimOutbox(manager, 6)).map((entry) => entry.id));
       await firstHolds;
     });
     const claimedByFirst = await firstIds;
     const claimedBySecond = await dataSource.transaction(async (manager) =>
-      (await store.claimOutbox(manager, 6)).map((entry) => entry.id),
+      (await repos.outbox.claimOutbox(manager, 6)).map((entry) => entry.id),
     );
     releaseFirst();
     await first;
@@ -132,8 +132,8 @@ describe('MessageStore on a real PostgreSQL', () => {
 
   it('never moves a message backwards: a late broker confirm does not undo "delivered"', async () => {
     const id = uuidV7();
-    await dataSource.transaction((manager) => store.insertOutbound(manager, outbound(id)));
-    const applied = await store.recordReceipt({
+    await dataSource.transaction((manager) => repos.outbound.insertOutbound(manager, outbound(id)));
+    const applied = await repos.outbound.recordReceipt({
       messageId: id,
       status: 'delivered',
       reason: null,
@@ -142,9 +142,11 @@ describe('MessageStore on a real PostgreSQL', () => {
       at: new Date(),
     });
     expect(applied).toBe(true);
-    await dataSource.transaction((manager) => store.markSent(manager, [id], new Date(), 60_000));
-    expect((await store.findOutbound(id))?.status).toBe('delivered');
-    const again = await store.recordReceipt({
+    await dataSource.transaction((manager) =>
+      repos.outbound.markSent(manager, [id], new Date(), 60_000),
+    );
+    expect((await repos.outbound.findOutbound(id))?.status).toBe('delivered');
+    const again = await repos.outbound.recordReceipt({
       messageId: id,
       status: 'rejected',
       reason: 'x',
@@ -153,8 +155,8 @@ describe('MessageStore on a real PostgreSQL', () => {
       at: new Date(),
     });
     expect(again).toBe(false);
-    expect((await store.findOutbound(id))?.receipt?.toString()).toBe('r');
-    const timeline = await store.timeline(id, 'outbound');
+    expect((await repos.outbound.findOutbound(id))?.receipt?.toString()).toBe('r');
+    const timeline = await repos.evidence.timeline(id, 'outbound');
     expect(timeline.map((entry) => entry.type)).toEqual(['delivered']);
     expect(timeline[0]?.signed?.toString()).toBe('r');
   });
@@ -183,9 +185,9 @@ describe('MessageStore on a real PostgreSQL', () => {
     });
     // The first call is written alone; the next ones arrive while it is in flight and share a batch.
     const [, first, second] = await Promise.all([
-      store.storeDelivered({ ...copy('lead'), row: { ...copy('lead').row, id: uuidV7() } }),
-      store.storeDelivered(copy('first')),
-      store.storeDelivered(copy('second')),
+      repos.inbound.storeDelivered({ ...copy('lead'), row: { ...copy('lead').row, id: uuidV7() } }),
+      repos.inbound.storeDelivered(copy('first')),
+      repos.inbound.storeDelivered(copy('second')),
     ]);
     expect(first).not.toBeNull();
     expect(second).toBeNull();
@@ -206,7 +208,7 @@ describe('MessageStore on a real PostgreSQL', () => {
     const ids = Array.from({ length: 25 }, () => uuidV7());
     await Promise.all(
       ids.map((id) =>
-        store.acceptOutbound({
+        repos.outbound.acceptOutbound({
           row: outbound(id),
           routingKey: 'FR',
           detail: null,
@@ -224,14 +226,14 @@ describe('MessageStore on a real PostgreSQL', () => {
     expect(counts).toEqual({ messages: 25, evidence: 25, outbox: 25 });
     // A clash fails only its own submit, not the others written with it.
     const clash = await Promise.allSettled([
-      store.acceptOutbound({
+      repos.outbound.acceptOutbound({
         row: outbound(ids[0]!),
         routingKey: 'FR',
         detail: null,
         retryOf: null,
         leaseUntil: new Date(),
       }),
-      store.acceptOutbound({
+      repos.outbound.acceptOutbound({
         row: outbound(uuidV7()),
         routingKey: 'FR',
         detail: null,
@@ -245,7 +247,7 @@ describe('MessageStore on a real PostgreSQL', () => {
   it('leaves a fresh entry to its own relay until the lease runs out, then any relay claims it', async () => {
     await dataSource.query('DELETE FROM outbox');
     const id = uuidV7();
-    const outboxId = await store.acceptOutbound({
+    const outboxId = await repos.outbound.acceptOutbound({
       row: outbound(id),
       routingKey: 'FR',
       detail: null,
@@ -255,7 +257,7 @@ describe('MessageStore on a real PostgreSQL', () => {
     expect(outboxId).toMatch(/^\d+$/);
     const claim = () =>
       dataSource.transaction(async (manager) =>
-        (await store.claimOutbox(manager, 10)).map((entry) => entry.id),
+        (await repos.outbox.claimOutbox(manager, 10)).map((entry) => entry.id),
       );
     expect(await claim()).toEqual([]);
     // The writer died before publishing: once the lease has run out, the safety net takes it.
@@ -270,7 +272,7 @@ describe('MessageStore on a real PostgreSQL', () => {
       ...outbound(id),
       envelope: Buffer.from('eyJhbGciOiJFZERTQSJ9.e30.c2ln', 'ascii'),
     };
-    await store.acceptOutbound({
+    await repos.outbound.acceptOutbound({
       row,
       routingKey: 'FR',
       detail: null,
@@ -280,11 +282,13 @@ describe('MessageStore on a real PostgreSQL', () => {
     expect(
       await dataSource.query(`SELECT payload FROM outbox WHERE message_id = $1`, [id]),
     ).toEqual([{ payload: null }]);
-    const claimed = await dataSource.transaction((manager) => store.claimOutbox(manager, 10));
+    const claimed = await dataSource.transaction((manager) =>
+      repos.outbox.claimOutbox(manager, 10),
+    );
     expect(claimed.map((entry) => [entry.messageId, entry.payload.toString('latin1')])).toEqual([
       [id, row.envelope.toString('latin1')],
     ]);
-    expect((await store.findOutbound(id))!.envelope.equals(row.envelope)).toBe(true);
+    expect((await repos.outbound.findOutbound(id))!.envelope.equals(row.envelope)).toBe(true);
   });
 
   it('registers a large attachment transfer in the same transaction as its message, or not at all', async () => {
@@ -309,7 +313,7 @@ describe('MessageStore on a real PostgreSQL', () => {
       leaseUntil: new Date(Date.now() - 1000),
       together,
     });
-    await store.acceptOutbound(item(outbound(id), transfer(id)));
+    await repos.outbound.acceptOutbound(item(outbound(id), transfer(id)));
     // Both there, and the database holds the envelope until the chunks are confirmed.
     expect(
       await dataSource.query(
@@ -320,7 +324,9 @@ describe('MessageStore on a real PostgreSQL', () => {
     ).toEqual([{ transfer: 'pending', held: true }]);
     // The message fails (its id is taken): its transfer is rolled back with it.
     const orphan = uuidV7();
-    await expect(store.acceptOutbound(item(outbound(id), transfer(orphan)))).rejects.toMatchObject({
+    await expect(
+      repos.outbound.acceptOutbound(item(outbound(id), transfer(orphan))),
+    ).rejects.toMatchObject({
       code: '23505',
     });
     expect(
@@ -330,7 +336,7 @@ describe('MessageStore on a real PostgreSQL', () => {
       ),
     ).toEqual([{ n: 0 }]);
     // The pool is still healthy afterwards.
-    expect(await store.findOutbound(id)).not.toBeNull();
+    expect(await repos.outbound.findOutbound(id)).not.toBeNull();
   });
 
   it('refuses to store an envelope that is not ASCII, failing that submit alone', async () => {
@@ -338,7 +344,7 @@ describe('MessageStore on a real PostgreSQL', () => {
     const good = outbound(uuidV7());
     const results = await Promise.allSettled(
       [bad, good].map((row) =>
-        store.acceptOutbound({
+        repos.outbound.acceptOutbound({
           row,
           routingKey: 'FR',
           detail: null,
@@ -360,11 +366,13 @@ describe('MessageStore on a real PostgreSQL', () => {
     for (let index = 0; index < 5; index += 1) {
       const id = uuidV7(Date.now() + index);
       ids.push(id);
-      await dataSource.transaction((manager) => store.insertOutbound(manager, outbound(id)));
+      await dataSource.transaction((manager) =>
+        repos.outbound.insertOutbound(manager, outbound(id)),
+      );
     }
-    const firstPage = await store.listOutbound(3);
+    const firstPage = await repos.outbound.listOutbound(3);
     expect(firstPage.map((row) => row.id)).toEqual(ids.slice(2).reverse());
-    const secondPage = await store.listOutbound(3, firstPage[2]!.id);
+    const secondPage = await repos.outbound.listOutbound(3, firstPage[2]!.id);
     expect(secondPage.map((row) => row.id)).toEqual(ids.slice(0, 2).reverse());
   });
 });

@@ -1,27 +1,24 @@
 import 'reflect-metadata';
 import type { DataSource } from 'typeorm';
 import { uuidV7 } from '@comity/protocol';
-import { MessageStore } from '../../apps/gateway/src/persistence/message-store';
+import { repositoriesOf, type Repositories } from '../support/repositories';
 import {
-  OperationsStore,
   messageCursorOf,
   parseMessageCursor,
   type MessageRecord,
-} from '../../apps/gateway/src/persistence/operations-store';
+} from '../../apps/gateway/src/persistence/message-search.repository';
 import { migratedDatabase, type MigratedDatabase } from '../support/migrated-database';
 
 /** The console's keyset pages over all three sources, with rows that share one envelope id. */
 describe('OperationsStore paging on a real PostgreSQL', () => {
   let database: MigratedDatabase;
   let dataSource: DataSource;
-  let messages: MessageStore;
-  let operations: OperationsStore;
+  let repos: Repositories;
 
   beforeAll(async () => {
     database = await migratedDatabase('comity_ops');
     dataSource = database.dataSource;
-    messages = new MessageStore(dataSource);
-    operations = new OperationsStore(dataSource);
+    repos = repositoriesOf(dataSource);
   });
 
   afterAll(async () => {
@@ -30,7 +27,7 @@ describe('OperationsStore paging on a real PostgreSQL', () => {
 
   async function delivered(id: string): Promise<void> {
     const now = new Date();
-    await messages.storeDelivered({
+    await repos.inbound.storeDelivered({
       row: {
         id,
         threadId: id,
@@ -55,7 +52,7 @@ describe('OperationsStore paging on a real PostgreSQL', () => {
 
   async function refused(envelopeId: string, reason: string): Promise<void> {
     await dataSource.transaction((manager) =>
-      messages.insertRejection(manager, {
+      repos.inbound.insertRejection(manager, {
         envelopeId,
         fromState: 'KE',
         reason,
@@ -71,7 +68,7 @@ describe('OperationsStore paging on a real PostgreSQL', () => {
     const seen: MessageRecord[] = [];
     let cursor: string | undefined;
     for (let page = 0; page < 100; page += 1) {
-      const records = await operations.searchMessages({
+      const records = await repos.search.searchMessages({
         direction: 'inbound',
         state,
         limit: limit,
@@ -94,7 +91,7 @@ describe('OperationsStore paging on a real PostgreSQL', () => {
       await refused(shared, reason);
     await refused(newer, 'invalid-signature');
 
-    const everything = await operations.searchMessages({ direction: 'inbound', limit: 100 });
+    const everything = await repos.search.searchMessages({ direction: 'inbound', limit: 100 });
     const describe = (record: MessageRecord) =>
       `${record.id} ${record.status} ${record.statusReason ?? ''}`.trim();
     expect(everything.map(describe)).toEqual([
@@ -124,7 +121,7 @@ describe('OperationsStore paging on a real PostgreSQL', () => {
     }
     const expected = ['copy 3000000', 'copy 2000000', 'copy 1000000'];
     const reasons = (records: MessageRecord[]) => records.map((record) => record.statusReason);
-    expect(reasons(await operations.searchMessages({ direction: 'inbound', limit: 10 }))).toEqual(
+    expect(reasons(await repos.search.searchMessages({ direction: 'inbound', limit: 10 }))).toEqual(
       expected,
     );
     for (const limit of [1, 2]) {
@@ -136,9 +133,9 @@ describe('OperationsStore paging on a real PostgreSQL', () => {
   it('still takes a bare id as the cursor (rows below that id)', async () => {
     await delivered(uuidV7(Date.now() - 5000));
     await delivered(uuidV7(Date.now() - 4000));
-    const records = await operations.searchMessages({ direction: 'inbound', limit: 100 });
+    const records = await repos.search.searchMessages({ direction: 'inbound', limit: 100 });
     const middle = records[1]!;
-    const below = await operations.searchMessages({
+    const below = await repos.search.searchMessages({
       direction: 'inbound',
       limit: 100,
       before: parseMessageCursor(middle.id),

@@ -11,8 +11,9 @@ import {
 } from '@comity/protocol';
 import { sampleContent } from '../../libs/protocol/test-support/federation';
 import { Clock } from '../../apps/gateway/src/common/clock';
-import { SenderCopies } from '../../apps/gateway/src/outbound/sender-copy';
-import { MessageStore } from '../../apps/gateway/src/persistence/message-store';
+import { SenderCopies } from '../../apps/gateway/src/content/sender-copies';
+import { SenderCopyKeyRepository } from '../../apps/gateway/src/persistence/sender-copy-key.repository';
+import { repositoriesOf } from '../support/repositories';
 import { FederationTrust } from '../../apps/gateway/src/trust/federation-trust';
 import {
   atGatewayConfig,
@@ -28,7 +29,7 @@ import {
 describe('SenderCopies', () => {
   let database: MigratedDatabase;
   let dataSource: DataSource;
-  let store: MessageStore;
+  let store: SenderCopyKeyRepository;
   let trust: FederationTrust;
   const clock = new Clock();
 
@@ -37,7 +38,7 @@ describe('SenderCopies', () => {
     database = await migratedDatabase('comity_copies');
     dataSource = database.dataSource;
     const config = await atGatewayConfig(database.url);
-    store = new MessageStore(dataSource);
+    store = repositoriesOf(dataSource).senderCopyKeys;
     trust = new FederationTrust(config, clock);
   });
 

@@ -2,7 +2,7 @@ import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { connect } from 'amqplib';
 import { brokerUserOf } from '../../apps/cli/src/federation/dev-directory';
-import { assertInboxTopology } from '../../apps/gateway/src/transport/topology';
+import { assertInboxTopology } from '../../apps/gateway/src/transport/amqp/topology';
 
 const run = promisify(execFile);
 const rabbitmqctl = (...args: string[]) => run('rabbitmqctl', ['-q', ...args]);

@@ -10,8 +10,8 @@ import { JsonDepthPipe } from './common/json-depth.pipe';
 import { JsonLogger } from './observability/json-logger';
 import { serveConsole } from './operations/console-assets';
 import { ConfigError, loadGatewayConfig, type GatewayConfig } from './config/gateway-config';
-import { AmqpInboxServer } from './transport/amqp-inbox.server';
-import { TransportHealth } from './transport/transport-health';
+import type { AmqpInboxServer } from './transport/amqp/amqp-inbox.server';
+import { AmqpTransport } from './transport/amqp/amqp-transport';
 import { FederationTrust } from './trust/federation-trust';
 
 /**
@@ -65,17 +65,10 @@ export async function startGateway(config: GatewayConfig): Promise<NestExpressAp
   );
   app.useGlobalFilters(new DatabaseUnavailableFilter(app.getHttpAdapter()));
   serveConsole(app);
-  const inbox = new AmqpInboxServer({
-    amqpUrl: config.amqpUrl,
-    state: config.state,
-    routingKey: app.get(FederationTrust).routingKeyOf(config.state),
-    declareTopology: config.transport.declareTopology,
-    ...(config.amqpCaPath ? { tlsCa: readFileSync(config.amqpCaPath) } : {}),
-    prefetch: config.transport.prefetch,
-    logger,
-  });
+  const inbox = app
+    .get(AmqpTransport)
+    .inboxServer(app.get(FederationTrust).routingKeyOf(config.state));
   app.connectMicroservice({ strategy: inbox });
-  app.get(TransportHealth).attachInbox(inbox);
   stopGracefullyOnSignals(app, inbox, logger);
   const document = SwaggerModule.createDocument(
     app,

@@ -120,6 +120,20 @@ export class FederationDirectory {
   }
 }
 
+/** A message's signer must not be revoked in the directory in force. */
+export function checkNotRevoked(
+  directory: FederationDirectory,
+  certificate: { state: string; sha256Thumbprint: string },
+): void {
+  const revocation = directory.revocationOf(certificate.sha256Thumbprint);
+  if (revocation) {
+    throw new ProtocolError(
+      'certificate-revoked',
+      `certificate of ${certificate.state} (${certificate.sha256Thumbprint}) was revoked at ${revocation.revokedAt}: ${revocation.reason}`,
+    );
+  }
+}
+
 /**
  * What the directory says about a message's parties: the sender State is a member, both
  * authorities exist, and the recipient authority accepts this kind of request.

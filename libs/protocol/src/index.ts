@@ -9,6 +9,7 @@ export * from './non-delivery-evidence';
 export * from './offline-verification';
 export * from './protocol-error';
 export * from './receipt';
+export * from './receive-pipeline';
 export * from './request-content';
 export * from './routing-header';
 export * from './sender-copy';

@@ -9,10 +9,13 @@ import {
 import type { Principal } from '../auth/principal';
 import { requireInScope } from '../auth/scope';
 import { contentUnavailable } from '../common/content-unavailable';
-import { SenderCopies } from '../outbound/sender-copy';
-import { MessageStore } from '../persistence/message-store';
+import { SenderCopies } from '../content/sender-copies';
+import { AttachmentUploadRepository } from '../persistence/attachment-upload.repository';
+import type { SealedChunk } from '../persistence/binary-copy';
+import { InboundChunkRepository } from '../persistence/inbound-chunk.repository';
+import { InboundMessageRepository } from '../persistence/inbound-message.repository';
+import { OutboundMessageRepository } from '../persistence/outbound-message.repository';
 import { FederationTrust } from '../trust/federation-trust';
-import { AttachmentStore, type SealedChunk } from './attachment-store';
 
 /** Chunks read from the database at once while streaming a file out. */
 const PAGE = 2;
@@ -31,14 +34,16 @@ export interface Download {
 @Injectable()
 export class AttachmentDownloads {
   constructor(
-    private readonly messages: MessageStore,
-    private readonly attachments: AttachmentStore,
+    private readonly inboundMessages: InboundMessageRepository,
+    private readonly outboundMessages: OutboundMessageRepository,
+    private readonly inboundChunks: InboundChunkRepository,
+    private readonly uploads: AttachmentUploadRepository,
     private readonly trust: FederationTrust,
     private readonly senderCopies: SenderCopies,
   ) {}
 
   async inbound(id: string, index: number, principal: Principal): Promise<Download> {
-    const row = await this.messages.findInbound(id);
+    const row = await this.inboundMessages.findInbound(id);
     if (!row) throw new NotFoundException(`no inbound message ${id}`);
     requireInScope(principal, row.toAuthority, id);
     let content: RequestContent;
@@ -52,21 +57,19 @@ export class AttachmentDownloads {
     return {
       ref,
       body: decrypted(ref, index, (from, count) =>
-        this.attachments.readInboundChunks(row.fromState, id, index, from, count),
+        this.inboundChunks.readInboundChunks(row.fromState, id, index, from, count),
       ),
     };
   }
 
   async outbound(id: string, index: number, principal: Principal): Promise<Download> {
-    const row = await this.messages.findOutbound(id);
+    const row = await this.outboundMessages.findOutbound(id);
     if (!row) throw new NotFoundException(`no outbound message ${id}`);
     requireInScope(principal, row.fromAuthority, id);
     const ref = refAt(await this.senderCopies.open(row), id, index);
     return {
       ref,
-      body: decrypted(ref, index, (from, count) =>
-        this.attachments.readChunks(ref.id, from, count),
-      ),
+      body: decrypted(ref, index, (from, count) => this.uploads.readChunks(ref.id, from, count)),
     };
   }
 }

@@ -5,21 +5,24 @@ import {
   type BeforeApplicationShutdown,
   type OnApplicationBootstrap,
 } from '@nestjs/common';
-import { InjectDataSource } from '@nestjs/typeorm';
-import type { DataSource, QueryRunner } from 'typeorm';
 import type { RequestContent } from '@comity/protocol';
-import { GATEWAY_CONFIG, type GatewayConfig } from '../config/gateway-config';
-import { Wakeup } from '../common/wakeup';
+import { BackgroundLoop } from '../common/background-loop';
 import { Clock } from '../common/clock';
-import { OutboxRelay } from '../outbound/outbox-relay.service';
-import { AmqpPublisher, UnroutableError } from '../transport/amqp-publisher';
-import { FederationTrust } from '../trust/federation-trust';
+import { GATEWAY_CONFIG, type GatewayConfig } from '../config/gateway-config';
+import { OutboxRelay } from '../outbox/outbox-relay.service';
 import {
-  AttachmentStore,
+  AttachmentTransferRepository,
   transferInsert,
-  type SealedChunk,
   type TransferRow,
-} from './attachment-store';
+} from '../persistence/attachment-transfer.repository';
+import { AttachmentUploadRepository } from '../persistence/attachment-upload.repository';
+import type { SealedChunk } from '../persistence/binary-copy';
+import {
+  MESSAGE_TRANSPORT,
+  UnroutableError,
+  type MessageTransport,
+} from '../transport/message-transport';
+import { FederationTrust } from '../trust/federation-trust';
 import { ChunkMetrics } from './chunk-metrics';
 
 export const CHUNK_MEDIA_TYPE = 'application/octet-stream';
@@ -31,8 +34,6 @@ export const CHUNK_HEADERS = {
   chunkIndex: 'x-comity-chunk-index',
 } as const;
 
-/** Advisory-lock class of transfers (the schema migrator uses another): one replica per transfer. */
-const TRANSFER_LOCK_CLASS = 0x636d7974;
 /**
  * A transfer is registered in the same transaction as its message, so it cannot outlive a
  * failed submit; one without its message (left by a version that registered it first) is
@@ -64,20 +65,26 @@ interface InFlight {
 @Injectable()
 export class AttachmentTransfer implements OnApplicationBootstrap, BeforeApplicationShutdown {
   private readonly logger = new Logger(AttachmentTransfer.name);
-  private running = false;
-  private loop: Promise<void> | null = null;
-  private readonly wakeup = new Wakeup();
+  private readonly loop: BackgroundLoop;
 
   constructor(
     @Inject(GATEWAY_CONFIG) private readonly config: GatewayConfig,
-    @InjectDataSource() private readonly dataSource: DataSource,
-    private readonly store: AttachmentStore,
-    private readonly publisher: AmqpPublisher,
+    private readonly store: AttachmentTransferRepository,
+    private readonly uploads: AttachmentUploadRepository,
+    @Inject(MESSAGE_TRANSPORT) private readonly transport: MessageTransport,
     private readonly relay: OutboxRelay,
     private readonly trust: FederationTrust,
     private readonly metrics: ChunkMetrics,
     private readonly clock: Clock,
-  ) {}
+  ) {
+    this.loop = new BackgroundLoop({
+      name: 'attachment transfer',
+      pass: () => (this.transport.isConnected ? this.transferNext() : Promise.resolve(false)),
+      idleMs: config.outbox.pollIntervalMs * 4,
+      errorDelayMs: 2000,
+      logger: this.logger,
+    });
+  }
 
   /**
    * For a new envelope with large attachments: the statement registering the transfer of their
@@ -110,38 +117,22 @@ export class AttachmentTransfer implements OnApplicationBootstrap, BeforeApplica
   }
 
   onApplicationBootstrap(): void {
-    this.running = true;
-    this.loop = this.run();
+    this.loop.start();
   }
 
   /** Stops at the next chunk boundary; what was confirmed is recorded, the rest resumes later. */
   async beforeApplicationShutdown(): Promise<void> {
-    this.running = false;
-    this.wake();
-    await this.loop;
+    await this.loop.stop();
   }
 
   wake(): void {
-    this.wakeup.wake();
-  }
-
-  private async run(): Promise<void> {
-    while (this.running) {
-      let worked = false;
-      try {
-        if (this.publisher.isConnected) worked = await this.transferNext();
-      } catch (error) {
-        this.logger.warn(`attachment transfer: ${(error as Error).message}`);
-        await this.wakeup.wait(2000);
-      }
-      if (!worked && this.running) await this.wakeup.wait(this.config.outbox.pollIntervalMs * 4);
-    }
+    this.loop.wake();
   }
 
   /** Takes the oldest pending transfer no other replica holds and carries it as far as it goes. */
   private async transferNext(): Promise<boolean> {
     for (const transfer of await this.store.pendingTransfers(20)) {
-      if (!this.running) return false;
+      if (!this.loop.isRunning) return false;
       if (transfer.messageStatus === null) {
         if (this.clock.now().getTime() - transfer.createdAt.getTime() > ORPHAN_TRANSFER_MS) {
           await this.store.abandonTransfer(
@@ -160,18 +151,8 @@ export class AttachmentTransfer implements OnApplicationBootstrap, BeforeApplica
         );
         continue;
       }
-      const runner = this.dataSource.createQueryRunner();
-      await runner.connect();
-      try {
-        if (!(await tryLock(runner, transfer.envelopeId))) continue;
-        try {
-          await this.carry(transfer);
-        } finally {
-          await unlock(runner, transfer.envelopeId);
-        }
+      if (await this.store.withTransferLock(transfer.envelopeId, () => this.carry(transfer))) {
         return true;
-      } finally {
-        await runner.release();
       }
     }
     return false;
@@ -198,7 +179,7 @@ export class AttachmentTransfer implements OnApplicationBootstrap, BeforeApplica
     try {
       while (confirmed < totalChunks) {
         // Keep the window full: read the next chunks (one attachment at a time) and publish them.
-        while (this.running && inFlight.length < window && nextToRead < totalChunks) {
+        while (this.loop.isRunning && inFlight.length < window && nextToRead < totalChunks) {
           const page = await this.readPage(
             transfer,
             nextToRead,
@@ -268,7 +249,7 @@ export class AttachmentTransfer implements OnApplicationBootstrap, BeforeApplica
     for (const [attachmentIndex, attachment] of transfer.attachments.entries()) {
       if (offset < attachment.chunks) {
         const count = Math.min(max, attachment.chunks - offset);
-        const chunks = await this.store.readChunks(attachment.attachmentId, offset, count);
+        const chunks = await this.uploads.readChunks(attachment.attachmentId, offset, count);
         if (chunks.length !== count || chunks.some((chunk, i) => chunk.index !== offset + i)) {
           throw new Error(`attachment ${attachment.attachmentId} is missing chunks from ${offset}`);
         }
@@ -280,7 +261,7 @@ export class AttachmentTransfer implements OnApplicationBootstrap, BeforeApplica
   }
 
   private publish(transfer: TransferRow, attachmentIndex: number, chunk: SealedChunk) {
-    return this.publisher.publish({
+    return this.transport.publish({
       routingKey: transfer.routingKey,
       payload: chunk.sealed,
       messageId: `chunk:${transfer.envelopeId}:${attachmentIndex}:${chunk.index}`,
@@ -294,20 +275,6 @@ export class AttachmentTransfer implements OnApplicationBootstrap, BeforeApplica
       },
     });
   }
-}
-
-async function tryLock(runner: QueryRunner, envelopeId: string): Promise<boolean> {
-  const rows = (await runner.query(`SELECT pg_try_advisory_lock($1, hashtext($2)) AS locked`, [
-    TRANSFER_LOCK_CLASS,
-    envelopeId,
-  ])) as Array<{ locked: boolean }>;
-  return rows[0]?.locked === true;
-}
-
-async function unlock(runner: QueryRunner, envelopeId: string): Promise<void> {
-  await runner
-    .query(`SELECT pg_advisory_unlock($1, hashtext($2))`, [TRANSFER_LOCK_CLASS, envelopeId])
-    .catch(() => undefined);
 }
 
 /** Writes a growing value to the database in the background: one write at a time, the latest value each time. */

@@ -27,9 +27,15 @@ import type { Principal } from '../auth/principal';
 import { Clock } from '../common/clock';
 import { GATEWAY_CONFIG, type GatewayConfig } from '../config/gateway-config';
 import { FederationTrust } from '../trust/federation-trust';
-import { AttachmentStore, type AttachmentRow } from './attachment-store';
+import {
+  AttachmentUploadRepository,
+  type AttachmentRow,
+} from '../persistence/attachment-upload.repository';
+import { BackgroundLoop } from '../common/background-loop';
 import { attachmentView, missingRanges, type AttachmentView } from './attachment-views';
 
+/** How often uploads never completed are looked for (and deleted after COMITY_UPLOAD_TTL). */
+const UPLOAD_SWEEP_INTERVAL_MS = 600_000;
 /** Chunks read from the database at once when hashing a completed upload (bounded memory). */
 const READ_PAGE = 4;
 /** Running plaintext digests kept in memory for uploads arriving in order (a few bytes each). */
@@ -54,30 +60,35 @@ export class AttachmentUploads implements OnApplicationBootstrap, OnApplicationS
   >();
   /** Plaintext of chunks that arrived ahead of the running digests (bounded by MAX_AHEAD_BYTES). */
   private aheadBytes = 0;
-  private sweeper: NodeJS.Timeout | null = null;
+  private readonly sweeper: BackgroundLoop;
 
   constructor(
     @Inject(GATEWAY_CONFIG) private readonly config: GatewayConfig,
-    private readonly store: AttachmentStore,
+    private readonly store: AttachmentUploadRepository,
     private readonly trust: FederationTrust,
     private readonly clock: Clock,
-  ) {}
-
-  onApplicationBootstrap(): void {
-    this.sweeper = setInterval(() => {
-      const before = new Date(this.clock.now().getTime() - this.config.attachments.uploadTtlMs);
-      this.store.deleteStaleUploads(before).then(
-        (deleted) => {
-          if (deleted > 0) this.logger.log(`deleted ${deleted} upload(s) never completed`);
-        },
-        (error: Error) => this.logger.warn(`upload sweep: ${error.message}`),
-      );
-    }, 600_000);
-    this.sweeper.unref();
+  ) {
+    this.sweeper = new BackgroundLoop({
+      name: 'upload sweep',
+      pass: () => this.sweepStaleUploads(),
+      idleMs: UPLOAD_SWEEP_INTERVAL_MS,
+      sleepFirst: true,
+      logger: this.logger,
+    });
   }
 
-  onApplicationShutdown(): void {
-    if (this.sweeper) clearInterval(this.sweeper);
+  onApplicationBootstrap(): void {
+    this.sweeper.start();
+  }
+
+  private async sweepStaleUploads(): Promise<void> {
+    const before = new Date(this.clock.now().getTime() - this.config.attachments.uploadTtlMs);
+    const deleted = await this.store.deleteStaleUploads(before);
+    if (deleted > 0) this.logger.log(`deleted ${deleted} upload(s) never completed`);
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    await this.sweeper.stop();
   }
 
   async create(

@@ -8,7 +8,8 @@ import {
 import { GATEWAY_CONFIG, type GatewayConfig } from '../config/gateway-config';
 import type { InboxDisposition } from '../transport/inbox-disposition';
 import { FederationTrust } from '../trust/federation-trust';
-import { AttachmentStore, type SealedChunk } from './attachment-store';
+import type { SealedChunk } from '../persistence/binary-copy';
+import { InboundChunkRepository } from '../persistence/inbound-chunk.repository';
 
 /** Chunks read from the database at once while verifying (two pages in memory at most). */
 const PAGE = 4;
@@ -26,7 +27,7 @@ export class AttachmentVerification {
 
   constructor(
     @Inject(GATEWAY_CONFIG) private readonly config: GatewayConfig,
-    private readonly store: AttachmentStore,
+    private readonly store: InboundChunkRepository,
     private readonly trust: FederationTrust,
   ) {}
 

@@ -1,6 +1,6 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import type { RequestContent } from '@comity/protocol';
-import type { AttachmentRow } from './attachment-store';
+import type { AttachmentRow } from '../persistence/attachment-upload.repository';
 
 /** An upload as its clerk sees it: what is there, what is missing (to resume), and the digest once complete. */
 export class AttachmentView {

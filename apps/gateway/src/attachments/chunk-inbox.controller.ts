@@ -1,7 +1,7 @@
 import { Controller } from '@nestjs/common';
 import { Ctx, EventPattern, Payload } from '@nestjs/microservices';
 import { DeliveryMetrics } from '../observability/delivery-metrics';
-import { InboxContext } from '../transport/amqp-inbox.server';
+import type { InboxContext } from '../transport/message-transport';
 import type { InboxDisposition } from '../transport/inbox-disposition';
 import { ChunkIntake } from './chunk-intake.service';
 
@@ -14,12 +14,7 @@ export class ChunkInboxController {
   ) {}
 
   @EventPattern('chunk')
-  async onChunk(@Payload() bytes: Buffer, @Ctx() context: InboxContext): Promise<InboxDisposition> {
-    const disposition = await this.chunks.receive(bytes, context).catch((error: unknown) => {
-      this.metrics.handled('chunk', 'retry');
-      throw error;
-    });
-    this.metrics.handled('chunk', disposition.action);
-    return disposition;
+  onChunk(@Payload() bytes: Buffer, @Ctx() context: InboxContext): Promise<InboxDisposition> {
+    return this.metrics.countHandled('chunk', this.chunks.receive(bytes, context));
   }
 }

@@ -16,10 +16,11 @@ import {
 } from '@comity/protocol';
 import { Clock } from '../common/clock';
 import { GATEWAY_CONFIG, type GatewayConfig } from '../config/gateway-config';
-import type { InboxContext } from '../transport/amqp-inbox.server';
+import { BackgroundLoop } from '../common/background-loop';
+import { InboundChunkRepository } from '../persistence/inbound-chunk.repository';
+import type { InboxContext } from '../transport/message-transport';
 import { ACK, type InboxDisposition } from '../transport/inbox-disposition';
 import { FederationTrust } from '../trust/federation-trust';
-import { AttachmentStore } from './attachment-store';
 import { CHUNK_HEADERS } from './attachment-transfer.service';
 import { ChunkMetrics } from './chunk-metrics';
 
@@ -37,32 +38,32 @@ const SWEEP_INTERVAL_MS = 60_000;
 @Injectable()
 export class ChunkIntake implements OnApplicationBootstrap, OnApplicationShutdown {
   private readonly logger = new Logger(ChunkIntake.name);
-  private sweeper: NodeJS.Timeout | null = null;
-  private sweeping: Promise<void> | null = null;
+  private readonly sweeper: BackgroundLoop;
 
   constructor(
     @Inject(GATEWAY_CONFIG) private readonly config: GatewayConfig,
-    private readonly store: AttachmentStore,
+    private readonly store: InboundChunkRepository,
     private readonly trust: FederationTrust,
     private readonly metrics: ChunkMetrics,
     private readonly clock: Clock,
-  ) {}
+  ) {
+    this.sweeper = new BackgroundLoop({
+      name: 'chunk sweep',
+      pass: async () => {
+        await this.sweep();
+      },
+      idleMs: SWEEP_INTERVAL_MS,
+      sleepFirst: true,
+      logger: this.logger,
+    });
+  }
 
   onApplicationBootstrap(): void {
-    this.sweeper = setInterval(() => {
-      this.sweeping ??= this.sweep()
-        .then(() => undefined)
-        .catch((error: Error) => this.logger.warn(`chunk sweep: ${error.message}`))
-        .finally(() => {
-          this.sweeping = null;
-        });
-    }, SWEEP_INTERVAL_MS);
-    this.sweeper.unref();
+    this.sweeper.start();
   }
 
   async onApplicationShutdown(): Promise<void> {
-    if (this.sweeper) clearInterval(this.sweeper);
-    await this.sweeping;
+    await this.sweeper.stop();
   }
 
   /** The sealed bytes one sender State may leave here before its envelopes are accepted. */
@@ -78,7 +79,7 @@ export class ChunkIntake implements OnApplicationBootstrap, OnApplicationShutdow
         `a chunk of ${bytes.length} bytes; at most ${MAX_SEALED_CHUNK_BYTES}`,
       );
     }
-    const headers = (context.message.properties.headers ?? {}) as Record<string, unknown>;
+    const headers = context.headers;
     const envelopeId = headers[CHUNK_HEADERS.envelopeId];
     const fromState = headers[CHUNK_HEADERS.fromState];
     const attachmentIndex = integerHeader(headers[CHUNK_HEADERS.attachmentIndex]);

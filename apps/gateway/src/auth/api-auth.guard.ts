@@ -10,6 +10,7 @@ import {
 } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import type { Request } from 'express';
+import { Clock } from '../common/clock';
 import { GATEWAY_CONFIG, type GatewayConfig } from '../config/gateway-config';
 import { AuditLog } from './audit-log.service';
 import { ApiKeyRegistry, type Principal, type Role } from './principal';
@@ -47,6 +48,7 @@ export class ApiAuthGuard implements CanActivate {
     @Inject(GATEWAY_CONFIG) config: GatewayConfig,
     private readonly reflector: Reflector,
     private readonly audit: AuditLog,
+    private readonly clock: Clock,
   ) {
     this.registry = ApiKeyRegistry.fromFile(config.apiKeysPath);
     this.limiter = new RateLimiter(config.http.rateLimitPerSecond);
@@ -64,7 +66,7 @@ export class ApiAuthGuard implements CanActivate {
       typeof header === 'string' && header.startsWith('Bearer ') ? header.slice(7).trim() : '';
     const principal = key ? this.registry.lookup(key) : undefined;
 
-    if (!this.limiter.take(principal?.id ?? `ip:${client}`, Date.now())) {
+    if (!this.limiter.take(principal?.id ?? `ip:${client}`, this.clock.now().getTime())) {
       await this.audit.denial({
         principal: principal?.id ?? null,
         role: principal?.role ?? null,

@@ -1,19 +1,8 @@
 import { Injectable, Logger } from '@nestjs/common';
-import { InjectDataSource } from '@nestjs/typeorm';
-import type { DataSource } from 'typeorm';
 import { Clock } from '../common/clock';
+import { AuditEventRepository, type AuditEventView } from '../persistence/audit-event.repository';
 
-export interface AuditEventView {
-  id: string;
-  at: string;
-  principal: string | null;
-  role: string | null;
-  action: string;
-  outcome: string;
-  status: number;
-  reason: string;
-  client: string | null;
-}
+export type { AuditEventView };
 
 /** Appends to the audit log; a failure to write it is logged loudly but never blocks a refusal. */
 @Injectable()
@@ -21,7 +10,7 @@ export class AuditLog {
   private readonly logger = new Logger(AuditLog.name);
 
   constructor(
-    @InjectDataSource() private readonly dataSource: DataSource,
+    private readonly events: AuditEventRepository,
     private readonly clock: Clock,
   ) {}
 
@@ -33,20 +22,8 @@ export class AuditLog {
     reason: string;
     client: string | null;
   }): Promise<void> {
-    await this.dataSource
-      .query(
-        `INSERT INTO audit_event (at, principal, role, action, outcome, status, reason, client)
-         VALUES ($1, $2, $3, $4, 'denied', $5, $6, $7)`,
-        [
-          this.clock.now(),
-          event.principal,
-          event.role,
-          event.action.slice(0, 200),
-          event.status,
-          event.reason.slice(0, 500),
-          event.client,
-        ],
-      )
+    await this.events
+      .append({ ...event, at: this.clock.now(), outcome: 'denied' })
       .catch((error: Error) =>
         this.logger.error(`alert: the audit log could not record a denial: ${error.message}`),
       );
@@ -60,26 +37,10 @@ export class AuditLog {
     outcome: string;
     reason: string;
   }): Promise<void> {
-    await this.dataSource.query(
-      `INSERT INTO audit_event (at, principal, role, action, outcome, status, reason, client)
-       VALUES ($1, $2, $3, $4, $5, 200, $6, NULL)`,
-      [
-        this.clock.now(),
-        event.principal,
-        event.role,
-        event.action.slice(0, 200),
-        event.outcome.slice(0, 200),
-        event.reason.slice(0, 500),
-      ],
-    );
+    await this.events.append({ ...event, at: this.clock.now(), status: 200, client: null });
   }
 
-  async list(limit: number, before?: string): Promise<AuditEventView[]> {
-    const rows = (await this.dataSource.query(
-      `SELECT id, at, principal, role, action, outcome, status, reason, client FROM audit_event
-        WHERE ($2::bigint IS NULL OR id < $2::bigint) ORDER BY id DESC LIMIT $1`,
-      [limit, before ?? null],
-    )) as Array<Omit<AuditEventView, 'at'> & { at: Date }>;
-    return rows.map((row) => ({ ...row, at: row.at.toISOString() }));
+  list(limit: number, before?: string): Promise<AuditEventView[]> {
+    return this.events.list(limit, before);
   }
 }

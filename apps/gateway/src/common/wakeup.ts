@@ -24,7 +24,8 @@ export class Wakeup {
         this.pending = false;
         resolve();
       };
-      const timer = setTimeout(finish, ms);
+      // Unref'd: a loop asleep must not keep a process alive that has nothing else to do.
+      const timer = setTimeout(finish, ms).unref();
       this.cut = finish;
     });
   }

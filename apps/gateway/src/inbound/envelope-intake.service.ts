@@ -1,98 +1,83 @@
 import { Injectable, Logger } from '@nestjs/common';
-import { InjectDataSource } from '@nestjs/typeorm';
-import type { DataSource, EntityManager } from 'typeorm';
 import {
   ProtocolError,
-  checkBrokerUser,
-  checkContentDigest,
-  checkEnvelopeAcceptable,
-  checkPartiesInDirectory,
-  checkEnvelopeSize,
+  duplicateVerdict,
   issueReceipt,
-  openEnvelope,
-  verifyEnvelopeSignature,
+  peekEnvelopeId,
+  receiveEnvelope,
+  type OpenedEnvelope,
   type SignedEnvelope,
 } from '@comity/protocol';
 import { AttachmentVerification } from '../attachments/attachment-verification.service';
 import { Clock } from '../common/clock';
-import { MessageStore, type DeliveredReceipt } from '../persistence/message-store';
-import { OutboxRelay } from '../outbound/outbox-relay.service';
-import { FederationTrust } from '../trust/federation-trust';
+import { OutboxRelay } from '../outbox/outbox-relay.service';
+import { UnitOfWork, type Transaction } from '../persistence/database';
+import { EvidenceRepository } from '../persistence/evidence.repository';
+import {
+  InboundMessageRepository,
+  type DeliveredReceipt,
+} from '../persistence/inbound-message.repository';
+import { OutboxRepository } from '../persistence/outbox.repository';
 import { ACK, type InboxDisposition } from '../transport/inbox-disposition';
+import { FederationTrust } from '../trust/federation-trust';
 
 /**
- * Receives one envelope from the inbox: authenticate, then decrypt and check the binding,
- * then store it exactly once together with its signed receipt and the receipt's outbox entry.
- * Only then is the broker message acked (by the transport, on ACK).
+ * Receives one envelope from the inbox: the protocol's receive pipeline decides (with what this
+ * node already holds under the envelope's id), large attachments are verified, and then the
+ * envelope is stored exactly once together with its signed receipt and the receipt's outbox
+ * entry. Only then is the broker message acked (by the transport, on ACK).
  */
 @Injectable()
 export class EnvelopeIntake {
   private readonly logger = new Logger(EnvelopeIntake.name);
 
   constructor(
-    @InjectDataSource() private readonly dataSource: DataSource,
-    private readonly store: MessageStore,
     private readonly trust: FederationTrust,
+    private readonly attachments: AttachmentVerification,
+    private readonly messages: InboundMessageRepository,
+    private readonly evidence: EvidenceRepository,
+    private readonly outbox: OutboxRepository,
+    private readonly unitOfWork: UnitOfWork,
     private readonly relay: OutboxRelay,
     private readonly clock: Clock,
-    private readonly attachments: AttachmentVerification,
   ) {}
 
   /** `brokerUser`: the AMQP user_id the message arrived with (validated by the broker). */
   async receive(bytes: Buffer, brokerUser?: string): Promise<InboxDisposition> {
     const now = this.clock.now();
-    let envelope: SignedEnvelope;
-    try {
-      checkEnvelopeSize(bytes, this.trust.maxEnvelopeBytes);
-      envelope = verifyEnvelopeSignature(bytes, this.trust.verifier, now);
-      this.trust.checkNotRevoked(envelope.sender);
-      // Genuinely signed, but published through another State's broker account: a replay or
-      // an injection by that State. Not answered: the signer did not send this copy.
-      checkBrokerUser(this.trust.directory, envelope.header.from.state, brokerUser);
-    } catch (error) {
-      // Unauthenticated: nobody to answer. Keep it for the operator, with the reason.
-      if (error instanceof ProtocolError)
-        return { action: 'quarantine', reason: error.reason, detail: error.message };
-      throw error;
+    const claimedId = peekEnvelopeId(bytes);
+    const delivered =
+      claimedId === null ? null : await this.messages.findDeliveredReceipt(claimedId);
+    const verdict = receiveEnvelope(bytes, {
+      self: this.trust.state,
+      now,
+      verifier: this.trust.verifier,
+      directory: this.trust.directory,
+      decryption: this.trust.decryption,
+      maxEnvelopeBytes: this.trust.maxEnvelopeBytes,
+      clockSkewMs: this.trust.clockSkewMs,
+      brokerUser,
+      alreadyDelivered: delivered,
+    });
+    switch (verdict.verdict) {
+      case 'quarantined':
+        // Unauthenticated: nobody to answer. Kept for the operator, with the reason.
+        return { action: 'quarantine', reason: verdict.reason, detail: verdict.detail };
+      case 'refused':
+        return this.reject(verdict.envelope, verdict.error, now);
+      case 'duplicate':
+        return this.duplicate(delivered!, now);
+      case 'accepted':
+        return this.accept(verdict.envelope, now);
     }
+  }
 
-    // From here on the sender is certified: every refusal is answered with a signed negative receipt.
-    try {
-      checkContentDigest(envelope);
-    } catch (error) {
-      if (error instanceof ProtocolError) return this.reject(envelope, error, now);
-      throw error;
-    }
-
-    // The same bytes again (a retransmission, a replay): the same receipt again, whatever the
-    // clock says now, so this gateway never signs two different answers for one envelope.
-    const existing = await this.store.findDeliveredReceipt(envelope.header.id);
-    if (existing) return this.duplicate(existing, envelope, now);
-
-    try {
-      checkEnvelopeAcceptable(envelope, {
-        self: this.trust.state,
-        now,
-        clockSkewMs: this.trust.clockSkewMs,
-      });
-      checkPartiesInDirectory(this.trust.directory, envelope.header);
-    } catch (error) {
-      if (error instanceof ProtocolError) return this.reject(envelope, error, now);
-      throw error;
-    }
-
-    let opened;
-    try {
-      opened = openEnvelope(envelope, this.trust.decryption);
-    } catch (error) {
-      if (error instanceof ProtocolError) return this.reject(envelope, error, now);
-      throw error;
-    }
-    const { header } = opened;
+  private async accept(envelope: OpenedEnvelope, now: Date): Promise<InboxDisposition> {
     // Large attachments: every chunk here and proven against the signed digests, or no receipt yet.
-    const attachments = await this.attachments.check(envelope, opened.statement.content, now);
+    const attachments = await this.attachments.check(envelope, envelope.statement.content, now);
     if (attachments instanceof ProtocolError) return this.reject(envelope, attachments, now);
     if (attachments) return attachments;
+    const { header } = envelope;
     const receipt = issueReceipt({
       signer: this.trust.signing,
       envelopeId: header.id,
@@ -102,7 +87,7 @@ export class EnvelopeIntake {
       now,
     });
     const receiptRoutingKey = this.trust.routingKeyOf(header.from.state);
-    const outboxId = await this.store.storeDelivered({
+    const outboxId = await this.messages.storeDelivered({
       row: {
         id: header.id,
         threadId: header.thread,
@@ -112,7 +97,7 @@ export class EnvelopeIntake {
         fromAuthority: header.from.authority,
         toAuthority: header.to.authority,
         status: 'delivered',
-        envelope: bytes,
+        envelope: envelope.bytes,
         envelopeDigest: envelope.digest,
         receiptId: receipt.statement.id,
         receipt: receipt.bytes,
@@ -125,9 +110,12 @@ export class EnvelopeIntake {
     });
     if (outboxId === null) {
       // A concurrent delivery of the same envelope won the insert: answer as for any duplicate.
-      const winner = await this.store.findDeliveredReceipt(header.id);
-      if (winner) return this.duplicate(winner, envelope, now);
-      return ACK;
+      const winner = await this.messages.findDeliveredReceipt(header.id);
+      if (!winner) return ACK;
+      const again = duplicateVerdict(envelope, winner);
+      return again.verdict === 'duplicate'
+        ? this.duplicate(winner, now)
+        : this.reject(envelope, again.error, now);
     }
     this.relay.handOver({
       id: outboxId,
@@ -140,29 +128,15 @@ export class EnvelopeIntake {
   }
 
   /** The same envelope again: resend the receipt already given; never a second delivery. */
-  private async duplicate(
-    existing: DeliveredReceipt,
-    envelope: SignedEnvelope,
-    now: Date,
-  ): Promise<InboxDisposition> {
-    if (existing.envelopeDigest !== envelope.digest) {
-      return this.reject(
-        envelope,
-        new ProtocolError(
-          'duplicate-envelope-conflict',
-          `envelope id ${existing.id} was already delivered with different bytes`,
-        ),
-        now,
-      );
-    }
-    await this.dataSource.transaction(async (manager) => {
-      await this.store.addEvidence(manager, {
+  private async duplicate(existing: DeliveredReceipt, now: Date): Promise<InboxDisposition> {
+    await this.unitOfWork.run(async (tx) => {
+      await this.evidence.addEvidence(tx, {
         messageId: existing.id,
         direction: 'inbound',
         type: 'duplicate',
         at: now,
       });
-      await this.queueReceipt(manager, existing.id, existing.fromState, existing.receipt, now);
+      await this.queueReceipt(tx, existing.id, existing.fromState, existing.receipt, now);
     });
     this.relay.wake();
     return ACK;
@@ -185,8 +159,8 @@ export class EnvelopeIntake {
       reason: error.reason,
       now,
     });
-    await this.dataSource.transaction(async (manager) => {
-      await this.store.insertRejection(manager, {
+    await this.unitOfWork.run(async (tx) => {
+      await this.messages.insertRejection(tx, {
         envelopeId: header.id,
         fromState: header.from.state,
         reason: error.reason,
@@ -195,7 +169,7 @@ export class EnvelopeIntake {
         receipt: receipt.bytes,
         receivedAt: now,
       });
-      await this.queueReceipt(manager, header.id, header.from.state, receipt.bytes, now);
+      await this.queueReceipt(tx, header.id, header.from.state, receipt.bytes, now);
     });
     this.relay.wake();
     return ACK;
@@ -203,13 +177,13 @@ export class EnvelopeIntake {
 
   /** Queues a receipt for the sender's inbox in the caller's transaction. */
   private queueReceipt(
-    manager: EntityManager,
+    tx: Transaction,
     envelopeId: string,
     senderState: string,
     receipt: Buffer,
     now: Date,
   ): Promise<void> {
-    return this.store.enqueue(manager, {
+    return this.outbox.enqueue(tx, {
       messageId: envelopeId,
       payloadType: 'receipt',
       routingKey: this.trust.routingKeyOf(senderState),

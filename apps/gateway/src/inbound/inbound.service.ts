@@ -11,7 +11,8 @@ import { contentForView } from '../attachments/attachment-views';
 import type { InboundMessageEntity } from '../persistence/entities/inbound-message.entity';
 import type { Principal } from '../auth/principal';
 import { authorityScope, mayReadContent, requireInScope } from '../auth/scope';
-import { MessageStore } from '../persistence/message-store';
+import { EvidenceRepository } from '../persistence/evidence.repository';
+import { InboundMessageRepository } from '../persistence/inbound-message.repository';
 import { contentUnavailable } from '../common/content-unavailable';
 import { FederationTrust } from '../trust/federation-trust';
 
@@ -19,19 +20,20 @@ import { FederationTrust } from '../trust/federation-trust';
 @Injectable()
 export class InboundService {
   constructor(
-    private readonly store: MessageStore,
+    private readonly messages: InboundMessageRepository,
+    private readonly evidence: EvidenceRepository,
     private readonly trust: FederationTrust,
   ) {}
 
   async list(principal: Principal, limit: number, before?: string): Promise<MessagePageView> {
-    const rows = await this.store.listInbound(limit + 1, before, authorityScope(principal));
+    const rows = await this.messages.listInbound(limit + 1, before, authorityScope(principal));
     return pageOf(rows, limit, (row) => this.summary(row));
   }
 
   /** Content is decrypted only for the clerk of the authority it is addressed to. */
   async get(id: string, principal: Principal): Promise<MessageDetailView> {
     const row = await this.require(id, principal);
-    const evidences = await this.store.timeline(id, 'inbound');
+    const evidences = await this.evidence.timeline(id, 'inbound');
     const view: MessageDetailView = { ...this.summary(row), timeline: timelineOf(evidences) };
     if (mayReadContent(principal)) {
       // The stored bytes were authenticated on arrival; they are checked again at the time they
@@ -57,7 +59,7 @@ export class InboundService {
   }
 
   private async require(id: string, principal: Principal): Promise<InboundMessageEntity> {
-    const row = await this.store.findInbound(id);
+    const row = await this.messages.findInbound(id);
     if (!row) throw new NotFoundException(`no inbound message ${id}`);
     requireInScope(principal, row.toAuthority, id);
     return row;

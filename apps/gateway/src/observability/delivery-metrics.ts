@@ -39,4 +39,14 @@ export class DeliveryMetrics {
   handled(type: string, outcome: string): void {
     this.inboxHandled.inc({ type, outcome });
   }
+
+  /** Counts what became of one inbox message: its disposition, or `retry` when handling threw. */
+  async countHandled<D extends { action: string }>(type: string, handling: Promise<D>): Promise<D> {
+    const disposition = await handling.catch((error: unknown) => {
+      this.handled(type, 'retry');
+      throw error;
+    });
+    this.handled(type, disposition.action);
+    return disposition;
+  }
 }

@@ -1,11 +1,15 @@
 import type { X509Certificate } from 'node:crypto';
-import { Injectable } from '@nestjs/common';
+import { Inject, Injectable } from '@nestjs/common';
 import { Clock } from '../common/clock';
-import { OperationsStore, type PeerCounts } from '../persistence/operations-store';
-import { AmqpPublisher } from '../transport/amqp-publisher';
-import { TransportHealth } from '../transport/transport-health';
+import { UnitOfWork } from '../persistence/database';
+import { QuarantineRepository } from '../persistence/quarantine.repository';
+import { TrafficRepository, type PeerCounts } from '../persistence/traffic.repository';
+import {
+  MESSAGE_TRANSPORT,
+  type MessageTransport,
+  type QueueStatus,
+} from '../transport/message-transport';
 import { FederationTrust } from '../trust/federation-trust';
-import { QuarantineKeeper, type QueueStatus } from './quarantine-keeper.service';
 
 /** Certificates and the directory expiring sooner than this raise an alert. */
 export const EXPIRY_WARNING_MS = 30 * 24 * 3600 * 1000;
@@ -62,16 +66,16 @@ export class OperationsOverview {
   private cached: { at: number; snapshot: Promise<OperationsSnapshot> } | null = null;
 
   constructor(
-    private readonly store: OperationsStore,
-    private readonly quarantine: QuarantineKeeper,
-    private readonly publisher: AmqpPublisher,
-    private readonly transport: TransportHealth,
+    private readonly database: UnitOfWork,
+    private readonly traffic: TrafficRepository,
+    private readonly quarantine: QuarantineRepository,
+    @Inject(MESSAGE_TRANSPORT) private readonly transport: MessageTransport,
     private readonly trust: FederationTrust,
     private readonly clock: Clock,
   ) {}
 
   snapshot(): Promise<OperationsSnapshot> {
-    const now = Date.now();
+    const now = this.clock.now().getTime();
     if (!this.cached || now - this.cached.at > SNAPSHOT_MAX_AGE_MS) {
       this.cached = { at: now, snapshot: this.compute() };
     }
@@ -80,7 +84,7 @@ export class OperationsOverview {
 
   private async compute(): Promise<OperationsSnapshot> {
     const now = this.clock.now();
-    const database = await this.store
+    const database = await this.database
       .ping()
       .then(() => 'up' as const)
       .catch(() => 'down' as const);
@@ -88,12 +92,12 @@ export class OperationsOverview {
       database === 'up' ? query().catch(() => fallback) : fallback;
     const [queues, outbox, peers, quarantineHeld, overdueReceipts, failedLastDay] =
       await Promise.all([
-        this.quarantine.queues(),
-        fromDatabase(() => this.store.outboxBacklog(), { backlog: 0, oldest: null }),
-        fromDatabase(() => this.store.peerCounts(now), []),
-        fromDatabase(() => this.store.countQuarantined(), 0),
-        fromDatabase(() => this.store.overdueReceipts(now), { count: 0, oldestSince: null }),
-        fromDatabase(() => this.store.failuresSince(new Date(now.getTime() - 86_400_000)), 0),
+        this.transport.queueDepths(),
+        fromDatabase(() => this.traffic.outboxBacklog(), { backlog: 0, oldest: null }),
+        fromDatabase(() => this.traffic.peerCounts(now), []),
+        fromDatabase(() => this.quarantine.countQuarantined(), 0),
+        fromDatabase(() => this.traffic.overdueReceipts(now), { count: 0, oldestSince: null }),
+        fromDatabase(() => this.traffic.failuresSince(new Date(now.getTime() - 86_400_000)), 0),
       ]);
     const { version, expires } = this.trust.directory.validity;
     const snapshot: OperationsSnapshot = {
@@ -101,8 +105,8 @@ export class OperationsOverview {
       at: now,
       components: {
         database,
-        broker: this.publisher.isConnected ? 'up' : 'down',
-        inbox: this.transport.inboxConsuming ? 'consuming' : 'stopped',
+        broker: this.transport.isConnected ? 'up' : 'down',
+        inbox: this.transport.isConsuming ? 'consuming' : 'stopped',
         directory: {
           status: Date.parse(expires) > now.getTime() ? 'valid' : 'expired',
           version,

@@ -15,15 +15,15 @@ import { CurrentPrincipal, Roles } from '../auth/roles.decorator';
 import { AuditLog } from '../auth/audit-log.service';
 import { timelineOf } from '../common/message-views';
 import { MessageIdParamDto } from '../common/page-query.dto';
-import { MessageStore } from '../persistence/message-store';
+import { EvidenceRepository } from '../persistence/evidence.repository';
 import {
-  OperationsStore,
+  MessageSearchRepository,
   messageCursorOf,
   parseMessageCursor,
   type MessageCursor,
   type MessageRecord,
-} from '../persistence/operations-store';
-import type { QuarantineRecord } from '../persistence/operations-store';
+} from '../persistence/message-search.repository';
+import type { QuarantineRecord } from '../persistence/quarantine.repository';
 import { OutboundService } from '../outbound/outbound.service';
 import {
   MessageLocatorDto,
@@ -46,8 +46,8 @@ import { QuarantineKeeper } from './quarantine-keeper.service';
 export class OperationsController {
   constructor(
     private readonly overview: OperationsOverview,
-    private readonly store: OperationsStore,
-    private readonly messages: MessageStore,
+    private readonly messageSearch: MessageSearchRepository,
+    private readonly evidence: EvidenceRepository,
     private readonly quarantine: QuarantineKeeper,
     private readonly outbound: OutboundService,
     private readonly audit: AuditLog,
@@ -64,7 +64,7 @@ export class OperationsController {
   @Roles('operator', 'auditor')
   @ApiOperation({ summary: 'Search messages in both directions, newest first (keyset pages)' })
   async search(@Query() query: MessageSearchQueryDto): Promise<Record<string, unknown>> {
-    const records = await this.store.searchMessages({
+    const records = await this.messageSearch.searchMessages({
       ...query,
       since: query.since ? new Date(query.since) : undefined,
       until: query.until ? new Date(query.until) : undefined,
@@ -83,9 +83,9 @@ export class OperationsController {
   @Roles('operator', 'auditor')
   @ApiOperation({ summary: "One message's metadata and timeline" })
   async detail(@Param() { direction, id }: MessageLocatorDto): Promise<Record<string, unknown>> {
-    const record = await this.store.findMessage(direction, id.toLowerCase());
+    const record = await this.messageSearch.findMessage(direction, id.toLowerCase());
     if (!record) throw new NotFoundException(`no ${direction} message ${id}`);
-    const timeline = timelineOf(await this.messages.timeline(record.id, direction));
+    const timeline = timelineOf(await this.evidence.timeline(record.id, direction));
     return {
       ...messageView(record),
       envelopeDigest: record.envelopeDigest,
@@ -113,7 +113,7 @@ export class OperationsController {
       outcome: `sent again as ${message.id}`,
       reason,
     });
-    const record = await this.store.findMessage('outbound', message.id);
+    const record = await this.messageSearch.findMessage('outbound', message.id);
     return { retriedAs: message.id, message: record ? messageView(record) : message };
   }
 

@@ -5,14 +5,16 @@ import {
   type OnApplicationBootstrap,
   type BeforeApplicationShutdown,
 } from '@nestjs/common';
-import { InjectDataSource } from '@nestjs/typeorm';
-import type { DataSource } from 'typeorm';
 import { issueNonDeliveryEvidence } from '@comity/protocol';
+import { BackgroundLoop } from '../common/background-loop';
 import { Clock } from '../common/clock';
 import { GATEWAY_CONFIG, type GatewayConfig } from '../config/gateway-config';
-import { MessageStore } from '../persistence/message-store';
+import { OutboxRelay } from '../outbox/outbox-relay.service';
+import { UnitOfWork } from '../persistence/database';
+import { EvidenceRepository } from '../persistence/evidence.repository';
+import { OutboundMessageRepository } from '../persistence/outbound-message.repository';
+import { OutboxRepository } from '../persistence/outbox.repository';
 import { FederationTrust } from '../trust/federation-trust';
-import { OutboxRelay } from './outbox-relay.service';
 
 /** After this many failed publishes (about a day at the relay's capped backoff) a receipt is given up. */
 export const RECEIPT_PUBLISH_ATTEMPTS = 1500;
@@ -29,32 +31,35 @@ export const RECEIPT_PUBLISH_ATTEMPTS = 1500;
 @Injectable()
 export class DeliveryWatchdog implements OnApplicationBootstrap, BeforeApplicationShutdown {
   private readonly logger = new Logger(DeliveryWatchdog.name);
-  private timer: NodeJS.Timeout | null = null;
-  private running: Promise<void> | null = null;
+  private readonly loop: BackgroundLoop;
 
   constructor(
-    @Inject(GATEWAY_CONFIG) private readonly config: GatewayConfig,
-    @InjectDataSource() private readonly dataSource: DataSource,
-    private readonly store: MessageStore,
+    @Inject(GATEWAY_CONFIG) config: GatewayConfig,
+    private readonly unitOfWork: UnitOfWork,
+    private readonly messages: OutboundMessageRepository,
+    private readonly outbox: OutboxRepository,
+    private readonly evidence: EvidenceRepository,
     private readonly trust: FederationTrust,
     private readonly relay: OutboxRelay,
     private readonly clock: Clock,
-  ) {}
+  ) {
+    this.loop = new BackgroundLoop({
+      name: 'watchdog',
+      pass: async () => {
+        await this.sweep();
+      },
+      idleMs: config.delivery.watchdogIntervalMs,
+      sleepFirst: true,
+      logger: this.logger,
+    });
+  }
 
   onApplicationBootstrap(): void {
-    this.timer = setInterval(() => {
-      this.running ??= this.sweep()
-        .then(() => undefined)
-        .catch((error: Error) => this.logger.warn(`watchdog: ${error.message}`))
-        .finally(() => {
-          this.running = null;
-        });
-    }, this.config.delivery.watchdogIntervalMs);
+    this.loop.start();
   }
 
   async beforeApplicationShutdown(): Promise<void> {
-    if (this.timer) clearInterval(this.timer);
-    await this.running;
+    await this.loop.stop();
   }
 
   /** One pass over every deadline; returns what it did (for tests and logs). */
@@ -67,11 +72,11 @@ export class DeliveryWatchdog implements OnApplicationBootstrap, BeforeApplicati
   }
 
   private retransmitOverdue(): Promise<number> {
-    return this.dataSource.transaction(async (manager) => {
-      const overdue = await this.store.claimOverdue(manager, 200);
+    return this.unitOfWork.run(async (tx) => {
+      const overdue = await this.messages.claimOverdue(tx, 200);
       const now = this.clock.now();
       for (const message of overdue) {
-        await this.store.enqueue(manager, {
+        await this.outbox.enqueue(tx, {
           messageId: message.id,
           payloadType: 'envelope',
           routingKey: this.trust.routingKeyOf(message.toState),
@@ -79,7 +84,7 @@ export class DeliveryWatchdog implements OnApplicationBootstrap, BeforeApplicati
           payload: null,
           availableAt: now,
         });
-        await this.store.addEvidence(manager, {
+        await this.evidence.addEvidence(tx, {
           messageId: message.id,
           direction: 'outbound',
           type: 'retransmitted',
@@ -92,8 +97,8 @@ export class DeliveryWatchdog implements OnApplicationBootstrap, BeforeApplicati
   }
 
   private expireUnsettled(): Promise<number> {
-    return this.dataSource.transaction(async (manager) => {
-      const expired = await this.store.claimExpired(manager, 200);
+    return this.unitOfWork.run(async (tx) => {
+      const expired = await this.messages.claimExpired(tx, 200);
       const now = this.clock.now();
       for (const message of expired) {
         const reason = message.transmissions === 0 ? 'expired-unsent' : 'expired-undelivered';
@@ -107,8 +112,8 @@ export class DeliveryWatchdog implements OnApplicationBootstrap, BeforeApplicati
           to: { state: message.toState, authority: message.toAuthority },
           now,
         });
-        await this.store.dropPendingEnvelopes(manager, message.id);
-        await this.store.markFailed(manager, {
+        await this.outbox.dropPendingEnvelopes(tx, message.id);
+        await this.messages.markFailed(tx, {
           messageId: message.id,
           reason,
           detail: `expired after ${message.transmissions} transmission(s) without a valid receipt; non-delivery evidence ${evidence.statement.id}`,
@@ -124,11 +129,11 @@ export class DeliveryWatchdog implements OnApplicationBootstrap, BeforeApplicati
   }
 
   private dropExhaustedReceipts(): Promise<number> {
-    return this.dataSource.transaction(async (manager) => {
-      const dropped = await this.store.dropExhaustedReceipts(manager, RECEIPT_PUBLISH_ATTEMPTS);
+    return this.unitOfWork.run(async (tx) => {
+      const dropped = await this.outbox.dropExhaustedReceipts(tx, RECEIPT_PUBLISH_ATTEMPTS);
       const now = this.clock.now();
       for (const messageId of dropped) {
-        await this.store.addEvidence(manager, {
+        await this.evidence.addEvidence(tx, {
           messageId,
           direction: 'inbound',
           type: 'failed',

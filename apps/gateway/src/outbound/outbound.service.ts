@@ -32,11 +32,13 @@ import {
   type MessageSummaryView,
 } from '../common/message-views';
 import { GATEWAY_CONFIG, type GatewayConfig } from '../config/gateway-config';
-import { MessageStore } from '../persistence/message-store';
+import { DuplicateError } from '../persistence/duplicate-error';
 import type { OutboundMessageEntity } from '../persistence/entities/outbound-message.entity';
+import { EvidenceRepository } from '../persistence/evidence.repository';
+import { OutboundMessageRepository } from '../persistence/outbound-message.repository';
 import { FederationTrust } from '../trust/federation-trust';
-import { OutboxRelay } from './outbox-relay.service';
-import { SenderCopies } from './sender-copy';
+import { OutboxRelay } from '../outbox/outbox-relay.service';
+import { SenderCopies } from '../content/sender-copies';
 import type { SubmitRequestDto } from './submit-request.dto';
 
 /** Submitting, listing and reading the requests this node sends. */
@@ -44,7 +46,8 @@ import type { SubmitRequestDto } from './submit-request.dto';
 export class OutboundService {
   constructor(
     @Inject(GATEWAY_CONFIG) private readonly config: GatewayConfig,
-    private readonly store: MessageStore,
+    private readonly messages: OutboundMessageRepository,
+    private readonly evidence: EvidenceRepository,
     private readonly trust: FederationTrust,
     private readonly relay: OutboxRelay,
     private readonly clock: Clock,
@@ -69,7 +72,7 @@ export class OutboundService {
     }
     const requestDigest = idempotencyKey ? sha256Base64Url(JSON.stringify(request)) : null;
     if (idempotencyKey) {
-      const existing = await this.store.findOutboundByIdempotencyKey(idempotencyKey);
+      const existing = await this.messages.findOutboundByIdempotencyKey(idempotencyKey);
       if (existing) return this.replay(existing, requestDigest);
     }
     const self = this.trust.state;
@@ -141,8 +144,8 @@ export class OutboundService {
       });
     } catch (error) {
       // The same key submitted concurrently: the other submit won; answer with its message.
-      if (idempotencyKey && (error as { code?: string }).code === '23505') {
-        const existing = await this.store.findOutboundByIdempotencyKey(idempotencyKey);
+      if (idempotencyKey && error instanceof DuplicateError) {
+        const existing = await this.messages.findOutboundByIdempotencyKey(idempotencyKey);
         if (existing) return this.replay(existing, requestDigest);
       }
       throw error;
@@ -169,7 +172,7 @@ export class OutboundService {
       if (error instanceof ProtocolError) throw new ConflictException(error.message);
       throw error;
     }
-    const retried = (await this.store.timeline(id, 'outbound')).find(
+    const retried = (await this.evidence.timeline(id, 'outbound')).find(
       (entry) => entry.type === 'retried',
     );
     if (retried) {
@@ -192,7 +195,7 @@ export class OutboundService {
       retryOf: id,
     });
     const { message } = await sealed.catch((error: unknown) => {
-      if ((error as { code?: string }).code === '23505') {
+      if (error instanceof DuplicateError) {
         throw new ConflictException(`outbound message ${id} was already retried`);
       }
       throw error;
@@ -265,7 +268,7 @@ export class OutboundService {
       updatedAt: now,
     };
     const routingKey = this.trust.routingKeyOf(sealed.header.to.state);
-    const outboxId = await this.store.acceptOutbound({
+    const outboxId = await this.messages.acceptOutbound({
       row,
       routingKey,
       detail: input.submittedDetail,
@@ -309,14 +312,14 @@ export class OutboundService {
   }
 
   async list(principal: Principal, limit: number, before?: string): Promise<MessagePageView> {
-    const rows = await this.store.listOutbound(limit + 1, before, authorityScope(principal));
+    const rows = await this.messages.listOutbound(limit + 1, before, authorityScope(principal));
     return pageOf(rows, limit, (row) => this.summary(row));
   }
 
   /** With a principal: scoped to it, with content for a clerk only. Without: metadata only. */
   async get(id: string, principal?: Principal): Promise<MessageDetailView> {
     const row = await this.require(id, principal);
-    const evidences = await this.store.timeline(id, 'outbound');
+    const evidences = await this.evidence.timeline(id, 'outbound');
     const view: MessageDetailView = { ...this.summary(row), timeline: timelineOf(evidences) };
     if (principal && mayReadContent(principal)) {
       view.content = contentForView(await this.senderCopies.open(row));
@@ -339,7 +342,7 @@ export class OutboundService {
 
   async nonDeliveryEvidence(id: string, principal: Principal): Promise<Buffer> {
     const row = await this.require(id, principal);
-    const signed = await this.store.signedEvidence(id, 'failed');
+    const signed = await this.evidence.signedEvidence(id, 'failed');
     if (!signed) {
       throw new NotFoundException(
         `outbound message ${id} has no non-delivery evidence (status ${row.status})`,
@@ -349,7 +352,7 @@ export class OutboundService {
   }
 
   private async require(id: string, principal?: Principal): Promise<OutboundMessageEntity> {
-    const row = await this.store.findOutbound(id);
+    const row = await this.messages.findOutbound(id);
     if (!row) throw new NotFoundException(`no outbound message ${id}`);
     if (principal) requireInScope(principal, row.fromAuthority, id);
     return row;

@@ -8,7 +8,10 @@ import {
 } from '@comity/protocol';
 import { Clock } from '../common/clock';
 import { DeliveryMetrics } from '../observability/delivery-metrics';
-import { MessageStore, type ReceiptExpectation } from '../persistence/message-store';
+import {
+  OutboundMessageRepository,
+  type ReceiptExpectation,
+} from '../persistence/outbound-message.repository';
 import { FederationTrust } from '../trust/federation-trust';
 import { ACK, type InboxDisposition } from '../transport/inbox-disposition';
 
@@ -21,7 +24,7 @@ export class ReceiptIntake {
   private readonly logger = new Logger(ReceiptIntake.name);
 
   constructor(
-    private readonly store: MessageStore,
+    private readonly messages: OutboundMessageRepository,
     private readonly trust: FederationTrust,
     private readonly clock: Clock,
     private readonly metrics: DeliveryMetrics,
@@ -35,7 +38,7 @@ export class ReceiptIntake {
       receipt = authenticateReceipt(bytes, this.trust.verifier, now);
       this.trust.checkNotRevoked(receipt.signer);
       checkBrokerUser(this.trust.directory, receipt.signer.state, brokerUser);
-      message = await this.store.findOutboundForReceipt(receipt.statement.envelopeId);
+      message = await this.messages.findOutboundForReceipt(receipt.statement.envelopeId);
       if (!message) {
         throw new ProtocolError(
           'receipt-envelope-mismatch',
@@ -54,7 +57,7 @@ export class ReceiptIntake {
       throw error;
     }
     const { statement } = receipt;
-    const applied = await this.store.recordReceipt({
+    const applied = await this.messages.recordReceipt({
       messageId: statement.envelopeId,
       status: statement.status,
       reason: statement.reason,

@@ -21,6 +21,7 @@ import {
 } from '@comity/pki';
 import {
   ProtocolError,
+  checkNotRevoked,
   decryptionIdentityOf,
   DirectoryError,
   verifySignedDirectory,
@@ -176,13 +177,7 @@ export class FederationTrust implements OnApplicationBootstrap, OnApplicationShu
 
   /** A message's signer must not be revoked in the directory in force. */
   checkNotRevoked(certificate: VerifiedCertificate): void {
-    const revocation = this.current.revocationOf(certificate.sha256Thumbprint);
-    if (revocation) {
-      throw new ProtocolError(
-        'certificate-revoked',
-        `certificate of ${certificate.state} (${certificate.sha256Thumbprint}) was revoked at ${revocation.revokedAt}: ${revocation.reason}`,
-      );
-    }
+    checkNotRevoked(this.current, certificate);
   }
 
   private warnIfOwnCertificatesRevoked(): void {

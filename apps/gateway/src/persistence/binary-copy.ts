@@ -1,4 +1,10 @@
-import type { SealedChunk } from './attachment-store';
+import type { DataSource } from 'typeorm';
+
+/** One sealed chunk of a large attachment, at its index. */
+export interface SealedChunk {
+  index: number;
+  sealed: Buffer;
+}
 
 /** The minimum of node-postgres's connection that a custom query uses. */
 interface PgConnection {
@@ -124,4 +130,20 @@ export function copyLiteral(value: string | number): string {
   }
   if (!UUID.test(value) && !STATE.test(value)) throw new Error(`refused COPY literal "${value}"`);
   return `'${value}'`;
+}
+
+/** Sealed chunks through a binary COPY (see BinaryCopyOut): raw bytes, not hex text. */
+export async function readSealedChunks(
+  dataSource: DataSource,
+  select: string,
+): Promise<SealedChunk[]> {
+  const runner = dataSource.createQueryRunner();
+  try {
+    const client = (await runner.connect()) as PgClient;
+    const copy = new BinaryCopyOut(`COPY (${select}) TO STDOUT (FORMAT binary)`);
+    client.query(copy);
+    return await copy.promise;
+  } finally {
+    await runner.release();
+  }
 }

@@ -5,20 +5,23 @@ import {
   type BeforeApplicationShutdown,
   type OnApplicationBootstrap,
 } from '@nestjs/common';
-import { InjectDataSource } from '@nestjs/typeorm';
-import type { DataSource, EntityManager } from 'typeorm';
 import {
   ENVELOPE_MEDIA_TYPE,
   RECEIPT_MEDIA_TYPE,
   issueNonDeliveryEvidence,
 } from '@comity/protocol';
-import { Wakeup } from '../common/wakeup';
+import { BackgroundLoop } from '../common/background-loop';
 import { Clock } from '../common/clock';
 import { GATEWAY_CONFIG, type GatewayConfig } from '../config/gateway-config';
-import { OutboundMessageEntity } from '../persistence/entities/outbound-message.entity';
-import { MessageStore, type ClaimedOutboxEntry } from '../persistence/message-store';
+import { UnitOfWork, type Transaction } from '../persistence/database';
+import { OutboundMessageRepository } from '../persistence/outbound-message.repository';
+import { OutboxRepository, type ClaimedOutboxEntry } from '../persistence/outbox.repository';
+import {
+  MESSAGE_TRANSPORT,
+  UnroutableError,
+  type MessageTransport,
+} from '../transport/message-transport';
 import { FederationTrust } from '../trust/federation-trust';
-import { AmqpPublisher, UnroutableError } from '../transport/amqp-publisher';
 
 /** How long a fresh outbox entry is left to the relay of the process that wrote it. */
 export const OUTBOX_LEASE_MS = 60_000;
@@ -52,36 +55,39 @@ export interface HandedOverEntry {
 @Injectable()
 export class OutboxRelay implements OnApplicationBootstrap, BeforeApplicationShutdown {
   private readonly logger = new Logger(OutboxRelay.name);
-  private running = false;
-  private loop: Promise<void> | null = null;
-  private readonly wakeup = new Wakeup();
+  private readonly loop: BackgroundLoop;
   private readonly handedOver: Array<HandedOverEntry & { handedAt: number }> = [];
   private lastClaimAt = 0;
 
   constructor(
     @Inject(GATEWAY_CONFIG) private readonly config: GatewayConfig,
-    @InjectDataSource() private readonly dataSource: DataSource,
-    private readonly store: MessageStore,
-    private readonly publisher: AmqpPublisher,
+    private readonly unitOfWork: UnitOfWork,
+    private readonly outbox: OutboxRepository,
+    private readonly messages: OutboundMessageRepository,
+    @Inject(MESSAGE_TRANSPORT) private readonly transport: MessageTransport,
     private readonly trust: FederationTrust,
     private readonly clock: Clock,
-  ) {}
+  ) {
+    this.loop = new BackgroundLoop({
+      name: 'outbox relay',
+      pass: () => this.relayDue(),
+      idleMs: config.outbox.pollIntervalMs,
+      logger: this.logger,
+    });
+  }
 
   onApplicationBootstrap(): void {
-    this.running = true;
-    this.loop = this.run();
+    this.loop.start();
   }
 
   /** Stops the loop, then publishes what is still due (receipts of the last messages taken), briefly. */
   async beforeApplicationShutdown(): Promise<void> {
-    this.running = false;
-    this.wake();
-    await this.loop;
-    const deadline = Date.now() + 5000;
+    await this.loop.stop();
+    const deadline = this.clock.now().getTime() + 5000;
     try {
       while (
-        this.publisher.isConnected &&
-        Date.now() < deadline &&
+        this.transport.isConnected &&
+        this.clock.now().getTime() < deadline &&
         (await this.relayHandedOver()) + (await this.relayBatch()) > 0
       );
     } catch (error) {
@@ -97,38 +103,28 @@ export class OutboxRelay implements OnApplicationBootstrap, BeforeApplicationShu
   /** Takes a just-committed, leased outbox entry to publish now. */
   handOver(entry: HandedOverEntry): void {
     if (this.handedOver.length < HAND_OVER_MAX_WAITING) {
-      this.handedOver.push({ ...entry, handedAt: Date.now() });
+      this.handedOver.push({ ...entry, handedAt: this.clock.now().getTime() });
     }
     this.wake();
   }
 
   /** Called after a commit that added outbox entries, so they leave at once instead of at the next poll. */
   wake(): void {
-    this.wakeup.wake();
+    this.loop.wake();
   }
 
-  private async run(): Promise<void> {
-    while (this.running) {
-      let published = 0;
-      try {
-        if (this.publisher.isConnected) {
-          published = await this.relayHandedOver();
-          // The safety net's claim query: when nothing was handed over, and at least every
-          // poll interval while the fast path is busy.
-          if (
-            published === 0 ||
-            Date.now() - this.lastClaimAt >= this.config.outbox.pollIntervalMs
-          ) {
-            this.lastClaimAt = Date.now();
-            published += await this.relayBatch();
-          }
-        }
-      } catch (error) {
-        this.logger.warn(`outbox relay: ${(error as Error).message}`);
-      }
-      if (published === 0 && this.running)
-        await this.wakeup.wait(this.config.outbox.pollIntervalMs);
+  /** One pass: what was handed over, then the safety net; true when anything was published. */
+  private async relayDue(): Promise<boolean> {
+    if (!this.transport.isConnected) return false;
+    let published = await this.relayHandedOver();
+    // The safety net's claim query: when nothing was handed over, and at least every poll
+    // interval while the fast path is busy.
+    const now = this.clock.now().getTime();
+    if (published === 0 || now - this.lastClaimAt >= this.config.outbox.pollIntervalMs) {
+      this.lastClaimAt = now;
+      published += await this.relayBatch();
     }
+    return published > 0;
   }
 
   /**
@@ -137,7 +133,7 @@ export class OutboxRelay implements OnApplicationBootstrap, BeforeApplicationShu
    */
   private async relayHandedOver(): Promise<number> {
     if (this.handedOver.length === 0) return 0;
-    const fresh = Date.now() - HAND_OVER_MAX_AGE_MS;
+    const fresh = this.clock.now().getTime() - HAND_OVER_MAX_AGE_MS;
     const entries = this.handedOver
       .splice(0, this.config.outbox.batchSize)
       .filter((entry) => entry.handedAt >= fresh);
@@ -150,23 +146,23 @@ export class OutboxRelay implements OnApplicationBootstrap, BeforeApplicationShu
 
   /** Publishes one batch; returns how many entries left the outbox. */
   async relayBatch(): Promise<number> {
-    return this.dataSource.transaction(async (manager) => {
-      const entries = await this.store.claimOutbox(manager, this.config.outbox.batchSize);
+    return this.unitOfWork.run(async (tx) => {
+      const entries = await this.outbox.claimOutbox(tx, this.config.outbox.batchSize);
       if (entries.length === 0) return 0;
-      return this.publishAndSettle(entries, manager);
+      return this.publishAndSettle(entries, tx);
     });
   }
 
   /**
    * Publishes the entries with confirms, then records the outcome in one statement: published
    * ones leave the outbox (envelopes become sent, receipts get their evidence), refused ones are
-   * postponed, and an unroutable envelope is failed with signed non-delivery evidence. `manager`:
+   * postponed, and an unroutable envelope is failed with signed non-delivery evidence. `tx`:
    * the transaction that claimed the entries, or null for entries handed over in memory.
    * Returns how many entries left the outbox (published or unroutable).
    */
   private async publishAndSettle(
     entries: Array<ClaimedOutboxEntry | HandedOverEntry>,
-    manager: EntityManager | null,
+    tx: Transaction | null,
   ): Promise<number> {
     const outcomes = await Promise.allSettled(entries.map((entry) => this.publish(entry)));
     const now = this.clock.now();
@@ -187,7 +183,7 @@ export class OutboxRelay implements OnApplicationBootstrap, BeforeApplicationShu
         retry.push(entry.id);
       }
     }
-    const settle = async (db: EntityManager | null): Promise<void> => {
+    const settle = async (db: Transaction | null): Promise<void> => {
       for (const { entry, detail } of unroutable) {
         if (entry.payloadType === 'envelope') {
           await this.failUnroutable(db!, entry.messageId, detail, now);
@@ -198,7 +194,7 @@ export class OutboxRelay implements OnApplicationBootstrap, BeforeApplicationShu
           });
         }
       }
-      await this.store.settleRelayed(db, {
+      await this.outbox.settleRelayed(db, {
         published,
         sentEnvelopes,
         sentReceipts,
@@ -209,19 +205,19 @@ export class OutboxRelay implements OnApplicationBootstrap, BeforeApplicationShu
       });
     };
     // Failing an unroutable envelope takes several writes: in a transaction, ours or the caller's.
-    if (manager !== null || unroutable.length === 0) await settle(manager);
-    else await this.dataSource.transaction(settle);
+    if (tx !== null || unroutable.length === 0) await settle(tx);
+    else await this.unitOfWork.run(settle);
     return published.length;
   }
 
   /** No inbox is bound for the recipient: final, with the sender's signed non-delivery evidence. */
   private async failUnroutable(
-    manager: EntityManager,
+    tx: Transaction,
     messageId: string,
     detail: string,
     now: Date,
   ): Promise<void> {
-    const message = await manager.findOneBy(OutboundMessageEntity, { id: messageId });
+    const message = await this.messages.findOutbound(messageId, tx);
     if (!message) return;
     const evidence = issueNonDeliveryEvidence({
       signer: this.trust.signing,
@@ -236,7 +232,7 @@ export class OutboxRelay implements OnApplicationBootstrap, BeforeApplicationShu
     this.logger.error(
       `alert: envelope ${messageId} to ${message.toState} is unroutable: ${detail}`,
     );
-    await this.store.markFailed(manager, {
+    await this.messages.markFailed(tx, {
       messageId,
       reason: 'unroutable',
       detail,
@@ -246,7 +242,7 @@ export class OutboxRelay implements OnApplicationBootstrap, BeforeApplicationShu
   }
 
   private publish(entry: ClaimedOutboxEntry | HandedOverEntry): Promise<void> {
-    return this.publisher.publish({
+    return this.transport.publish({
       routingKey: entry.routingKey,
       payload: entry.payload,
       messageId: `${entry.payloadType}:${entry.messageId}:${entry.id}`,

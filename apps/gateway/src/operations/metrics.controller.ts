@@ -1,11 +1,8 @@
 import { Controller, Get, Header } from '@nestjs/common';
 import { ApiBearerAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { Roles } from '../auth/roles.decorator';
-import {
-  OperationsOverview,
-  type OperationsSnapshot,
-} from '../operations/operations-overview.service';
-import { DeliveryMetrics } from './delivery-metrics';
+import { OperationsOverview, type OperationsSnapshot } from './operations-overview.service';
+import { DeliveryMetrics } from '../observability/delivery-metrics';
 
 /** Prometheus exposition. Scraped with an operator's or auditor's API key as bearer token. */
 @ApiTags('operations')

@@ -1,22 +1,21 @@
-import { Controller, Get, HttpStatus, Res } from '@nestjs/common';
+import { Controller, Get, HttpStatus, Inject, Res } from '@nestjs/common';
 import { ApiOperation, ApiTags } from '@nestjs/swagger';
-import { InjectDataSource } from '@nestjs/typeorm';
 import type { Response } from 'express';
-import type { DataSource } from 'typeorm';
 import { Public } from '../auth/roles.decorator';
+import { Clock } from '../common/clock';
+import { UnitOfWork } from '../persistence/database';
+import { MESSAGE_TRANSPORT, type MessageTransport } from '../transport/message-transport';
 import { FederationTrust } from '../trust/federation-trust';
-import { AmqpPublisher } from '../transport/amqp-publisher';
-import { TransportHealth } from '../transport/transport-health';
 
 @ApiTags('health')
 @Public()
 @Controller('health')
 export class HealthController {
   constructor(
-    @InjectDataSource() private readonly dataSource: DataSource,
-    private readonly publisher: AmqpPublisher,
-    private readonly transport: TransportHealth,
+    private readonly database: UnitOfWork,
+    @Inject(MESSAGE_TRANSPORT) private readonly transport: MessageTransport,
     private readonly trust: FederationTrust,
+    private readonly clock: Clock,
   ) {}
 
   @Get('live')
@@ -31,14 +30,14 @@ export class HealthController {
       'Readiness (also at /health): database reachable, broker connected, inbox consumed, directory in force, keys loaded',
   })
   async ready(@Res({ passthrough: true }) response: Response): Promise<Record<string, unknown>> {
-    const database = await this.dataSource
-      .query('SELECT 1')
+    const database = await this.database
+      .ping()
       .then(() => 'up')
       .catch(() => 'down');
-    const broker = this.publisher.isConnected ? 'up' : 'down';
-    const inbox = this.transport.inboxConsuming ? 'consuming' : 'stopped';
+    const broker = this.transport.isConnected ? 'up' : 'down';
+    const inbox = this.transport.isConsuming ? 'consuming' : 'stopped';
     const { version, expires } = this.trust.directory.validity;
-    const directory = Date.parse(expires) > Date.now() ? 'valid' : 'expired';
+    const directory = Date.parse(expires) > this.clock.now().getTime() ? 'valid' : 'expired';
     const ready =
       database === 'up' && broker === 'up' && inbox === 'consuming' && directory === 'valid';
     response.status(ready ? HttpStatus.OK : HttpStatus.SERVICE_UNAVAILABLE);

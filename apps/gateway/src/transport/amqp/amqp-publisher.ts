@@ -1,63 +1,39 @@
-import {
-  Inject,
-  Injectable,
-  Logger,
-  type OnApplicationShutdown,
-  type OnModuleInit,
-} from '@nestjs/common';
-import { readFileSync } from 'node:fs';
-import type { ConfirmChannel, ConsumeMessage } from 'amqplib';
-import { GATEWAY_CONFIG, type GatewayConfig } from '../config/gateway-config';
+import { Logger } from '@nestjs/common';
+import type { Channel, ConfirmChannel, ConsumeMessage } from 'amqplib';
+import { UnroutableError, type Publication, type QueueStatus } from '../message-transport';
+import type { AmqpSettings } from './amqp-settings';
 import { AmqpSession } from './amqp-session';
-import { TRANSMIT_EXCHANGE, assertTransmitExchange, type MessageType } from './topology';
+import { TRANSMIT_EXCHANGE, assertTransmitExchange, inboxQueue, quarantineQueue } from './topology';
 
 const CONFIRM_TIMEOUT_MS = 15_000;
 
-/** The broker had no queue for the routing key: with `mandatory` that is a failure, not silence. */
-export class UnroutableError extends Error {
-  override readonly name = 'UnroutableError';
-}
-
-export interface Publication {
-  routingKey: string;
-  payload: Buffer;
-  messageId: string;
-  type: MessageType;
-  contentType: string;
-  /** AMQP headers (chunks name their envelope, attachment and index); none by default. */
-  headers?: Record<string, string | number>;
-}
+export { UnroutableError };
 
 /**
  * Publishes persistent, mandatory messages and resolves only when the broker has confirmed
  * them. A message the broker returned as unroutable rejects with UnroutableError.
  */
-@Injectable()
-export class AmqpPublisher implements OnModuleInit, OnApplicationShutdown {
+export class AmqpPublisher {
   private readonly logger = new Logger(AmqpPublisher.name);
   private readonly session: AmqpSession;
   private readonly returned = new Set<string>();
-  /** The broker account: set as user_id on every message, which the broker validates. */
-  private readonly userId: string;
 
-  constructor(@Inject(GATEWAY_CONFIG) private readonly config: GatewayConfig) {
-    this.userId = brokerUserOf(config.amqpUrl);
-    const tlsCa = config.amqpCaPath ? readFileSync(config.amqpCaPath) : undefined;
+  constructor(private readonly settings: AmqpSettings) {
     this.session = new AmqpSession(
-      config.amqpUrl,
-      `publisher-${config.state}`,
+      settings.url,
+      `publisher-${settings.state}`,
       this.logger,
       (channel) => this.prepare(channel),
-      tlsCa,
+      settings.tlsCa,
     );
   }
 
-  onModuleInit(): void {
+  /** Connects, and keeps retrying in the background while the broker is away. */
+  openInBackground(): void {
     this.session.openInBackground();
   }
 
-  /** Last: the relay's final flush (before shutdown) still publishes through this connection. */
-  async onApplicationShutdown(): Promise<void> {
+  async close(): Promise<void> {
     await this.session.close();
   }
 
@@ -92,7 +68,7 @@ export class AmqpPublisher implements OnModuleInit, OnApplicationShutdown {
           contentType: publication.contentType,
           timestamp: Math.floor(Date.now() / 1000),
           appId: 'comity',
-          userId: this.userId,
+          userId: this.settings.brokerUser,
           ...(publication.headers ? { headers: publication.headers } : {}),
         },
         (error: unknown) => {
@@ -110,15 +86,31 @@ export class AmqpPublisher implements OnModuleInit, OnApplicationShutdown {
     });
   }
 
+  /** Depth and consumers of this State's inbox and quarantine queues; null values when the broker is away. */
+  queueDepths(): Promise<QueueStatus[]> {
+    const names: Array<[string, QueueStatus['role']]> = [
+      [inboxQueue(this.settings.state), 'inbox'],
+      [quarantineQueue(this.settings.state), 'quarantine'],
+    ];
+    return Promise.all(
+      names.map(async ([name, role]) => {
+        try {
+          // A passive check of a missing queue closes its channel: never the publishing one.
+          const status = await this.session.withSideChannel((channel: Channel) =>
+            channel.checkQueue(name),
+          );
+          return { name, role, messages: status.messageCount, consumers: status.consumerCount };
+        } catch {
+          return { name, role, messages: null, consumers: null };
+        }
+      }),
+    );
+  }
+
   private async prepare(channel: ConfirmChannel): Promise<void> {
     channel.on('return', (message: ConsumeMessage) => {
       if (message.properties.messageId) this.returned.add(String(message.properties.messageId));
     });
-    if (this.config.transport.declareTopology) await assertTransmitExchange(channel);
+    if (this.settings.declareTopology) await assertTransmitExchange(channel);
   }
-}
-
-/** The user name in an AMQP URL (amqplib connects as guest when there is none). */
-export function brokerUserOf(amqpUrl: string): string {
-  return decodeURIComponent(new URL(amqpUrl).username) || 'guest';
 }

@@ -9,10 +9,6 @@ export const quarantineQueue = (state: string): string => `comity.quarantine.${s
 /** How often the broker redelivers a message whose handling kept failing before dead-lettering it to quarantine. */
 export const INBOX_DELIVERY_LIMIT = 10;
 
-/** `chunk`: one sealed chunk of a large attachment, published before its envelope (protocol §7). */
-export const MESSAGE_TYPES = ['envelope', 'receipt', 'chunk'] as const;
-export type MessageType = (typeof MESSAGE_TYPES)[number];
-
 export const QUARANTINE_REASON_HEADER = 'x-comity-reason';
 export const QUARANTINE_DETAIL_HEADER = 'x-comity-detail';
 

@@ -2,9 +2,10 @@ import type { LoggerService } from '@nestjs/common';
 import { type CustomTransportStrategy, Server } from '@nestjs/microservices';
 import type { ConfirmChannel, ConsumeMessage } from 'amqplib';
 import { lastValueFrom } from 'rxjs';
-import { brokerUserOf } from './amqp-publisher';
+import type { InboxDisposition } from '../inbox-disposition';
+import type { InboxContext } from '../message-transport';
+import type { AmqpSettings } from './amqp-settings';
 import { AmqpSession } from './amqp-session';
-import type { InboxDisposition } from './inbox-disposition';
 import {
   QUARANTINE_DETAIL_HEADER,
   QUARANTINE_EXCHANGE,
@@ -14,32 +15,30 @@ import {
 } from './topology';
 
 export interface InboxServerOptions {
-  amqpUrl: string;
-  state: string;
+  settings: AmqpSettings;
   /** The routing key senders use for this State (from the directory). */
   routingKey: string;
-  /** Declare the inbox topology at start-up; off when an administrator provisions it. */
-  declareTopology: boolean;
-  /** For amqps://: the CA certificates the broker's TLS certificate must chain to. */
-  tlsCa?: Buffer;
-  prefetch: number;
   logger: LoggerService;
   /** First wait before a message that failed for a passing reason (database down) is redelivered. */
   retryDelayMs?: number;
 }
 
-/** The broker message as handlers see it: the raw bytes and the AMQP properties, nothing parsed. */
-export class InboxContext {
-  constructor(readonly message: ConsumeMessage) {}
+/** The broker message as handlers see it: the AMQP properties they may use, nothing parsed. */
+class AmqpInboxContext implements InboxContext {
+  constructor(private readonly message: ConsumeMessage) {}
 
   get messageId(): string | undefined {
-    return this.message.properties.messageId as string | undefined;
+    const messageId: unknown = this.message.properties.messageId;
+    return typeof messageId === 'string' ? messageId : undefined;
   }
 
-  /** The AMQP user_id: validated by the broker against the publishing connection's account. */
   get userId(): string | undefined {
     const userId: unknown = this.message.properties.userId;
     return typeof userId === 'string' ? userId : undefined;
+  }
+
+  get headers(): Readonly<Record<string, unknown>> {
+    return (this.message.properties.headers ?? {}) as Record<string, unknown>;
   }
 }
 
@@ -58,11 +57,11 @@ export class AmqpInboxServer extends Server implements CustomTransportStrategy {
   constructor(private readonly options: InboxServerOptions) {
     super();
     this.session = new AmqpSession(
-      options.amqpUrl,
-      `inbox-${options.state}`,
+      options.settings.url,
+      `inbox-${options.settings.state}`,
       options.logger,
       (channel) => this.startConsuming(channel),
-      options.tlsCa,
+      options.settings.tlsCa,
     );
   }
 
@@ -103,12 +102,11 @@ export class AmqpInboxServer extends Server implements CustomTransportStrategy {
   }
 
   private async startConsuming(channel: ConfirmChannel): Promise<void> {
-    if (this.options.declareTopology) {
-      await assertInboxTopology(channel, this.options.state, this.options.routingKey);
-    }
-    await channel.prefetch(this.options.prefetch);
+    const { state, declareTopology, prefetch } = this.options.settings;
+    if (declareTopology) await assertInboxTopology(channel, state, this.options.routingKey);
+    await channel.prefetch(prefetch);
     const { consumerTag } = await channel.consume(
-      inboxQueue(this.options.state),
+      inboxQueue(state),
       (message) => {
         if (!message) {
           // The broker cancelled the consumer (queue deleted or moved): start over.
@@ -178,7 +176,7 @@ export class AmqpInboxServer extends Server implements CustomTransportStrategy {
       };
     }
     try {
-      const result = await handler(message.content, new InboxContext(message));
+      const result = await handler(message.content, new AmqpInboxContext(message));
       return (await lastValueFrom(this.transformToObservable(result))) as InboxDisposition;
     } catch (error) {
       const detail = error instanceof Error ? error.message : JSON.stringify(error);
@@ -197,7 +195,7 @@ export class AmqpInboxServer extends Server implements CustomTransportStrategy {
     );
     // Only our own headers: copying a stranger's could overflow the frame or, with CC/BCC,
     // route copies elsewhere.
-    channel.publish(QUARANTINE_EXCHANGE, this.options.state, message.content, {
+    channel.publish(QUARANTINE_EXCHANGE, this.options.settings.state, message.content, {
       persistent: true,
       messageId: printable(message.properties.messageId),
       type: printable(message.properties.type),
@@ -206,7 +204,7 @@ export class AmqpInboxServer extends Server implements CustomTransportStrategy {
         typeof message.properties.timestamp === 'number' ? message.properties.timestamp : undefined,
       // Our own account (validated by the broker): the quarantine keeper trusts the headers
       // below only on copies published by it. The original user_id goes in a header.
-      userId: brokerUserOf(this.options.amqpUrl),
+      userId: this.options.settings.brokerUser,
       headers: {
         [QUARANTINE_REASON_HEADER]: reason,
         [QUARANTINE_DETAIL_HEADER]: detail.slice(0, 1000),

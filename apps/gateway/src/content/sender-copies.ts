@@ -17,7 +17,7 @@ import {
 import { Clock } from '../common/clock';
 import { contentUnavailable } from '../common/content-unavailable';
 import type { OutboundMessageEntity } from '../persistence/entities/outbound-message.entity';
-import { MessageStore } from '../persistence/message-store';
+import { SenderCopyKeyRepository } from '../persistence/sender-copy-key.repository';
 import { FederationTrust } from '../trust/federation-trust';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
@@ -32,7 +32,8 @@ const DATA_KEY_LIFETIME_MS = 24 * 60 * 60 * 1000;
  * The copy is the envelope's content key, sealed under a data key (AES-256-GCM, `alg: dir` JWE)
  * that is itself stored wrapped to the node's own encryption certificate: under 200 bytes and
  * no key agreement per request, instead of a second encryption of the whole content to the
- * node's own certificate (measured, issue 6). Copies of that earlier form still open.
+ * node's own certificate. Copies of that earlier form (content encrypted to the node's own
+ * certificate) still open.
  */
 @Injectable()
 export class SenderCopies {
@@ -40,14 +41,14 @@ export class SenderCopies {
   private readonly known = new Map<string, Promise<SenderCopyKey>>();
 
   constructor(
-    private readonly store: MessageStore,
+    private readonly keys: SenderCopyKeyRepository,
     private readonly trust: FederationTrust,
     private readonly clock: Clock,
   ) {}
 
   /** Seals the content key of an envelope this node is sending (`SealedEnvelope.contentKey`). */
   async seal(contentKey: Buffer): Promise<string> {
-    // As before data keys: no sending while the node's own encryption certificate is not valid.
+    // No sending while the node's own encryption certificate is not valid.
     this.trust.ownEncryptionCertificate();
     return sealSenderCopy(contentKey, await this.currentKey());
   }
@@ -101,7 +102,7 @@ export class SenderCopies {
 
   private async createKey(now: number): Promise<SenderCopyKey> {
     const key = newSenderCopyKey(uuidV7(now));
-    await this.store.insertSenderCopyKey(
+    await this.keys.insertSenderCopyKey(
       key.id,
       wrapDataKey(key, this.trust.ownEncryptionCertificate()),
       new Date(now),
@@ -118,7 +119,7 @@ export class SenderCopies {
     }
     let key = this.known.get(id);
     if (key === undefined) {
-      key = this.store.findSenderCopyKey(id).then((wrapped) => {
+      key = this.keys.findSenderCopyKey(id).then((wrapped) => {
         if (wrapped === null) {
           throw new ProtocolError(
             'wrong-recipient-key',

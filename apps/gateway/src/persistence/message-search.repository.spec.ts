@@ -1,5 +1,5 @@
 import { uuidV7 } from '@comity/protocol';
-import { uuidV7Bound } from './operations-store';
+import { uuidV7Bound } from './message-search.repository';
 
 describe('uuidV7Bound', () => {
   it('is the smallest id of its millisecond: ids made then sort at or above it, earlier ones below', () => {

@@ -1,9 +1,6 @@
 import type { LoggerService } from '@nestjs/common';
 import { connect, type Channel, type ChannelModel, type ConfirmChannel } from 'amqplib';
-
-export class BrokerUnavailableError extends Error {
-  override readonly name = 'BrokerUnavailableError';
-}
+import { BrokerUnavailableError } from '../message-transport';
 
 /**
  * One AMQP connection with one confirm channel that comes back by itself: after a broker

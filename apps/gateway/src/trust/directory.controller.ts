@@ -3,7 +3,7 @@ import { ApiOperation, ApiPropertyOptional, ApiTags } from '@nestjs/swagger';
 import { IsIn, IsOptional, Matches } from 'class-validator';
 import { AUTHORITY_TYPES, STATE_CODE, type AuthorityType } from '@comity/protocol';
 import { Roles } from '../auth/roles.decorator';
-import { FederationTrust } from '../trust/federation-trust';
+import { FederationTrust } from './federation-trust';
 
 export class AuthorityQueryDto {
   @ApiPropertyOptional({ example: 'FR' })

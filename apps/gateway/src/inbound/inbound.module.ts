@@ -1,0 +1,18 @@
+import { Module } from '@nestjs/common';
+import { AttachmentsModule } from '../attachments/attachments.module';
+import { OutboxModule } from '../outbox/outbox.module';
+import { PersistenceModule } from '../persistence/persistence.module';
+import { TrustModule } from '../trust/trust.module';
+import { EnvelopeInboxController } from './envelope-inbox.controller';
+import { EnvelopeIntake } from './envelope-intake.service';
+import { InboundController } from './inbound.controller';
+import { InboundService } from './inbound.service';
+
+/** The envelopes sent to this State: received once, answered with a signed receipt, read by its clerks. */
+@Module({
+  imports: [AttachmentsModule, OutboxModule, PersistenceModule, TrustModule],
+  controllers: [EnvelopeInboxController, InboundController],
+  providers: [EnvelopeIntake, InboundService],
+  exports: [EnvelopeIntake],
+})
+export class InboundModule {}

@@ -1,0 +1,51 @@
+import { Module } from '@nestjs/common';
+import { TypeOrmModule } from '@nestjs/typeorm';
+import { GATEWAY_CONFIG, type GatewayConfig } from '../config/gateway-config';
+import { AttachmentTransferRepository } from './attachment-transfer.repository';
+import { AttachmentUploadRepository } from './attachment-upload.repository';
+import { AuditEventRepository } from './audit-event.repository';
+import { dataSourceOptions } from './data-source-options';
+import { Database, UnitOfWork } from './database';
+import { EvidenceRepository } from './evidence.repository';
+import { InboundChunkRepository } from './inbound-chunk.repository';
+import { InboundMessageRepository } from './inbound-message.repository';
+import { MessageSearchRepository } from './message-search.repository';
+import { OutboundMessageRepository } from './outbound-message.repository';
+import { OutboxRepository } from './outbox.repository';
+import { PoolErrorGuard } from './pool-error-guard';
+import { QuarantineRepository } from './quarantine.repository';
+import { SchemaMigrator } from './schema-migrator';
+import { SenderCopyKeyRepository } from './sender-copy-key.repository';
+import { TrafficRepository } from './traffic.repository';
+
+const REPOSITORIES = [
+  AttachmentTransferRepository,
+  AttachmentUploadRepository,
+  AuditEventRepository,
+  EvidenceRepository,
+  InboundChunkRepository,
+  InboundMessageRepository,
+  MessageSearchRepository,
+  OutboundMessageRepository,
+  OutboxRepository,
+  QuarantineRepository,
+  SenderCopyKeyRepository,
+  TrafficRepository,
+];
+
+/**
+ * The node's PostgreSQL database: migrations at start, one repository per concept, and the unit
+ * of work that lets a feature commit several repositories' writes together. The only module
+ * that knows TypeORM, the driver or SQL.
+ */
+@Module({
+  imports: [
+    TypeOrmModule.forRootAsync({
+      inject: [GATEWAY_CONFIG],
+      useFactory: (config: GatewayConfig) => dataSourceOptions(config.databaseUrl),
+    }),
+  ],
+  providers: [Database, UnitOfWork, PoolErrorGuard, SchemaMigrator, ...REPOSITORIES],
+  exports: [UnitOfWork, ...REPOSITORIES],
+})
+export class PersistenceModule {}
