@@ -3,6 +3,27 @@ import tseslint from 'typescript-eslint';
 import importX from 'eslint-plugin-import-x';
 import { createTypeScriptImportResolver } from 'eslint-import-resolver-typescript';
 
+/**
+ * Import restrictions, one list per scope. In flat config a later block's rule replaces an
+ * earlier one for the files it matches, so each scope repeats the patterns that still apply.
+ */
+const LIB_ENTRY_POINTS = {
+  group: ['**/libs/*/src/**', '**/libs/*/src'],
+  message: 'Import a lib through its public entry point (@comity/<lib>).',
+};
+const FRAMEWORK_FREE = {
+  group: ['@nestjs/*', 'typeorm', 'typeorm/*', 'amqplib', 'pg', 'pg-*'],
+  message: 'libs/ stay framework-free.',
+};
+const DATABASE_IN_PERSISTENCE = {
+  group: ['typeorm', 'typeorm/*', '@nestjs/typeorm', 'pg', 'pg-*'],
+  message: 'Only apps/gateway/src/persistence/ talks to the database: use a repository or UnitOfWork.',
+};
+const AMQP_IN_TRANSPORT = {
+  group: ['amqplib', 'amqplib/*'],
+  message: 'Only apps/gateway/src/transport/ speaks AMQP: inject MESSAGE_TRANSPORT.',
+};
+
 export default tseslint.config(
   { ignores: ['dist/**', 'node_modules/**', 'coverage/**', 'certs-dev/**', 'test-output/**'] },
   js.configs.recommended,
@@ -16,17 +37,8 @@ export default tseslint.config(
       'import-x/no-cycle': 'error',
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_' }],
       // Not consistent-type-imports: NestJS injection needs constructor parameter types as values.
-      'no-restricted-imports': [
-        'error',
-        {
-          patterns: [
-            {
-              group: ['**/libs/*/src/**', '**/libs/*/src'],
-              message: 'Import a lib through its public entry point (@comity/<lib>).',
-            },
-          ],
-        },
-      ],
+      // no-restricted-imports checks `import type` too: a type is a dependency like any other.
+      'no-restricted-imports': ['error', { patterns: [LIB_ENTRY_POINTS] }],
     },
     settings: {
       'import-x/resolver-next': [createTypeScriptImportResolver({ project: './tsconfig.json' })],
@@ -35,18 +47,29 @@ export default tseslint.config(
   {
     // The protocol libs are framework-free: no NestJS, TypeORM or AMQP inside them.
     files: ['libs/**/*.ts'],
+    rules: { 'no-restricted-imports': ['error', { patterns: [LIB_ENTRY_POINTS, FRAMEWORK_FREE] }] },
+  },
+  {
+    // The gateway's features reach the database and the broker through ports only.
+    files: ['apps/gateway/src/**/*.ts'],
+    ignores: ['apps/gateway/src/persistence/**', 'apps/gateway/src/transport/**'],
     rules: {
       'no-restricted-imports': [
         'error',
-        {
-          patterns: [
-            {
-              group: ['@nestjs/*', 'typeorm', 'amqplib', 'pg'],
-              message: 'libs/ stay framework-free.',
-            },
-          ],
-        },
+        { patterns: [LIB_ENTRY_POINTS, DATABASE_IN_PERSISTENCE, AMQP_IN_TRANSPORT] },
       ],
+    },
+  },
+  {
+    files: ['apps/gateway/src/persistence/**/*.ts'],
+    rules: {
+      'no-restricted-imports': ['error', { patterns: [LIB_ENTRY_POINTS, AMQP_IN_TRANSPORT] }],
+    },
+  },
+  {
+    files: ['apps/gateway/src/transport/**/*.ts'],
+    rules: {
+      'no-restricted-imports': ['error', { patterns: [LIB_ENTRY_POINTS, DATABASE_IN_PERSISTENCE] }],
     },
   },
   {

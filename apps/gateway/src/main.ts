@@ -5,7 +5,7 @@ import { NestFactory } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import { AppModule } from './app.module';
-import { DatabaseUnavailableFilter } from './common/database-unavailable.filter';
+import { DatabaseUnavailableFilter } from './persistence/database-unavailable.filter';
 import { JsonDepthPipe } from './common/json-depth.pipe';
 import { JsonLogger } from './observability/json-logger';
 import { serveConsole } from './operations/console-assets';
