@@ -254,6 +254,45 @@ describe('hostile input published into FR’s inbox', () => {
       },
       'envelope-expired',
     ],
+    [
+      'an envelope valid for longer than 400 days',
+      () => {
+        const s = sealFor(f, 'AT', 'FR', {
+          created: f.now.toISOString(),
+          expires: new Date(f.now.getTime() + 401 * DAY_MS).toISOString(),
+        });
+        return { bytes: s.bytes, envelopeId: s.header.id };
+      },
+      'envelope-lifetime-too-long',
+    ],
+    [
+      'a sender authority not in the directory',
+      () => {
+        const s = sealFor(f, 'AT', 'FR', {
+          from: { state: 'AT', authority: 'at-ministry-of-silence' },
+        });
+        return { bytes: s.bytes, envelopeId: s.header.id };
+      },
+      'unknown-authority',
+    ],
+    [
+      'a recipient authority not in the directory',
+      () => {
+        const s = sealFor(f, 'AT', 'FR', {
+          to: { state: 'FR', authority: 'fr-ministry-of-silence' },
+        });
+        return { bytes: s.bytes, envelopeId: s.header.id };
+      },
+      'unknown-authority',
+    ],
+    [
+      'a kind the recipient authority does not accept (extradition to the MLA authority)',
+      () => {
+        const s = sealFor(f, 'AT', 'FR', { kind: 'extradition_request' });
+        return { bytes: s.bytes, envelopeId: s.header.id };
+      },
+      'kind-not-accepted',
+    ],
     ...(['ciphertext', 'IV', 'tag', 'encrypted key'] as const).map(
       (part): [string, () => { bytes: Buffer; envelopeId: string }, string] => [
         `a tampered ${part} (in transit: the signed digest no longer matches)`,

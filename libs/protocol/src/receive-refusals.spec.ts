@@ -1,0 +1,183 @@
+import {
+  DAY_MS,
+  authorityOf,
+  contextFor,
+  createTestFederation,
+  protocolErrorOf,
+  sealFor,
+  type StateCode,
+  type TestFederation,
+} from '../test-support/federation';
+import {
+  MAX_ENVELOPE_LIFETIME_MS,
+  authenticateEnvelope,
+  checkPartiesInDirectory,
+  openEnvelope,
+  parseDirectory,
+  type DirectoryDocument,
+  type FederationDirectory,
+  type ReasonCode,
+} from './index';
+
+/**
+ * Refusals a receiving gateway answers with a signed negative receipt once the sender is
+ * authenticated: an authority the directory does not know, a kind the recipient authority does
+ * not accept, an envelope valid for longer than the protocol allows (docs/protocol.md §3.4,
+ * steps 10 and 11). Every envelope here is genuinely sealed and signed by AT's gateway.
+ */
+let f: TestFederation;
+let directory: FederationDirectory;
+
+/** Each State has a central authority (MLA) and an extradition authority, as in the dev directory. */
+function directoryDocument(): DirectoryDocument {
+  return {
+    federation: 'comity-test',
+    version: 1,
+    issued: new Date(f.now.getTime() - DAY_MS).toISOString(),
+    expires: new Date(f.now.getTime() + 30 * DAY_MS).toISOString(),
+    states: (['AT', 'FR'] as const).map((code) => {
+      const { credentials } = f.states[code];
+      const lower = code.toLowerCase();
+      return {
+        code,
+        name: code === 'AT' ? 'Austria' : 'France',
+        routingKey: code,
+        caCertificates: [credentials.signingChain[1]!.toString()],
+        signingCertificates: [credentials.signingChain[0]!.toString()],
+        encryptionCertificates: [credentials.encryptionCertificate.toString()],
+        authorities: [
+          {
+            id: authorityOf(code),
+            name: 'Central authority for mutual legal assistance',
+            types: ['mla_central_authority'],
+            requestKinds: ['mla_request', 'supplementary_information', 'reply'],
+            languages: ['en'],
+          },
+          {
+            id: `${lower}-extradition-authority`,
+            name: 'Extradition authority',
+            types: ['extradition_authority'],
+            requestKinds: ['extradition_request', 'provisional_arrest_request'],
+            languages: ['en'],
+          },
+        ],
+      };
+    }),
+  };
+}
+
+beforeAll(async () => {
+  f = await createTestFederation(['AT', 'FR']);
+  directory = parseDirectory(JSON.stringify(directoryDocument()));
+});
+
+afterAll(() => f.dispose());
+
+/** What a receiving gateway does, in its order: authenticate, check the parties, then open. */
+function receive(bytes: Buffer, self: StateCode = 'FR') {
+  const authenticated = authenticateEnvelope(bytes, contextFor(f, self));
+  checkPartiesInDirectory(directory, authenticated.header);
+  return openEnvelope(authenticated, f.states[self].decryption);
+}
+
+function reasonOf(bytes: Buffer): ReasonCode {
+  return protocolErrorOf(() => receive(bytes)).reason;
+}
+
+describe('the directory: parties and kinds', () => {
+  it('accepts a request to an authority that takes its kind (the control case)', () => {
+    const sealed = sealFor(f, 'AT', 'FR', {
+      kind: 'extradition_request',
+      to: { state: 'FR', authority: 'fr-extradition-authority' },
+    });
+    expect(receive(sealed.bytes).header.id).toBe(sealed.header.id);
+    expect(receive(sealFor(f, 'AT', 'FR').bytes).statement.kind).toBe('mla_request');
+  });
+
+  it('refuses a sender authority the directory does not list: unknown-authority', () => {
+    const sealed = sealFor(f, 'AT', 'FR', {
+      from: { state: 'AT', authority: 'at-ministry-of-silence' },
+    });
+    const error = protocolErrorOf(() => receive(sealed.bytes));
+    expect(error.reason).toBe('unknown-authority');
+    expect(error.message).toContain('from.authority');
+  });
+
+  it('refuses a recipient authority the directory does not list: unknown-authority', () => {
+    const sealed = sealFor(f, 'AT', 'FR', {
+      to: { state: 'FR', authority: 'fr-ministry-of-silence' },
+    });
+    const error = protocolErrorOf(() => receive(sealed.bytes));
+    expect(error.reason).toBe('unknown-authority');
+    expect(error.message).toContain('to.authority');
+  });
+
+  it('refuses an authority of another State named as the recipient: unknown-authority', () => {
+    // AT's central authority exists, but it is not one of FR's.
+    const sealed = sealFor(f, 'AT', 'FR', {
+      to: { state: 'FR', authority: authorityOf('AT') },
+    });
+    expect(reasonOf(sealed.bytes)).toBe('unknown-authority');
+  });
+
+  it('refuses a kind the recipient authority does not accept: kind-not-accepted', () => {
+    // An extradition request sent to the MLA central authority, which does not take them.
+    const sealed = sealFor(f, 'AT', 'FR', { kind: 'extradition_request' });
+    expect(reasonOf(sealed.bytes)).toBe('kind-not-accepted');
+    // ... and an MLA request sent to the extradition authority.
+    const other = sealFor(f, 'AT', 'FR', {
+      kind: 'mla_request',
+      to: { state: 'FR', authority: 'fr-extradition-authority' },
+    });
+    expect(reasonOf(other.bytes)).toBe('kind-not-accepted');
+  });
+
+  it('refuses a kind no authority of the State accepts: kind-not-accepted', () => {
+    const sealed = sealFor(f, 'AT', 'FR', { kind: 'asset_recovery_request' });
+    expect(reasonOf(sealed.bytes)).toBe('kind-not-accepted');
+  });
+});
+
+describe('envelope lifetime', () => {
+  const validFor = (lifetimeMs: number) =>
+    sealFor(f, 'AT', 'FR', {
+      created: f.now.toISOString(),
+      expires: new Date(f.now.getTime() + lifetimeMs).toISOString(),
+    });
+
+  it('is at most 400 days', () => {
+    expect(MAX_ENVELOPE_LIFETIME_MS).toBe(400 * DAY_MS);
+  });
+
+  it('accepts an envelope valid for exactly the maximum', () => {
+    const sealed = validFor(MAX_ENVELOPE_LIFETIME_MS);
+    expect(receive(sealed.bytes).header.expires).toBe(sealed.header.expires);
+  });
+
+  it.each([
+    ['one millisecond more than the maximum', 1],
+    ['401 days', DAY_MS],
+    ['ten years', 10 * 365 * DAY_MS - MAX_ENVELOPE_LIFETIME_MS],
+  ])('refuses an envelope valid for %s: envelope-lifetime-too-long', (_name, beyond) => {
+    const sealed = validFor(MAX_ENVELOPE_LIFETIME_MS + beyond);
+    const error = protocolErrorOf(() => receive(sealed.bytes));
+    expect(error.reason).toBe('envelope-lifetime-too-long');
+    expect(error.message).toContain('400 days');
+  });
+
+  it('measures the lifetime from created, not from now', () => {
+    // Created a day ago and valid for 400 days from then: within the maximum, still fresh.
+    const created = f.now.getTime() - DAY_MS;
+    const within = sealFor(f, 'AT', 'FR', {
+      created: new Date(created).toISOString(),
+      expires: new Date(created + MAX_ENVELOPE_LIFETIME_MS).toISOString(),
+    });
+    expect(receive(within.bytes).header.id).toBe(within.header.id);
+    // Created a day ago and expiring 400 days from now: 401 days in all.
+    const beyond = sealFor(f, 'AT', 'FR', {
+      created: new Date(created).toISOString(),
+      expires: new Date(f.now.getTime() + MAX_ENVELOPE_LIFETIME_MS).toISOString(),
+    });
+    expect(reasonOf(beyond.bytes)).toBe('envelope-lifetime-too-long');
+  });
+});
