@@ -1,13 +1,14 @@
 import 'reflect-metadata';
 import { readFileSync } from 'node:fs';
-import { ValidationPipe } from '@nestjs/common';
+import { type LoggerService, Module, ValidationPipe } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import { AppModule } from './app.module';
 import { DatabaseUnavailableFilter } from './common/database-unavailable.filter';
 import { JsonDepthPipe } from './common/json-depth.pipe';
-import { JsonLogger } from './observability/json-logger';
+import { createGatewayLogger, gatewayLoggerParams } from './observability/gateway-logger';
+import { ObservabilityModule } from './observability/observability.module';
 import { serveConsole } from './operations/console-assets';
 import { ConfigError, loadGatewayConfig, type GatewayConfig } from './config/gateway-config';
 import { AmqpInboxServer } from './transport/amqp-inbox.server';
@@ -21,7 +22,7 @@ import { FederationTrust } from './trust/federation-trust';
 function stopGracefullyOnSignals(
   app: NestExpressApplication,
   inbox: AmqpInboxServer,
-  logger: JsonLogger,
+  logger: LoggerService,
 ): void {
   let stopping = false;
   const stop = (signal: NodeJS.Signals): void => {
@@ -43,9 +44,19 @@ function stopGracefullyOnSignals(
   process.on('SIGINT', stop);
 }
 
+/** The gateway's module with logging and health checks beside it. */
+@Module({})
+class GatewayRoot {}
+
 export async function startGateway(config: GatewayConfig): Promise<NestExpressApplication> {
-  const logger = new JsonLogger(config.state);
-  const app = await NestFactory.create<NestExpressApplication>(AppModule.forRoot(config), {
+  // One pino instance for Nest's own lines, the gateway's, the inbox strategy's and HTTP errors.
+  const loggerParams = gatewayLoggerParams(config.state);
+  const logger = createGatewayLogger(loggerParams);
+  const root = {
+    module: GatewayRoot,
+    imports: [AppModule.forRoot(config), ObservabilityModule.forRoot(loggerParams)],
+  };
+  const app = await NestFactory.create<NestExpressApplication>(root, {
     logger,
     bodyParser: false,
     ...(config.http.tls
