@@ -17,7 +17,8 @@ const FRAMEWORK_FREE = {
 };
 const DATABASE_IN_PERSISTENCE = {
   group: ['typeorm', 'typeorm/*', '@nestjs/typeorm', 'pg', 'pg-*'],
-  message: 'Only apps/gateway/src/persistence/ talks to the database: use a repository or UnitOfWork.',
+  message:
+    'Only apps/gateway/src/persistence/ talks to the database: use a repository or UnitOfWork.',
 };
 const AMQP_IN_TRANSPORT = {
   group: ['amqplib', 'amqplib/*'],

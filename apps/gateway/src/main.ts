@@ -1,13 +1,13 @@
 import 'reflect-metadata';
 import { readFileSync } from 'node:fs';
-import { ValidationPipe } from '@nestjs/common';
+import { type LoggerService, ValidationPipe } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import { AppModule } from './app.module';
 import { DatabaseUnavailableFilter } from './persistence/database-unavailable.filter';
 import { JsonDepthPipe } from './common/json-depth.pipe';
-import { JsonLogger } from './observability/json-logger';
+import { createGatewayLogger, gatewayLoggerParams } from './observability/gateway-logger';
 import { serveConsole } from './operations/console-assets';
 import { ConfigError, loadGatewayConfig, type GatewayConfig } from './config/gateway-config';
 import type { AmqpInboxServer } from './transport/amqp/amqp-inbox.server';
@@ -21,7 +21,7 @@ import { FederationTrust } from './trust/federation-trust';
 function stopGracefullyOnSignals(
   app: NestExpressApplication,
   inbox: AmqpInboxServer,
-  logger: JsonLogger,
+  logger: LoggerService,
 ): void {
   let stopping = false;
   const stop = (signal: NodeJS.Signals): void => {
@@ -44,19 +44,24 @@ function stopGracefullyOnSignals(
 }
 
 export async function startGateway(config: GatewayConfig): Promise<NestExpressApplication> {
-  const logger = new JsonLogger(config.state);
-  const app = await NestFactory.create<NestExpressApplication>(AppModule.forRoot(config), {
-    logger,
-    bodyParser: false,
-    ...(config.http.tls
-      ? {
-          httpsOptions: {
-            cert: readFileSync(config.http.tls.certificatePath),
-            key: readFileSync(config.http.tls.keyPath),
-          },
-        }
-      : {}),
-  });
+  // One pino instance for Nest's own lines, the gateway's, the inbox strategy's and HTTP errors.
+  const loggerParams = gatewayLoggerParams(config.state);
+  const logger = createGatewayLogger(loggerParams);
+  const app = await NestFactory.create<NestExpressApplication>(
+    AppModule.forRoot(config, loggerParams),
+    {
+      logger,
+      bodyParser: false,
+      ...(config.http.tls
+        ? {
+            httpsOptions: {
+              cert: readFileSync(config.http.tls.certificatePath),
+              key: readFileSync(config.http.tls.keyPath),
+            },
+          }
+        : {}),
+    },
+  );
   // Inline attachments are capped at 5 MiB decoded; base64 and JSON add about a third.
   app.useBodyParser('json', { limit: '8mb' });
   app.useGlobalPipes(
