@@ -81,6 +81,23 @@ describe('the shape of the code', () => {
     expect(long).toEqual([]);
   });
 
+  it(`keeps the console's scripts and stylesheets under ${MAX_SOURCE_LINES} lines each`, () => {
+    const console = (directory: string): string[] =>
+      readdirSync(join(ROOT, directory), { withFileTypes: true }).flatMap((entry) =>
+        entry.isDirectory()
+          ? console(join(directory, entry.name))
+          : /\.(js|css)$/.test(entry.name)
+            ? [join(directory, entry.name)]
+            : [],
+      );
+    const files = console('apps/gateway/console');
+    expect(files.length).toBeGreaterThan(2);
+    const long = files.filter(
+      (file) => readFileSync(join(ROOT, file), 'utf8').split('\n').length - 1 > MAX_SOURCE_LINES,
+    );
+    expect(long).toEqual([]);
+  });
+
   it('reaches the database only from persistence/ (no DataSource or EntityManager elsewhere)', () => {
     const outside = FILES.filter(
       (file) =>
