@@ -1,6 +1,10 @@
 // Tier 1 (unit): OutboundService.submit with real sealing (the test federation's keys) and
 // in-memory fakes at its ports. No database, no broker.
-import { BadRequestException, ForbiddenException, UnprocessableEntityException } from '@nestjs/common';
+import {
+  BadRequestException,
+  ForbiddenException,
+  UnprocessableEntityException,
+} from '@nestjs/common';
 import {
   MESSAGE_KINDS,
   authenticateEnvelope,
