@@ -1,8 +1,9 @@
 import {
   DAY_MS,
   authorityOf,
-  contextFor,
   createTestFederation,
+  receiveContextFor,
+  testDirectory,
   protocolErrorOf,
   sealFor,
   type StateCode,
@@ -10,11 +11,7 @@ import {
 } from '../test-support/federation';
 import {
   MAX_ENVELOPE_LIFETIME_MS,
-  authenticateEnvelope,
-  checkPartiesInDirectory,
-  openEnvelope,
-  parseDirectory,
-  type DirectoryDocument,
+  receiveEnvelope,
   type FederationDirectory,
   type ReasonCode,
 } from './index';
@@ -28,56 +25,19 @@ import {
 let f: TestFederation;
 let directory: FederationDirectory;
 
-/** Each State has a central authority (MLA) and an extradition authority, as in the dev directory. */
-function directoryDocument(): DirectoryDocument {
-  return {
-    federation: 'comity-test',
-    version: 1,
-    issued: new Date(f.now.getTime() - DAY_MS).toISOString(),
-    expires: new Date(f.now.getTime() + 30 * DAY_MS).toISOString(),
-    states: (['AT', 'FR'] as const).map((code) => {
-      const { credentials } = f.states[code];
-      const lower = code.toLowerCase();
-      return {
-        code,
-        name: code === 'AT' ? 'Austria' : 'France',
-        routingKey: code,
-        caCertificates: [credentials.signingChain[1]!.toString()],
-        signingCertificates: [credentials.signingChain[0]!.toString()],
-        encryptionCertificates: [credentials.encryptionCertificate.toString()],
-        authorities: [
-          {
-            id: authorityOf(code),
-            name: 'Central authority for mutual legal assistance',
-            types: ['mla_central_authority'],
-            requestKinds: ['mla_request', 'supplementary_information', 'reply'],
-            languages: ['en'],
-          },
-          {
-            id: `${lower}-extradition-authority`,
-            name: 'Extradition authority',
-            types: ['extradition_authority'],
-            requestKinds: ['extradition_request', 'provisional_arrest_request'],
-            languages: ['en'],
-          },
-        ],
-      };
-    }),
-  };
-}
-
 beforeAll(async () => {
   f = await createTestFederation(['AT', 'FR']);
-  directory = parseDirectory(JSON.stringify(directoryDocument()));
+  directory = testDirectory(f);
 });
 
 afterAll(() => f.dispose());
 
-/** What a receiving gateway does, in its order: authenticate, check the parties, then open. */
+/** What a receiving gateway does: the receive pipeline; a refusal is thrown, to read its reason. */
 function receive(bytes: Buffer, self: StateCode = 'FR') {
-  const authenticated = authenticateEnvelope(bytes, contextFor(f, self));
-  checkPartiesInDirectory(directory, authenticated.header);
-  return openEnvelope(authenticated, f.states[self].decryption);
+  const verdict = receiveEnvelope(bytes, receiveContextFor(f, self, directory));
+  if (verdict.verdict === 'accepted') return verdict.envelope;
+  if (verdict.verdict === 'refused') throw verdict.error;
+  throw new Error(`expected a verdict on the directory, got ${verdict.verdict}`);
 }
 
 function reasonOf(bytes: Buffer): ReasonCode {

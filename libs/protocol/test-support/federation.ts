@@ -28,12 +28,16 @@ import {
   ProtocolError,
   SIGNATURE_ALGORITHM,
   decryptionIdentityOf,
+  parseDirectory,
   sealEnvelope,
   sha256Base64Url,
   signingIdentityOf,
   uuidV7,
   type DecryptionIdentity,
+  type DirectoryDocument,
   type EnvelopeCheckContext,
+  type EnvelopeReceiveContext,
+  type FederationDirectory,
   type RequestContent,
   type RoutingFields,
   type RoutingHeader,
@@ -357,4 +361,74 @@ export function positionsIn(text: string, samples = 12): number[] {
   const positions: number[] = [];
   for (let index = 0; index <= last; index += step) positions.push(index);
   return positions;
+}
+
+/** Each State has a central authority (MLA) and an extradition authority, as in the dev directory. */
+function testDirectoryDocument(
+  f: TestFederation,
+  options: { brokerUsers?: boolean } = {},
+): DirectoryDocument {
+  return {
+    federation: 'comity-test',
+    version: 1,
+    issued: new Date(f.now.getTime() - DAY_MS).toISOString(),
+    expires: new Date(f.now.getTime() + 30 * DAY_MS).toISOString(),
+    states: (['AT', 'FR'] as const).map((code) => {
+      const { credentials } = f.states[code];
+      const lower = code.toLowerCase();
+      return {
+        code,
+        name: code === 'AT' ? 'Austria' : 'France',
+        routingKey: code,
+        ...(options.brokerUsers ? { brokerUser: `comity-${lower}` } : {}),
+        caCertificates: [credentials.signingChain[1]!.toString()],
+        signingCertificates: [credentials.signingChain[0]!.toString()],
+        encryptionCertificates: [credentials.encryptionCertificate.toString()],
+        authorities: [
+          {
+            id: authorityOf(code),
+            name: 'Central authority for mutual legal assistance',
+            types: ['mla_central_authority'],
+            requestKinds: ['mla_request', 'supplementary_information', 'reply'],
+            languages: ['en'],
+          },
+          {
+            id: `${lower}-extradition-authority`,
+            name: 'Extradition authority',
+            types: ['extradition_authority'],
+            requestKinds: ['extradition_request', 'provisional_arrest_request'],
+            languages: ['en'],
+          },
+        ],
+      };
+    }),
+  };
+}
+
+/**
+ * The directory of AT and FR as a receiving gateway holds it (signature aside); with
+ * `brokerUsers`, each State may publish only through its broker account `comity-<state>`.
+ */
+export function testDirectory(
+  f: TestFederation,
+  options: { brokerUsers?: boolean } = {},
+): FederationDirectory {
+  return parseDirectory(JSON.stringify(testDirectoryDocument(f, options)));
+}
+
+/** What the receive pipeline needs of a receiving gateway `self`, at the federation's "now". */
+export function receiveContextFor(
+  f: TestFederation,
+  self: StateCode,
+  directory: FederationDirectory,
+  overrides: Partial<EnvelopeReceiveContext> = {},
+): EnvelopeReceiveContext {
+  return {
+    ...contextFor(f, self),
+    directory,
+    decryption: f.states[self].decryption,
+    brokerUser: undefined,
+    alreadyDelivered: null,
+    ...overrides,
+  };
 }

@@ -9,7 +9,6 @@ import type { RequestContent } from '@comity/protocol';
 import { BackgroundLoop } from '../common/background-loop';
 import { Clock } from '../common/clock';
 import { GATEWAY_CONFIG, type GatewayConfig } from '../config/gateway-config';
-import { OutboxRelay } from '../outbox/outbox-relay.service';
 import {
   AttachmentTransferRepository,
   transferInsert,
@@ -24,6 +23,7 @@ import {
 } from '../transport/message-transport';
 import { FederationTrust } from '../trust/federation-trust';
 import { ChunkMetrics } from './chunk-metrics';
+import { ENVELOPE_RELEASE, type EnvelopeRelease } from './envelope-release';
 
 export const CHUNK_MEDIA_TYPE = 'application/octet-stream';
 /** AMQP headers of a `chunk` message (protocol §7.4). */
@@ -72,7 +72,7 @@ export class AttachmentTransfer implements OnApplicationBootstrap, BeforeApplica
     private readonly store: AttachmentTransferRepository,
     private readonly uploads: AttachmentUploadRepository,
     @Inject(MESSAGE_TRANSPORT) private readonly transport: MessageTransport,
-    private readonly relay: OutboxRelay,
+    @Inject(ENVELOPE_RELEASE) private readonly envelopes: EnvelopeRelease,
     private readonly trust: FederationTrust,
     private readonly metrics: ChunkMetrics,
     private readonly clock: Clock,
@@ -213,7 +213,7 @@ export class AttachmentTransfer implements OnApplicationBootstrap, BeforeApplica
         });
         // The envelope goes too: the outbox relay records it as failed (unroutable) with evidence.
         await this.store.abandonTransfer(envelopeId, error.message, true);
-        this.relay.wake();
+        this.envelopes.wake();
         return;
       }
       throw new Error(
@@ -235,7 +235,7 @@ export class AttachmentTransfer implements OnApplicationBootstrap, BeforeApplica
         message: `all ${totalChunks} chunks of ${envelopeId} confirmed (${sentBytes} bytes in ${seconds.toFixed(1)} s this run); the envelope follows`,
         envelopeId,
       });
-      this.relay.wake();
+      this.envelopes.wake();
     }
   }
 

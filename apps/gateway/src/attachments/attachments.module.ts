@@ -1,6 +1,7 @@
 import { Module } from '@nestjs/common';
 import { ContentModule } from '../content/content.module';
 import { OutboxModule } from '../outbox/outbox.module';
+import { OutboxRelay } from '../outbox/outbox-relay.service';
 import { PersistenceModule } from '../persistence/persistence.module';
 import { TransportModule } from '../transport/transport.module';
 import { TrustModule } from '../trust/trust.module';
@@ -12,6 +13,7 @@ import { AttachmentDownloadsController, AttachmentsController } from './attachme
 import { ChunkInboxController } from './chunk-inbox.controller';
 import { ChunkIntake } from './chunk-intake.service';
 import { ChunkMetrics } from './chunk-metrics';
+import { ENVELOPE_RELEASE } from './envelope-release';
 
 /**
  * Large files: resumable uploads, chunks sealed and published ahead of their envelope, received
@@ -21,6 +23,8 @@ import { ChunkMetrics } from './chunk-metrics';
   imports: [ContentModule, OutboxModule, PersistenceModule, TransportModule, TrustModule],
   controllers: [AttachmentsController, AttachmentDownloadsController, ChunkInboxController],
   providers: [
+    // The transfer's port to the outbox, bound here: the transfer itself knows only the port.
+    { provide: ENVELOPE_RELEASE, useExisting: OutboxRelay },
     AttachmentDownloads,
     AttachmentTransfer,
     AttachmentUploads,
