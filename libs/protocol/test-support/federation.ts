@@ -363,23 +363,22 @@ export function positionsIn(text: string, samples = 12): number[] {
   return positions;
 }
 
-/** Each State has a central authority (MLA) and an extradition authority, as in the dev directory. */
 function testDirectoryDocument(
   f: TestFederation,
-  options: { brokerUsers?: boolean } = {},
+  options: TestDirectoryOptions,
 ): DirectoryDocument {
   return {
     federation: 'comity-test',
     version: 1,
     issued: new Date(f.now.getTime() - DAY_MS).toISOString(),
     expires: new Date(f.now.getTime() + 30 * DAY_MS).toISOString(),
-    states: (['AT', 'FR'] as const).map((code) => {
+    states: (Object.keys(f.states) as StateCode[]).map((code) => {
       const { credentials } = f.states[code];
       const lower = code.toLowerCase();
       return {
         code,
-        name: code === 'AT' ? 'Austria' : 'France',
-        routingKey: code,
+        name: code,
+        routingKey: options.routingKey?.(code) ?? code,
         ...(options.brokerUsers ? { brokerUser: `comity-${lower}` } : {}),
         caCertificates: [credentials.signingChain[1]!.toString()],
         signingCertificates: [credentials.signingChain[0]!.toString()],
@@ -405,13 +404,20 @@ function testDirectoryDocument(
   };
 }
 
+export interface TestDirectoryOptions {
+  /** Each State may publish only through its broker account `comity-<state>`. */
+  brokerUsers?: boolean;
+  /** The routing key of a State's inbox; the State code by default. */
+  routingKey?: (code: string) => string;
+}
+
 /**
- * The directory of AT and FR as a receiving gateway holds it (signature aside); with
- * `brokerUsers`, each State may publish only through its broker account `comity-<state>`.
+ * The directory of the federation's States as a receiving gateway holds it (signature aside):
+ * each with a central authority (MLA) and an extradition authority, as in the dev directory.
  */
 export function testDirectory(
   f: TestFederation,
-  options: { brokerUsers?: boolean } = {},
+  options: TestDirectoryOptions = {},
 ): FederationDirectory {
   return parseDirectory(JSON.stringify(testDirectoryDocument(f, options)));
 }

@@ -1,13 +1,13 @@
 // Tier 1 (unit): EnvelopeIntake with real protocol crypto (the test federation's keys) and
 // in-memory fakes at its ports. No database, no broker.
 import { Logger } from '@nestjs/common';
-import { parseDirectory, verifyReceipt, type FederationDirectory } from '@comity/protocol';
+import { verifyReceipt, type FederationDirectory } from '@comity/protocol';
 import {
-  DAY_MS,
   authorityOf,
   createTestFederation,
   sealFor,
   type TestFederation,
+  testDirectory,
 } from '../../../../libs/protocol/test-support/federation';
 import type { AttachmentVerification } from '../attachments/attachment-verification.service';
 import type { Clock } from '../common/clock';
@@ -27,38 +27,11 @@ let f: TestFederation;
 let directory: FederationDirectory;
 
 /** A directory of AT, FR and KE, each with its central authority. */
-function directoryOf(federation: TestFederation): FederationDirectory {
-  return parseDirectory(
-    JSON.stringify({
-      federation: 'comity-test',
-      version: 1,
-      issued: new Date(federation.now.getTime() - DAY_MS).toISOString(),
-      expires: new Date(federation.now.getTime() + 30 * DAY_MS).toISOString(),
-      states: Object.values(federation.states).map(({ code, credentials }) => ({
-        code,
-        name: code,
-        routingKey: `inbox.${code}`,
-        caCertificates: [credentials.signingChain[1]!.toString()],
-        signingCertificates: [credentials.signingChain[0]!.toString()],
-        encryptionCertificates: [credentials.encryptionCertificate.toString()],
-        authorities: [
-          {
-            id: authorityOf(code),
-            name: 'Central authority',
-            types: ['mla_central_authority'],
-            requestKinds: ['mla_request', 'supplementary_information', 'reply'],
-            languages: ['en'],
-          },
-        ],
-      })),
-    }),
-  );
-}
 
 beforeAll(async () => {
   Logger.overrideLogger(false);
   f = await createTestFederation(['AT', 'FR', 'KE']);
-  directory = directoryOf(f);
+  directory = testDirectory(f, { routingKey: (code) => `inbox.${code}` });
 });
 
 afterAll(() => f.dispose());

@@ -9,7 +9,6 @@ import {
   MESSAGE_KINDS,
   authenticateEnvelope,
   openEnvelope,
-  parseDirectory,
   sha256Base64Url,
   type FederationDirectory,
   type MessageKind,
@@ -21,6 +20,7 @@ import {
   createTestFederation,
   type StateCode,
   type TestFederation,
+  testDirectory,
 } from '../../../../libs/protocol/test-support/federation';
 import type { AttachmentTransfer } from '../attachments/attachment-transfer.service';
 import type { AttachmentUploads } from '../attachments/attachment-uploads.service';
@@ -42,31 +42,7 @@ let directory: FederationDirectory;
 
 beforeAll(async () => {
   f = await createTestFederation(['AT', 'FR']);
-  directory = parseDirectory(
-    JSON.stringify({
-      federation: 'comity-test',
-      version: 1,
-      issued: new Date(f.now.getTime() - DAY_MS).toISOString(),
-      expires: new Date(f.now.getTime() + 30 * DAY_MS).toISOString(),
-      states: Object.values(f.states).map(({ code, credentials }) => ({
-        code,
-        name: code,
-        routingKey: `inbox.${code}`,
-        caCertificates: [credentials.signingChain[1]!.toString()],
-        signingCertificates: [credentials.signingChain[0]!.toString()],
-        encryptionCertificates: [credentials.encryptionCertificate.toString()],
-        authorities: [
-          {
-            id: authorityOf(code),
-            name: 'Central authority',
-            types: ['mla_central_authority'],
-            requestKinds: ['mla_request', 'supplementary_information', 'reply'],
-            languages: ['en'],
-          },
-        ],
-      })),
-    }),
-  );
+  directory = testDirectory(f, { routingKey: (code) => `inbox.${code}` });
 });
 
 afterAll(() => f.dispose());

@@ -1,18 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { Database } from './database';
 
-export interface AuditEventView {
-  id: string;
-  at: string;
-  principal: string | null;
-  role: string | null;
-  action: string;
-  outcome: string;
-  status: number;
-  reason: string;
-  client: string | null;
-}
-
 export interface AuditEvent {
   at: Date;
   principal: string | null;
@@ -23,6 +11,9 @@ export interface AuditEvent {
   reason: string;
   client: string | null;
 }
+
+/** An audit event as the API shows it. */
+export type AuditEventView = Omit<AuditEvent, 'at'> & { id: string; at: string };
 
 /** The audit log: append-only rows of refusals and operator actions. */
 @Injectable()
