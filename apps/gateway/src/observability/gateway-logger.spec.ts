@@ -121,11 +121,11 @@ describe('gateway logger (nestjs-pino)', () => {
       query: 'INSERT INTO message VALUES ($1)',
       parameters: ['SECRET-envelope-bytes'],
     });
-    logger.error(failed, 'MessageStore');
+    logger.error(failed, 'OutboundMessageRepository');
     expect(raw.join('')).not.toContain('SECRET');
     expect(lines()[0]).toMatchObject({
       level: 'error',
-      context: 'MessageStore',
+      context: 'OutboundMessageRepository',
       message: 'duplicate key',
       err: { type: 'Error', message: 'duplicate key', code: '23505' },
     });

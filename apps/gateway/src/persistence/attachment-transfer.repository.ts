@@ -37,7 +37,7 @@ export interface NewTransfer {
 
 /**
  * The statement registering a transfer, for the caller to commit in the same transaction as
- * its envelope (`MessageStore.acceptOutbound`): a transfer never exists without its message.
+ * its envelope (`OutboundMessageRepository.acceptOutbound`): a transfer never exists without its message.
  */
 export function transferInsert(row: NewTransfer): { text: string; values: unknown[] } {
   return {
@@ -91,7 +91,7 @@ export class AttachmentTransferRepository {
 
   /**
    * Registers the transfer of an envelope's chunks on its own (tests of the outbox trigger). The
-   * node commits it with its message instead: `transferInsert` and `MessageStore.acceptOutbound`.
+   * node commits it with its message instead: `transferInsert` and `OutboundMessageRepository.acceptOutbound`.
    */
   async insertTransfer(row: NewTransfer): Promise<void> {
     const { text, values } = transferInsert(row);

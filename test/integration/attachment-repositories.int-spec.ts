@@ -6,7 +6,7 @@ import { repositoriesOf, type Repositories } from '../support/repositories';
 import { migratedDatabase, type MigratedDatabase } from '../support/migrated-database';
 
 /** The SQL of large attachments, on a real PostgreSQL migrated like a node's. */
-describe('AttachmentStore on a real PostgreSQL', () => {
+describe('the attachment repositories on a real PostgreSQL', () => {
   let database: MigratedDatabase;
   let dataSource: DataSource;
   let repos: Repositories;

@@ -10,7 +10,7 @@ import {
 import { migratedDatabase, type MigratedDatabase } from '../support/migrated-database';
 
 /** The console's keyset pages over all three sources, with rows that share one envelope id. */
-describe('OperationsStore paging on a real PostgreSQL', () => {
+describe('MessageSearchRepository paging on a real PostgreSQL', () => {
   let database: MigratedDatabase;
   let dataSource: DataSource;
   let repos: Repositories;

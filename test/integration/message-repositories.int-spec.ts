@@ -5,7 +5,7 @@ import { transferInsert } from '../../apps/gateway/src/persistence/attachment-tr
 import { repositoriesOf, type Repositories } from '../support/repositories';
 import { migratedDatabase, type MigratedDatabase } from '../support/migrated-database';
 
-describe('MessageStore on a real PostgreSQL', () => {
+describe('the message, outbox and evidence repositories on a real PostgreSQL', () => {
   let database: MigratedDatabase;
   let dataSource: DataSource;
   let repos: Repositories;
