@@ -1,5 +1,4 @@
 import { type DynamicModule, Module } from '@nestjs/common';
-import type { Params as LoggerParams } from 'nestjs-pino';
 import { AttachmentsModule } from './attachments/attachments.module';
 import { AuthModule } from './auth/auth.module';
 import { CommonModule } from './common/common.module';
@@ -13,19 +12,19 @@ import { TrustModule } from './trust/trust.module';
 
 /**
  * One gateway node: the feature modules, composed. The configuration is read and validated
- * before this module is built, and the logger made from it (main.ts logs with it before Nest starts). Dependencies run one way (see docs/architecture.md):
+ * before this module is built. Dependencies run one way (see docs/architecture.md):
  * operations → inbound, outbound → attachments → outbox, content → transport, persistence,
  * trust → config, common, observability.
  */
 @Module({})
 export class AppModule {
-  static forRoot(config: GatewayConfig, loggerParams: LoggerParams): DynamicModule {
+  static forRoot(config: GatewayConfig): DynamicModule {
     return {
       module: AppModule,
       imports: [
         ConfigModule.forRoot(config),
         CommonModule,
-        ObservabilityModule.forRoot(loggerParams),
+        ObservabilityModule,
         AuthModule,
         TrustModule,
         AttachmentsModule,

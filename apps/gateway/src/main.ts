@@ -7,7 +7,11 @@ import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import { AppModule } from './app.module';
 import { DatabaseUnavailableFilter } from './persistence/database-unavailable.filter';
 import { JsonDepthPipe } from './common/json-depth.pipe';
-import { createGatewayLogger, gatewayLoggerParams } from './observability/gateway-logger';
+import {
+  createGatewayLogger,
+  gatewayLoggerParams,
+  httpErrorLogging,
+} from './observability/gateway-logger';
 import { serveConsole } from './operations/console-assets';
 import { ConfigError, loadGatewayConfig, type GatewayConfig } from './config/gateway-config';
 import type { AmqpInboxServer } from './transport/amqp/amqp-inbox.server';
@@ -47,21 +51,19 @@ export async function startGateway(config: GatewayConfig): Promise<NestExpressAp
   // One pino instance for Nest's own lines, the gateway's, the inbox strategy's and HTTP errors.
   const loggerParams = gatewayLoggerParams(config.state);
   const logger = createGatewayLogger(loggerParams);
-  const app = await NestFactory.create<NestExpressApplication>(
-    AppModule.forRoot(config, loggerParams),
-    {
-      logger,
-      bodyParser: false,
-      ...(config.http.tls
-        ? {
-            httpsOptions: {
-              cert: readFileSync(config.http.tls.certificatePath),
-              key: readFileSync(config.http.tls.keyPath),
-            },
-          }
-        : {}),
-    },
-  );
+  const app = await NestFactory.create<NestExpressApplication>(AppModule.forRoot(config), {
+    logger,
+    bodyParser: false,
+    ...(config.http.tls
+      ? {
+          httpsOptions: {
+            cert: readFileSync(config.http.tls.certificatePath),
+            key: readFileSync(config.http.tls.keyPath),
+          },
+        }
+      : {}),
+  });
+  app.use(httpErrorLogging(loggerParams));
   // Inline attachments are capped at 5 MiB decoded; base64 and JSON add about a third.
   app.useBodyParser('json', { limit: '8mb' });
   app.useGlobalPipes(

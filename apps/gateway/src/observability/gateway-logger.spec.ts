@@ -3,8 +3,12 @@ import { Test } from '@nestjs/testing';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { __resetOutOfContextForTests } from 'nestjs-pino/PinoLogger';
 import request from 'supertest';
-import { createGatewayLogger, gatewayLoggerParams, REDACTED } from './gateway-logger';
-import { ObservabilityModule } from './observability.module';
+import {
+  createGatewayLogger,
+  gatewayLoggerParams,
+  httpErrorLogging,
+  REDACTED,
+} from './gateway-logger';
 
 type Line = Record<string, unknown>;
 
@@ -154,10 +158,10 @@ describe('gateway logger (nestjs-pino)', () => {
     beforeAll(async () => {
       output = capture();
       const moduleRef = await Test.createTestingModule({
-        imports: [ObservabilityModule.forRoot(output.params)],
         controllers: [ProbeController],
       }).compile();
       app = moduleRef.createNestApplication<NestExpressApplication>({ logger: output.logger });
+      app.use(httpErrorLogging(output.params));
       await app.init();
       output.raw.length = 0;
     });
@@ -179,14 +183,13 @@ describe('gateway logger (nestjs-pino)', () => {
 
       expect(output.raw.join('')).not.toContain('SECRET');
       const lines = output.lines();
-      // The line the handler wrote carries the request's id, method and path; no HTTP line for the 201.
+      // The handler's own line, and no HTTP line for the 201.
       expect(lines.filter((line) => line.context === 'HTTP')).toHaveLength(1);
       expect(lines.find((line) => line.message === 'accepted')).toMatchObject({
         level: 'log',
         node: 'FR',
         context: 'Probe',
         envelopeId: 'e-2',
-        req: { method: 'POST', path: '/v1/requests' },
       });
       expect(lines.find((line) => line.context === 'HTTP')).toMatchObject({
         level: 'error',
