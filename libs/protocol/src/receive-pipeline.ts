@@ -10,7 +10,6 @@ import {
   checkEnvelopeAcceptable,
   checkEnvelopeSize,
   openEnvelope,
-  readUnverifiedHeader,
   verifyEnvelopeSignature,
   type OpenedEnvelope,
   type SignedEnvelope,
@@ -19,7 +18,7 @@ import type { DecryptionIdentity } from './gateway-identity';
 import { ProtocolError, type ReasonCode } from './protocol-error';
 
 /** What a receiving node knows when an envelope arrives: its trust state, and the moment. */
-export interface EnvelopeReceiveContext {
+export interface EnvelopeReceiveContext<Delivered extends { envelopeDigest: string }> {
   /** This node's State: the only acceptable recipient. */
   self: string;
   now: Date;
@@ -33,10 +32,12 @@ export interface EnvelopeReceiveContext {
   /** The broker account the message was published with, as the broker validated it. */
   brokerUser: string | undefined;
   /**
-   * What this node already stored under the envelope's id (see `peekEnvelopeId`): a
-   * retransmission or a replay is answered as before, never delivered twice.
+   * The hook to the node's store: what it already delivered under an authenticated envelope's
+   * id (null: nothing). Called only once the sender is authenticated, so that unauthenticated
+   * input costs no lookup and is quarantined with its reason even while the store is down. A
+   * rejection propagates (the caller retries the message later).
    */
-  alreadyDelivered: { envelopeDigest: string } | null;
+  alreadyDelivered(envelopeId: string): Promise<Delivered | null>;
 }
 
 /**
@@ -46,18 +47,21 @@ export interface EnvelopeReceiveContext {
  * - `duplicate`: the same bytes again: answered with the receipt already given;
  * - `accepted`: authenticated, addressed to us, fresh, decrypted and bound to its header.
  */
-export type EnvelopeVerdict =
+export type EnvelopeVerdict<Delivered = { envelopeDigest: string }> =
   | { verdict: 'quarantined'; reason: ReasonCode; detail: string }
   | { verdict: 'refused'; envelope: SignedEnvelope; error: ProtocolError }
-  | { verdict: 'duplicate'; envelope: SignedEnvelope }
+  | { verdict: 'duplicate'; envelope: SignedEnvelope; delivered: Delivered }
   | { verdict: 'accepted'; envelope: OpenedEnvelope };
 
 /**
- * The receive checks of protocol §5, in their order, as one pure function of the bytes and the
- * trust state. Only a ProtocolError becomes a verdict; anything else (a bug, a resource
- * failure) is thrown for the caller to retry.
+ * The receive checks of protocol §3.4, in their order, as one function of the bytes and the
+ * trust state, pure but for the `alreadyDelivered` hook. Only a ProtocolError becomes a
+ * verdict; anything else (a bug, the store unreachable) is thrown for the caller to retry.
  */
-export function receiveEnvelope(bytes: Buffer, context: EnvelopeReceiveContext): EnvelopeVerdict {
+export async function receiveEnvelope<Delivered extends { envelopeDigest: string }>(
+  bytes: Buffer,
+  context: EnvelopeReceiveContext<Delivered>,
+): Promise<EnvelopeVerdict<Delivered>> {
   let envelope: SignedEnvelope;
   try {
     checkEnvelopeSize(bytes, context.maxEnvelopeBytes);
@@ -75,9 +79,15 @@ export function receiveEnvelope(bytes: Buffer, context: EnvelopeReceiveContext):
   // From here on the sender is certified: every refusal is answered with a signed negative receipt.
   try {
     checkContentDigest(envelope);
-    // The same bytes again: the same receipt again, whatever the clock says now, so a node
-    // never signs two different answers for one envelope.
-    if (context.alreadyDelivered) return duplicateVerdict(envelope, context.alreadyDelivered);
+  } catch (error) {
+    if (error instanceof ProtocolError) return { verdict: 'refused', envelope, error };
+    throw error;
+  }
+  // The same bytes again: the same receipt again, whatever the clock says now, so a node never
+  // signs two different answers for one envelope.
+  const delivered = await context.alreadyDelivered(envelope.header.id);
+  if (delivered) return duplicateVerdict(envelope, delivered);
+  try {
     checkEnvelopeAcceptable(envelope, context);
     checkPartiesInDirectory(context.directory, envelope.header);
     return { verdict: 'accepted', envelope: openEnvelope(envelope, context.decryption) };
@@ -88,11 +98,13 @@ export function receiveEnvelope(bytes: Buffer, context: EnvelopeReceiveContext):
 }
 
 /** An envelope id already delivered: the same bytes are a duplicate, other bytes a conflict. */
-export function duplicateVerdict(
+export function duplicateVerdict<Delivered extends { envelopeDigest: string }>(
   envelope: SignedEnvelope,
-  delivered: { envelopeDigest: string },
-): Extract<EnvelopeVerdict, { verdict: 'duplicate' | 'refused' }> {
-  if (delivered.envelopeDigest === envelope.digest) return { verdict: 'duplicate', envelope };
+  delivered: Delivered,
+): Extract<EnvelopeVerdict<Delivered>, { verdict: 'duplicate' | 'refused' }> {
+  if (delivered.envelopeDigest === envelope.digest) {
+    return { verdict: 'duplicate', envelope, delivered };
+  }
   return {
     verdict: 'refused',
     envelope,
@@ -101,16 +113,4 @@ export function duplicateVerdict(
       `envelope id ${envelope.header.id} was already delivered with different bytes`,
     ),
   };
-}
-
-/**
- * The id an envelope claims, read before anything is checked, so that the receiver can look up
- * what it already stored under it; null for bytes that are no envelope (the checks refuse them).
- */
-export function peekEnvelopeId(bytes: Buffer): string | null {
-  try {
-    return readUnverifiedHeader(bytes).id;
-  } catch {
-    return null;
-  }
 }

@@ -427,14 +427,14 @@ export function receiveContextFor(
   f: TestFederation,
   self: StateCode,
   directory: FederationDirectory,
-  overrides: Partial<EnvelopeReceiveContext> = {},
-): EnvelopeReceiveContext {
+  overrides: Partial<EnvelopeReceiveContext<{ envelopeDigest: string }>> = {},
+): EnvelopeReceiveContext<{ envelopeDigest: string }> {
   return {
     ...contextFor(f, self),
     directory,
     decryption: f.states[self].decryption,
     brokerUser: undefined,
-    alreadyDelivered: null,
+    alreadyDelivered: () => Promise.resolve(null),
     ...overrides,
   };
 }

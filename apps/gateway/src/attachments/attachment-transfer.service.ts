@@ -81,7 +81,8 @@ export class AttachmentTransfer implements OnApplicationBootstrap, BeforeApplica
       name: 'attachment transfer',
       pass: () => (this.transport.isConnected ? this.transferNext() : Promise.resolve(false)),
       idleMs: config.outbox.pollIntervalMs * 4,
-      errorDelayMs: 2000,
+      // A failed pass waits a little longer than an idle one: the broker or database may be away.
+      errorDelayMs: 2000 + config.outbox.pollIntervalMs * 4,
       logger: this.logger,
     });
   }

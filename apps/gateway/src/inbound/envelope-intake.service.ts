@@ -3,7 +3,6 @@ import {
   ProtocolError,
   duplicateVerdict,
   issueReceipt,
-  peekEnvelopeId,
   receiveEnvelope,
   type OpenedEnvelope,
   type SignedEnvelope,
@@ -22,8 +21,8 @@ import { ACK, type InboxDisposition } from '../transport/inbox-disposition';
 import { FederationTrust } from '../trust/federation-trust';
 
 /**
- * Receives one envelope from the inbox: the protocol's receive pipeline decides (with what this
- * node already holds under the envelope's id), large attachments are verified, and then the
+ * Receives one envelope from the inbox: the protocol's receive pipeline decides (asking this
+ * node's store what it already holds under the envelope's id), large attachments are verified, and then the
  * envelope is stored exactly once together with its signed receipt and the receipt's outbox
  * entry. Only then is the broker message acked (by the transport, on ACK).
  */
@@ -45,10 +44,7 @@ export class EnvelopeIntake {
   /** `brokerUser`: the AMQP user_id the message arrived with (validated by the broker). */
   async receive(bytes: Buffer, brokerUser?: string): Promise<InboxDisposition> {
     const now = this.clock.now();
-    const claimedId = peekEnvelopeId(bytes);
-    const delivered =
-      claimedId === null ? null : await this.messages.findDeliveredReceipt(claimedId);
-    const verdict = receiveEnvelope(bytes, {
+    const verdict = await receiveEnvelope(bytes, {
       self: this.trust.state,
       now,
       verifier: this.trust.verifier,
@@ -57,7 +53,7 @@ export class EnvelopeIntake {
       maxEnvelopeBytes: this.trust.maxEnvelopeBytes,
       clockSkewMs: this.trust.clockSkewMs,
       brokerUser,
-      alreadyDelivered: delivered,
+      alreadyDelivered: (id) => this.messages.findDeliveredReceipt(id),
     });
     switch (verdict.verdict) {
       case 'quarantined':
@@ -66,7 +62,7 @@ export class EnvelopeIntake {
       case 'refused':
         return this.reject(verdict.envelope, verdict.error, now);
       case 'duplicate':
-        return this.duplicate(delivered!, now);
+        return this.duplicate(verdict.delivered, now);
       case 'accepted':
         return this.accept(verdict.envelope, now);
     }

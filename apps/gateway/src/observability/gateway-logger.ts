@@ -126,6 +126,17 @@ function serializeError(error: unknown): Record<string, unknown> {
   };
 }
 
+/** Lines on stdout, errors and worse on stderr only (where supervisors route what needs action). */
+function standardStreams(): DestinationStream {
+  return pino.multistream(
+    [
+      { level: 'trace', stream: pino.destination({ dest: 1, sync: true }) },
+      { level: 'error', stream: pino.destination({ dest: 2, sync: true }) },
+    ],
+    { dedupe: true },
+  );
+}
+
 /**
  * Options for pino and pino-http: one JSON object per line,
  * `{"level":"warn","time":"…","node":"FR","context":"EnvelopeIntake","message":…,"envelopeId":…}`,
@@ -133,7 +144,7 @@ function serializeError(error: unknown): Record<string, unknown> {
  */
 export function gatewayLoggerParams(
   state: string,
-  destination: DestinationStream = pino.destination({ dest: 1, sync: true }),
+  destination: DestinationStream = standardStreams(),
 ): Params {
   const options: PinoHttpOptions = {
     logger: pino(
