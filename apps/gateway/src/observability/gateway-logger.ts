@@ -1,7 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { Logger, type Params, PinoLogger } from 'nestjs-pino';
 import pino, { type DestinationStream } from 'pino';
-import { pinoHttp, type HttpLogger, type Options as PinoHttpOptions } from 'pino-http';
+import type { Options as PinoHttpOptions } from 'pino-http';
 
 /** What a redacted value is replaced with, wherever it sits in a line. */
 export const REDACTED = '[redacted]';
@@ -97,18 +97,11 @@ function requestPath(req: HttpRequest): string {
 }
 
 /**
- * Requests are not logged one by one: `POST /v1/requests` runs at hundreds per second, where a
- * line each would add at least a line's 6-7 µs of CPU and say nothing the metrics do not.
- * Only server errors are (level error: method, path, status, duration); a 503 is already
- * logged by whoever answers it (database unavailable) or is the readiness probe's answer, and
- * would flood the log during an outage.
+ * A server error worth a line: a 503 is already logged by whoever answers it (database
+ * unavailable) or is the readiness probe's answer, and would flood the log during an outage.
  */
-function httpLogLevel(
-  _req: IncomingMessage,
-  res: ServerResponse,
-  error?: Error,
-): 'error' | 'silent' {
-  return (error || res.statusCode >= 500) && res.statusCode !== 503 ? 'error' : 'silent';
+function isLoggedServerError(res: ServerResponse): boolean {
+  return res.statusCode >= 500 && res.statusCode !== 503;
 }
 
 /**
@@ -165,34 +158,40 @@ export function gatewayLoggerParams(
       },
       destination,
     ),
-    // The serializers above take the raw request and response, not pino-http's copies of them.
-    wrapSerializers: false,
-    customLogLevel: httpLogLevel,
-    customErrorObject: (_req, res, _error, values: Record<string, unknown>) => ({
-      context: 'HTTP',
-      res,
-      responseTime: values.responseTime,
-    }),
-    customErrorMessage: (req, res) =>
-      `${req.method} ${requestPath(req as HttpRequest)} answered ${res.statusCode}`,
   };
   return { pinoHttp: options };
 }
 
 /**
  * The Nest logger over pino, usable before and outside dependency injection (start-up, the
- * inbox transport strategy): the same pino instance serves `LoggerModule` inside the app.
+ * inbox transport strategy) as inside the app.
  */
 export function createGatewayLogger(params: Params): Logger {
   return new Logger(new PinoLogger(params), params);
 }
 
 /**
- * The HTTP middleware: one `error` line per server error, nothing for other requests. Only
- * pino-http itself, not nestjs-pino's LoggerModule, which also binds a logger to each request
- * through AsyncLocalStorage: on Node 20 that turns on promise hooks for the whole process,
- * measured at +10-15 % CPU per request on both nodes (`npm run bench`).
+ * The HTTP middleware: one `error` line per server error, nothing for other requests.
+ * `POST /v1/requests` runs at hundreds per second, where a line each would add a line's 6-7 µs
+ * of CPU and say nothing the metrics do not. A listener per request and nothing else: pino-http
+ * (a child logger and an id per request) raised the sending node's peak memory under load by
+ * 40-50 MiB, and nestjs-pino's LoggerModule binds a logger to each request through
+ * AsyncLocalStorage, which on Node 20 turns on promise hooks for the whole process: +10-15 % CPU
+ * per request on both nodes (`npm run bench`).
  */
-export function httpErrorLogging(params: Params): HttpLogger {
-  return pinoHttp(params.pinoHttp as PinoHttpOptions);
+export function httpErrorLogging(
+  params: Params,
+): (req: HttpRequest, res: ServerResponse, next: () => void) => void {
+  const logger = (params.pinoHttp as PinoHttpOptions).logger!;
+  return (req, res, next) => {
+    const started = performance.now();
+    res.once('finish', () => {
+      if (!isLoggedServerError(res)) return;
+      logger.error(
+        { context: 'HTTP', req, res, responseTime: Math.round(performance.now() - started) },
+        `${req.method} ${requestPath(req)} answered ${res.statusCode}`,
+      );
+    });
+    next();
+  };
 }
