@@ -3,6 +3,8 @@ import { resolve } from 'node:path';
 import {
   contextFor,
   createTestFederation,
+  receiveContextFor,
+  testDirectory,
   envelopeWithContent,
   partsOf,
   protocolErrorOf,
@@ -19,6 +21,7 @@ import {
   decryptWithContentKey,
   newSenderCopyKey,
   openEnvelope,
+  receiveEnvelope,
   sealSenderCopy,
   senderCopyKeyId,
   verifyContentStatement,
@@ -111,6 +114,31 @@ describe('Wycheproof JWS given as the header of an envelope', () => {
   test.each(jwsVectors)('$source tcId $tcId ($comment)', ({ token }) => {
     const bytes = wrapEnvelope({ headerJws: token, contentJwe: validJwe });
     expectRefused(() => authenticateEnvelope(bytes, contextFor(f, 'FR')));
+  });
+});
+
+describe('Wycheproof tokens through the receive pipeline a gateway runs', () => {
+  const neverAsked = (): Promise<null> => {
+    throw new Error('the store must not be asked about an unauthenticated envelope');
+  };
+
+  test.each(jwsVectors)('JWS as the header: $source tcId $tcId', async ({ token }) => {
+    const bytes = wrapEnvelope({ headerJws: token, contentJwe: validJwe });
+    const verdict = await receiveEnvelope(
+      bytes,
+      receiveContextFor(f, 'FR', testDirectory(f), { alreadyDelivered: neverAsked }),
+    );
+    expect(verdict.verdict).toBe('quarantined');
+    if (verdict.verdict === 'quarantined') expect(REASON_CODES).toContain(verdict.reason);
+  });
+
+  test.each(jweVectors)('JWE as the content: $source tcId $tcId', async ({ token }) => {
+    const header = sealFor(f, 'AT', 'FR').header;
+    const bytes = envelopeWithContent(header, token, f.states.AT.signer);
+    const verdict = await receiveEnvelope(bytes, receiveContextFor(f, 'FR', testDirectory(f)));
+    // Whatever the token, never accepted: refused once the sender is authenticated, or
+    // quarantined when the wrapper itself is not canonical.
+    expect(['refused', 'quarantined']).toContain(verdict.verdict);
   });
 });
 
