@@ -1,7 +1,7 @@
 import type { MigrationInterface, QueryRunner } from 'typeorm';
 
 /**
- * Fewer bytes written per request, measured under load (issue 6):
+ * Fewer bytes written per request, measured under load:
  * - An envelope's outbox entry no longer carries a second copy of the envelope (about 10 KB
  *   at a 4 KiB body, written, then deleted once published): the relay reads it from
  *   `outbound_message` when the payload is NULL. Receipts keep their payload (they have no
