@@ -1,6 +1,5 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import type { RequestContent } from '@comity/protocol';
-import type { EvidenceEntity } from '../persistence/entities/evidence.entity';
 
 export class PartyView {
   @ApiProperty() state!: string;
@@ -41,7 +40,15 @@ export class MessagePageView {
   nextCursor!: string | null;
 }
 
-export function timelineOf(evidences: EvidenceEntity[]): EvidenceView[] {
+/** What a timeline entry needs of a stored evidence (the repository's rows have more). */
+interface StoredEvidence {
+  type: string;
+  at: Date;
+  reason: string | null;
+  detail: string | null;
+}
+
+export function timelineOf(evidences: StoredEvidence[]): EvidenceView[] {
   return evidences.map((evidence) => ({
     type: evidence.type,
     at: evidence.at.toISOString(),

@@ -87,7 +87,7 @@ const NEST_LEVEL: Record<string, string> = {
   fatal: 'fatal',
 };
 
-type HttpRequest = IncomingMessage & { id?: unknown; originalUrl?: string };
+type HttpRequest = IncomingMessage & { originalUrl?: string };
 
 /** Method and path only: no query string, headers or body ever reach a line. */
 function requestPath(req: HttpRequest): string {
@@ -148,7 +148,7 @@ export function gatewayLoggerParams(
         redact: { paths: HEADER_PATHS, censor: REDACTED },
         serializers: {
           err: serializeError,
-          req: (req: HttpRequest) => ({ id: req.id, method: req.method, path: requestPath(req) }),
+          req: (req: HttpRequest) => ({ method: req.method, path: requestPath(req) }),
           res: (res: ServerResponse) => ({ statusCode: res.statusCode }),
         },
         formatters: {
