@@ -1,6 +1,7 @@
 import { type DynamicModule, Module } from '@nestjs/common';
 import { AttachmentsModule } from './attachments/attachments.module';
 import { AuthModule } from './auth/auth.module';
+import { CasesModule } from './cases/cases.module';
 import { CommonModule } from './common/common.module';
 import { ConfigModule } from './config/config.module';
 import type { GatewayConfig } from './config/gateway-config';
@@ -13,7 +14,7 @@ import { TrustModule } from './trust/trust.module';
 /**
  * One gateway node: the feature modules, composed. The configuration is read and validated
  * before this module is built. Dependencies run one way (see docs/architecture.md):
- * operations → inbound, outbound → attachments → outbox, content → transport, persistence,
+ * operations, cases → inbound, outbound → attachments → outbox, content → transport, persistence,
  * trust → config, common, observability.
  */
 @Module({})
@@ -30,6 +31,7 @@ export class AppModule {
         AttachmentsModule,
         OutboundModule,
         InboundModule,
+        CasesModule,
         OperationsModule,
       ],
     };

@@ -2,8 +2,15 @@ import type { X509Certificate } from 'node:crypto';
 import { parseJsonObjectStrict } from '@comity/jose';
 import { readCertificatesPem } from '@comity/pki';
 import { LARGE_ATTACHMENT_LIMITS } from './large-attachments';
-import { AUTHORITY_ID, MESSAGE_KINDS, STATE_CODE, type MessageKind } from './message-kinds';
+import {
+  AUTHORITY_ID,
+  MESSAGE_KINDS_V1,
+  STATE_CODE,
+  isCaseMessageKind,
+  type MessageKind,
+} from './message-kinds';
 import { ProtocolError } from './protocol-error';
+import { NO_TIME_FRAME_POLICY, readTimeFramePolicy, type TimeFramePolicy } from './time-frames';
 
 /** The directory file cannot be used; the message names the member that is wrong. */
 export class DirectoryError extends Error {
@@ -42,6 +49,11 @@ export interface DirectoryState {
   signingCertificates: X509Certificate[];
   encryptionCertificates: X509Certificate[];
   authorities: DirectoryAuthority[];
+  /**
+   * The protocol versions the State's gateway speaks (member `protocolVersions`, absent: [1]).
+   * Case messages (routing header version 2) go only to States that list 2.
+   */
+  protocolVersions: number[];
 }
 
 /**
@@ -62,12 +74,15 @@ export interface FederationPolicy {
   clockSkewSeconds: number | null;
   /** Largest large attachment (plaintext bytes) a node sends or accepts (protocol §7). */
   maxAttachmentBytes: number | null;
+  /** Time frames of case steps (protocol §8.5); the protocol's defaults where absent. */
+  timeFrames: TimeFramePolicy;
 }
 
 const NO_POLICY: FederationPolicy = {
   maxEnvelopeBytes: null,
   clockSkewSeconds: null,
   maxAttachmentBytes: null,
+  timeFrames: NO_TIME_FRAME_POLICY,
 };
 
 export interface DirectoryValidity {
@@ -165,7 +180,8 @@ export function checkPartiesInDirectory(
       `to.authority "${header.to.authority}" is not an authority of ${header.to.state} in the directory`,
     );
   }
-  if (!recipient.requestKinds.includes(header.kind)) {
+  // A case message goes to whichever authority is party to its case (§8), checked against the case.
+  if (!isCaseMessageKind(header.kind) && !recipient.requestKinds.includes(header.kind)) {
     throw new ProtocolError(
       'kind-not-accepted',
       `${header.to.authority} does not accept ${header.kind} (it accepts ${recipient.requestKinds.join(', ')})`,
@@ -199,12 +215,18 @@ export interface DirectoryDocument {
   issued: string;
   expires: string;
   revokedCertificates?: RevokedCertificate[];
-  policy?: { maxEnvelopeBytes?: number; clockSkewSeconds?: number; maxAttachmentBytes?: number };
+  policy?: {
+    maxEnvelopeBytes?: number;
+    clockSkewSeconds?: number;
+    maxAttachmentBytes?: number;
+    timeFrames?: Record<string, unknown>;
+  };
   states: Array<{
     code: string;
     name: string;
     routingKey: string;
     brokerUser?: string;
+    protocolVersions?: number[];
     caCertificates: string[];
     signingCertificates: string[];
     encryptionCertificates: string[];
@@ -218,6 +240,22 @@ function readBrokerUser(value: unknown, where: string): string | null {
     throw new DirectoryError(`directory: ${where}.brokerUser must be a plain user name`);
   }
   return value;
+}
+
+function readProtocolVersions(
+  value: unknown,
+  where: string,
+  fail: (where: string, what: string) => never,
+): number[] {
+  if (value === undefined || value === null) return [1];
+  if (
+    !Array.isArray(value) ||
+    !value.includes(1) ||
+    value.some((version) => version !== 1 && version !== 2)
+  ) {
+    return fail(`${where}.protocolVersions`, 'must list 1 and, where spoken, 2');
+  }
+  return [...new Set(value as number[])].sort();
 }
 
 function readPolicy(
@@ -239,6 +277,7 @@ function readPolicy(
     maxEnvelopeBytes: limit('maxEnvelopeBytes', 64 * 1024, 512 * 1024 * 1024),
     clockSkewSeconds: limit('clockSkewSeconds', 0, 3600),
     maxAttachmentBytes: limit('maxAttachmentBytes', 1024 * 1024, LARGE_ATTACHMENT_LIMITS.maxBytes),
+    timeFrames: readTimeFramePolicy(policy.timeFrames, fail),
   };
 }
 
@@ -338,7 +377,7 @@ export function parseDirectory(bytes: Uint8Array | string): FederationDirectory 
         id: authority.id as string,
         name: authority.name as string,
         types: list('types', AUTHORITY_TYPES),
-        requestKinds: list('requestKinds', MESSAGE_KINDS),
+        requestKinds: list('requestKinds', MESSAGE_KINDS_V1),
         languages: list('languages'),
       };
     });
@@ -351,6 +390,7 @@ export function parseDirectory(bytes: Uint8Array | string): FederationDirectory 
       signingCertificates: certificates('signingCertificates'),
       encryptionCertificates: certificates('encryptionCertificates'),
       authorities,
+      protocolVersions: readProtocolVersions(state.protocolVersions, where, fail),
     };
   });
   const seen = new Set<string>();

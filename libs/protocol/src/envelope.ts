@@ -31,7 +31,7 @@ import {
   type Party,
   type RoutingHeader,
 } from './routing-header';
-import { MESSAGE_KINDS } from './message-kinds';
+import { MESSAGE_KINDS, headerVersionOf } from './message-kinds';
 
 export const ENVELOPE_TYPE = 'comity-envelope+jws';
 export const CONTENT_TYPE = 'comity-content+jws';
@@ -130,7 +130,7 @@ export function sealEnvelope(input: {
     recipient,
   );
   const header: RoutingHeader = {
-    v: PROTOCOL_VERSION,
+    v: headerVersionOf(routing.kind),
     ...routing,
     contentDigest: sha256Base64Url(contentJwe),
   };
@@ -451,12 +451,13 @@ function readContentStatement(source: Record<string, unknown>): ContentStatement
   const reader: FieldReader = new FieldReader('malformed-content', 'statement');
   reader.onlyMembers(source, ['v', 'envelopeId', 'kind', 'from', 'to', 'content']);
   if (source.v !== PROTOCOL_VERSION) reader.fail('v', `must be ${PROTOCOL_VERSION}`);
+  const kind = reader.oneOf(source, 'kind', MESSAGE_KINDS);
   return {
     v: PROTOCOL_VERSION,
     envelopeId: reader.string(source, 'envelopeId'),
-    kind: reader.oneOf(source, 'kind', MESSAGE_KINDS),
+    kind,
     from: readParty(reader, source, 'from'),
     to: readParty(reader, source, 'to'),
-    content: readRequestContent(reader.object(source, 'content')),
+    content: readRequestContent(reader.object(source, 'content'), kind),
   };
 }

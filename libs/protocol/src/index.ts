@@ -1,4 +1,6 @@
 export * from './algorithm-policy';
+export * from './case-details';
+export * from './case-state';
 export * from './digest';
 export * from './directory';
 export * from './envelope';
@@ -14,4 +16,5 @@ export * from './request-content';
 export * from './routing-header';
 export * from './sender-copy';
 export * from './signed-directory';
+export * from './time-frames';
 export * from './uuid-v7';

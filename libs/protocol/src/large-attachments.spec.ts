@@ -270,12 +270,12 @@ describe('readLargeAttachments (content.largeAttachments)', () => {
       body: 'See the attached file.',
       attachments: [],
     };
-    expect(readRequestContent(base)).toEqual(base);
-    expect('largeAttachments' in readRequestContent(base)).toBe(false);
-    expect(readRequestContent({ ...base, largeAttachments: [ref] }).largeAttachments).toEqual([
-      ref,
-    ]);
-    expect(() => readRequestContent({ ...base, largeAttachments: [] })).toThrow(
+    expect(readRequestContent(base, 'mla_request')).toEqual(base);
+    expect('largeAttachments' in readRequestContent(base, 'mla_request')).toBe(false);
+    expect(
+      readRequestContent({ ...base, largeAttachments: [ref] }, 'mla_request').largeAttachments,
+    ).toEqual([ref]);
+    expect(() => readRequestContent({ ...base, largeAttachments: [] }, 'mla_request')).toThrow(
       /content.largeAttachments must hold 1 to 10 files/,
     );
   });

@@ -1,13 +1,55 @@
-/** What a message asks for. The list is part of the protocol; the directory says which kinds an authority accepts. */
-export const MESSAGE_KINDS = [
+/** The requests that open a case (protocol §8): its id is the request's envelope id. */
+export const REQUEST_KINDS = [
   'mla_request',
   'extradition_request',
   'provisional_arrest_request',
   'asset_recovery_request',
-  'supplementary_information',
-  'reply',
 ] as const;
+export type RequestKind = (typeof REQUEST_KINDS)[number];
+
+/**
+ * The kinds of protocol version 1 (routing header `v: 1`): the requests, and two free messages
+ * that join the case named by their `thread` without changing its state. The directory says
+ * which of these an authority accepts.
+ */
+export const MESSAGE_KINDS_V1 = [...REQUEST_KINDS, 'supplementary_information', 'reply'] as const;
+
+/**
+ * The case messages of protocol version 2 (routing header `v: 2`): the work of the two central
+ * authorities on a request after delivery. Each belongs to the case named by its `thread`.
+ */
+export const CASE_MESSAGE_KINDS = [
+  'acknowledgement',
+  'information_request',
+  'additional_information',
+  'status_inquiry',
+  'status_report',
+  'postponement',
+  'consultation',
+  'partial_execution',
+  'execution_completed',
+  'refusal',
+  'withdrawal',
+  'closure',
+] as const;
+export type CaseMessageKind = (typeof CASE_MESSAGE_KINDS)[number];
+
+/** Every kind of envelope, in both protocol versions. */
+export const MESSAGE_KINDS = [...MESSAGE_KINDS_V1, ...CASE_MESSAGE_KINDS] as const;
 export type MessageKind = (typeof MESSAGE_KINDS)[number];
+
+export function isRequestKind(kind: string): kind is RequestKind {
+  return (REQUEST_KINDS as readonly string[]).includes(kind);
+}
+
+export function isCaseMessageKind(kind: string): kind is CaseMessageKind {
+  return (CASE_MESSAGE_KINDS as readonly string[]).includes(kind);
+}
+
+/** The routing header version a kind travels with: case messages need version 2. */
+export function headerVersionOf(kind: MessageKind): 1 | 2 {
+  return isCaseMessageKind(kind) ? 2 : 1;
+}
 
 export const URGENCIES = ['routine', 'urgent', 'immediate'] as const;
 export type Urgency = (typeof URGENCIES)[number];

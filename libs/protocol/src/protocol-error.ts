@@ -40,6 +40,11 @@ export const REASON_CODES = [
   'attachment-decryption-failed',
   'attachment-digest-mismatch',
   'attachment-too-large',
+  // Case messages (protocol §8): answered with a signed negative receipt.
+  'case-unknown',
+  'case-message-unknown',
+  'case-party-mismatch',
+  'case-transition-not-allowed',
   // Chunk messages refused on arrival (quarantine header, logs and metrics).
   'malformed-chunk',
   'chunk-too-large',

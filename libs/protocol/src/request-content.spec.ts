@@ -16,7 +16,7 @@ function content(overrides: Record<string, unknown> = {}): Record<string, unknow
 
 function failure(source: Record<string, unknown>): ProtocolError {
   try {
-    readRequestContent(source);
+    readRequestContent(source, 'mla_request');
   } catch (error) {
     if (error instanceof ProtocolError) return error;
     throw error;
@@ -33,12 +33,12 @@ const attachment = (overrides: Record<string, unknown> = {}) => ({
 
 describe('readRequestContent', () => {
   it('returns valid content as it is', () => {
-    expect(readRequestContent(content())).toEqual(content());
+    expect(readRequestContent(content(), 'mla_request')).toEqual(content());
   });
 
   it('reads a missing or null deadline as null', () => {
-    expect(readRequestContent(content({ deadline: null })).deadline).toBeNull();
-    expect(readRequestContent(content({ deadline: undefined })).deadline).toBeNull();
+    expect(readRequestContent(content({ deadline: null }), 'mla_request').deadline).toBeNull();
+    expect(readRequestContent(content({ deadline: undefined }), 'mla_request').deadline).toBeNull();
   });
 
   it('accepts the limits exactly', () => {
@@ -49,6 +49,7 @@ describe('readRequestContent', () => {
         legalBasis: 'l'.repeat(CONTENT_LIMITS.legalBasisChars),
         attachments,
       }),
+      'mla_request',
     );
     expect(read.attachments).toHaveLength(CONTENT_LIMITS.attachments);
   });
@@ -163,6 +164,7 @@ describe('readRequestContent', () => {
     expect(
       readRequestContent(
         content({ attachments: [attachment({ data: exact }), attachment({ data: exact })] }),
+        'mla_request',
       ).attachments,
     ).toHaveLength(2);
   });

@@ -1,3 +1,4 @@
+import { readCaseDetails, type CaseDetails } from './case-details';
 import { FieldReader } from './fields';
 import { readLargeAttachments, type LargeAttachmentRef } from './large-attachments';
 import {
@@ -5,6 +6,8 @@ import {
   CONTENT_LIMITS,
   MEDIA_TYPE,
   URGENCIES,
+  isCaseMessageKind,
+  type MessageKind,
   type Urgency,
 } from './message-kinds';
 
@@ -28,6 +31,11 @@ export interface RequestContent {
    * when there are none (never an empty array).
    */
   largeAttachments?: LargeAttachmentRef[];
+  /**
+   * Case messages only (protocol §8.3), and always for them: their structured part (a reference
+   * number, a new estimate, grounds of refusal). Absent for the kinds of version 1.
+   */
+  case?: CaseDetails;
 }
 
 const BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
@@ -38,7 +46,11 @@ export function decodedBase64Length(data: string): number {
   return (data.length / 4) * 3 - padding;
 }
 
-export function readRequestContent(source: Record<string, unknown>): RequestContent {
+/** Reads the content of an envelope of `kind`: a case message must carry `case`, others must not. */
+export function readRequestContent(
+  source: Record<string, unknown>,
+  kind: MessageKind,
+): RequestContent {
   const reader: FieldReader = new FieldReader('malformed-content', 'content');
   reader.onlyMembers(source, [
     'legalBasis',
@@ -48,7 +60,13 @@ export function readRequestContent(source: Record<string, unknown>): RequestCont
     'body',
     'attachments',
     'largeAttachments',
+    ...(isCaseMessageKind(kind) ? ['case'] : []),
   ]);
+  let caseDetails: CaseDetails | undefined;
+  if (isCaseMessageKind(kind)) {
+    if (source.case === undefined) reader.fail('case', `is required for ${kind}`);
+    caseDetails = readCaseDetails(source.case, kind);
+  }
   const attachmentsValue = source.attachments;
   if (!Array.isArray(attachmentsValue)) reader.fail('attachments', 'must be an array');
   if (attachmentsValue.length > CONTENT_LIMITS.attachments) {
@@ -91,5 +109,6 @@ export function readRequestContent(source: Record<string, unknown>): RequestCont
     ...(source.largeAttachments === undefined
       ? {}
       : { largeAttachments: readLargeAttachments(source.largeAttachments) }),
+    ...(caseDetails === undefined ? {} : { case: caseDetails }),
   };
 }

@@ -43,8 +43,18 @@ describe('readRoutingHeader', () => {
   });
 
   test.each([
-    ['v', { v: 2 }, 'header.v must be 1'],
-    ['v as a string', { v: '1' }, 'header.v must be 1'],
+    ['v', { v: 3 }, 'header.v must be 1 or 2'],
+    ['v as a string', { v: '1' }, 'header.v must be 1 or 2'],
+    [
+      'a request in a version 2 header',
+      { v: 2 },
+      'header.kind must be one of acknowledgement, information_request',
+    ],
+    [
+      'a case message in a version 1 header',
+      { kind: 'refusal' },
+      'header.kind must be one of mla_request',
+    ],
     ['id', { id: 'not-a-uuid' }, 'header.id must be a lower-case UUIDv7'],
     [
       'id in upper case',

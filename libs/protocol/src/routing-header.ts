@@ -1,8 +1,23 @@
 import { FieldReader } from './fields';
-import { AUTHORITY_ID, MESSAGE_KINDS, STATE_CODE, type MessageKind } from './message-kinds';
+import {
+  AUTHORITY_ID,
+  CASE_MESSAGE_KINDS,
+  MESSAGE_KINDS_V1,
+  STATE_CODE,
+  type MessageKind,
+} from './message-kinds';
 import { isUuidV7 } from './uuid-v7';
 
+/** The wrapper's and the content statement's version; unchanged since the first version. */
 export const PROTOCOL_VERSION = 1;
+
+/**
+ * The routing header's `v`: 1 for the kinds of the first version, 2 for case messages (§8). A
+ * node of version 1 refuses a `v: 2` header, so case messages go only to States whose
+ * directory entry lists protocol version 2.
+ */
+export const HEADER_VERSIONS = [1, 2] as const;
+export type HeaderVersion = (typeof HEADER_VERSIONS)[number];
 
 export interface Party {
   state: string;
@@ -11,7 +26,7 @@ export interface Party {
 
 /** What the outer signature covers: everything a gateway needs to route and authenticate. */
 export interface RoutingHeader {
-  v: typeof PROTOCOL_VERSION;
+  v: HeaderVersion;
   id: string;
   kind: MessageKind;
   from: Party;
@@ -56,7 +71,8 @@ export function readParty(
 export function readRoutingHeader(source: Record<string, unknown>): RoutingHeader {
   const reader: FieldReader = new FieldReader('malformed-header', 'header');
   reader.onlyMembers(source, HEADER_MEMBERS);
-  if (source.v !== PROTOCOL_VERSION) reader.fail('v', `must be ${PROTOCOL_VERSION}`);
+  if (source.v !== 1 && source.v !== 2) reader.fail('v', 'must be 1 or 2');
+  const version: HeaderVersion = source.v;
   const uuid = (field: string): string => {
     const value = source[field];
     if (!isUuidV7(value)) reader.fail(field, 'must be a lower-case UUIDv7');
@@ -68,9 +84,14 @@ export function readRoutingHeader(source: Record<string, unknown>): RoutingHeade
     reader.fail('expires', 'must be later than created');
   const inReplyTo = source.inReplyTo === null ? null : uuid('inReplyTo');
   return {
-    v: PROTOCOL_VERSION,
+    v: version,
     id: uuid('id'),
-    kind: reader.oneOf(source, 'kind', MESSAGE_KINDS),
+    // Each version has its own kinds: a case message in a version 1 header is malformed.
+    kind: reader.oneOf<MessageKind>(
+      source,
+      'kind',
+      version === 1 ? MESSAGE_KINDS_V1 : CASE_MESSAGE_KINDS,
+    ),
     from: readParty(reader, source, 'from'),
     to: readParty(reader, source, 'to'),
     created,

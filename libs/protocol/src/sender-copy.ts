@@ -110,3 +110,33 @@ export function decryptSenderCopy(
   }
   return decryptWithContentKey(contentJwe, contentKey);
 }
+
+/**
+ * A short text the node keeps about its own cases (a case's subject, so that its clerks can
+ * list and search cases without opening every envelope), sealed under a data key like a copy.
+ */
+export function sealNote(text: string, key: SenderCopyKey): string {
+  return encryptJweCompact(Buffer.from(text, 'utf8'), key.secret, {
+    alg: 'dir',
+    enc: 'A256GCM',
+    kid: key.id,
+  });
+}
+
+/** The data key a sealed note names (`kid`). */
+export function sealedNoteKeyId(note: string): string | null {
+  return senderCopyKeyId(note);
+}
+
+export function openNote(note: string, key: SenderCopyKey): string {
+  try {
+    const parsed = parseJweCompact(note);
+    requireOnlyHeaderMembers(parsed.header, ['alg', 'enc', 'kid'], 'the sealed note');
+    if (parsed.header['kid'] !== key.id) {
+      throw new ProtocolError('wrong-recipient-key', `the sealed note names another data key`);
+    }
+    return decryptJweCompact(parsed, key.secret, COPY_POLICY).plaintext.toString('utf8');
+  } catch (error) {
+    throw toProtocolError(error, 'sealed note', 'malformed-content');
+  }
+}

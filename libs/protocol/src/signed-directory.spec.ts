@@ -166,6 +166,7 @@ describe('the signed directory', () => {
       maxEnvelopeBytes: 1_048_576,
       clockSkewSeconds: 60,
       maxAttachmentBytes: null,
+      timeFrames: { defaults: {}, kinds: {}, authorities: {} },
     });
     expect(
       reasonOf(() =>

@@ -380,6 +380,7 @@ function testDirectoryDocument(
         name: code,
         routingKey: options.routingKey?.(code) ?? code,
         ...(options.brokerUsers ? { brokerUser: `comity-${lower}` } : {}),
+        protocolVersions: [1, 2],
         caCertificates: [credentials.signingChain[1]!.toString()],
         signingCertificates: [credentials.signingChain[0]!.toString()],
         encryptionCertificates: [credentials.encryptionCertificate.toString()],

@@ -4,7 +4,10 @@ import {
   checkContentDigest,
   decryptSenderCopy,
   newSenderCopyKey,
+  openNote,
+  sealNote,
   sealSenderCopy,
+  sealedNoteKeyId,
   senderCopyKeyId,
   unwrapDataKey,
   uuidV7,
@@ -51,6 +54,22 @@ export class SenderCopies {
     // No sending while the node's own encryption certificate is not valid.
     this.trust.ownEncryptionCertificate();
     return sealSenderCopy(contentKey, await this.currentKey());
+  }
+
+  /** Seals a short text about a case of this node (its subject) under the current data key. */
+  async sealNote(text: string): Promise<string> {
+    return sealNote(text, await this.currentKey());
+  }
+
+  /** Opens a sealed note; null when it cannot be opened (its key is gone or it was altered). */
+  async openNote(note: string): Promise<string | null> {
+    try {
+      const keyId = sealedNoteKeyId(note);
+      if (keyId === null) return null;
+      return openNote(note, await this.keyById(keyId));
+    } catch {
+      return null;
+    }
   }
 
   /**

@@ -10,6 +10,7 @@ import {
   testDirectory,
 } from '../../../../libs/protocol/test-support/federation';
 import type { AttachmentVerification } from '../attachments/attachment-verification.service';
+import type { CaseOpenings } from '../content/case-openings';
 import type { Clock } from '../common/clock';
 import type { OutboxRelay } from '../outbox/outbox-relay.service';
 import type { Transaction, UnitOfWork } from '../persistence/database';
@@ -74,6 +75,7 @@ function setUp() {
     unitOfWork as unknown as UnitOfWork,
     relay as unknown as OutboxRelay,
     clock as unknown as Clock,
+    { rowFor: jest.fn().mockResolvedValue(null) } as unknown as CaseOpenings,
   );
   return { intake, messages, evidence, outbox, unitOfWork, relay };
 }
@@ -118,6 +120,7 @@ describe('EnvelopeIntake.receive', () => {
       }),
       receiptRoutingKey: 'inbox.AT',
       leaseUntil: new Date(f.now.getTime() + 60_000),
+      caseOpening: null,
     });
     const receipt = receiptOf(stored.row.receipt, envelope);
     expect(receipt).toMatchObject({ status: 'delivered', reason: null, id: stored.row.receiptId });

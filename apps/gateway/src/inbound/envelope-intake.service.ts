@@ -1,7 +1,8 @@
-import { Injectable, Logger } from '@nestjs/common';
+import { Inject, Injectable, Logger, Optional } from '@nestjs/common';
 import {
   ProtocolError,
   duplicateVerdict,
+  isCaseMessageKind,
   issueReceipt,
   receiveEnvelope,
   type OpenedEnvelope,
@@ -14,11 +15,14 @@ import { UnitOfWork, type Transaction } from '../persistence/database';
 import { EvidenceRepository } from '../persistence/evidence.repository';
 import {
   InboundMessageRepository,
+  type DeliveredInbound,
   type DeliveredReceipt,
 } from '../persistence/inbound-message.repository';
 import { OutboxRepository } from '../persistence/outbox.repository';
+import { CaseOpenings } from '../content/case-openings';
 import { ACK, type InboxDisposition } from '../transport/inbox-disposition';
 import { FederationTrust } from '../trust/federation-trust';
+import { CASE_MESSAGE_ADMISSION, type CaseMessageAdmission } from './case-message-admission';
 
 /**
  * Receives one envelope from the inbox: the protocol's receive pipeline decides (asking this
@@ -39,6 +43,10 @@ export class EnvelopeIntake {
     private readonly unitOfWork: UnitOfWork,
     private readonly relay: OutboxRelay,
     private readonly clock: Clock,
+    private readonly caseOpenings: CaseOpenings,
+    @Optional()
+    @Inject(CASE_MESSAGE_ADMISSION)
+    private readonly cases: CaseMessageAdmission | null = null,
   ) {}
 
   /** `brokerUser`: the AMQP user_id the message arrived with (validated by the broker). */
@@ -83,7 +91,7 @@ export class EnvelopeIntake {
       now,
     });
     const receiptRoutingKey = this.trust.routingKeyOf(header.from.state);
-    const outboxId = await this.messages.storeDelivered({
+    const delivered: DeliveredInbound = {
       row: {
         id: header.id,
         threadId: header.thread,
@@ -103,7 +111,36 @@ export class EnvelopeIntake {
       },
       receiptRoutingKey,
       leaseUntil: this.relay.leaseUntil(now),
-    });
+      caseOpening: await this.caseOpenings.rowFor({
+        kind: header.kind,
+        created: header.created,
+        requested: header.to,
+        content: envelope.statement.content,
+      }),
+    };
+    let outboxId: string | null;
+    if (this.cases?.concerns(envelope)) {
+      // A case message: stored in the same transaction as what it does to its case, or refused.
+      const cases = this.cases;
+      try {
+        outboxId = await this.unitOfWork.run(async (tx) => {
+          const stored = await this.messages.storeDeliveredIn(tx, delivered);
+          if (stored !== null) await cases.admit(tx, envelope, now);
+          return stored;
+        });
+      } catch (error) {
+        if (error instanceof ProtocolError) return this.reject(envelope, error, now);
+        throw error;
+      }
+    } else if (isCaseMessageKind(header.kind)) {
+      return this.reject(
+        envelope,
+        new ProtocolError('case-unknown', `this node keeps no cases for ${header.kind}`),
+        now,
+      );
+    } else {
+      outboxId = await this.messages.storeDelivered(delivered);
+    }
     if (outboxId === null) {
       // A concurrent delivery of the same envelope won the insert: answer as for any duplicate.
       const winner = await this.messages.findDeliveredReceipt(header.id);

@@ -1,5 +1,6 @@
 import { Module } from '@nestjs/common';
 import { AttachmentsModule } from '../attachments/attachments.module';
+import { ContentModule } from '../content/content.module';
 import { OutboxModule } from '../outbox/outbox.module';
 import { PersistenceModule } from '../persistence/persistence.module';
 import { TrustModule } from '../trust/trust.module';
@@ -10,9 +11,9 @@ import { InboundService } from './inbound.service';
 
 /** The envelopes sent to this State: received once, answered with a signed receipt, read by its clerks. */
 @Module({
-  imports: [AttachmentsModule, OutboxModule, PersistenceModule, TrustModule],
+  imports: [AttachmentsModule, ContentModule, OutboxModule, PersistenceModule, TrustModule],
   controllers: [EnvelopeInboxController, InboundController],
   providers: [EnvelopeIntake, InboundService],
-  exports: [EnvelopeIntake],
+  exports: [EnvelopeIntake, InboundService],
 })
 export class InboundModule {}

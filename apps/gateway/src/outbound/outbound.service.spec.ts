@@ -26,6 +26,7 @@ import type { AttachmentTransfer } from '../attachments/attachment-transfer.serv
 import type { AttachmentUploads } from '../attachments/attachment-uploads.service';
 import type { Principal } from '../auth/principal';
 import type { Clock } from '../common/clock';
+import type { CaseOpenings } from '../content/case-openings';
 import type { SenderCopies } from '../content/sender-copies';
 import type { GatewayConfig } from '../config/gateway-config';
 import type { OutboxRelay } from '../outbox/outbox-relay.service';
@@ -122,6 +123,7 @@ function setUp() {
     wake: jest.fn(),
   };
   const senderCopies = { seal: jest.fn().mockResolvedValue('sealed-sender-copy') };
+  const caseOpenings = { rowFor: jest.fn().mockResolvedValue(null) };
   const service = new OutboundService(
     CONFIG as unknown as GatewayConfig,
     messages as unknown as OutboundMessageRepository,
@@ -132,6 +134,7 @@ function setUp() {
     uploads as unknown as AttachmentUploads,
     transfers as unknown as AttachmentTransfer,
     senderCopies as unknown as SenderCopies,
+    caseOpenings as unknown as CaseOpenings,
   );
   return { service, messages, evidence, relay, transfers };
 }
@@ -165,6 +168,7 @@ describe('OutboundService.submit', () => {
       retryOf: null,
       leaseUntil: new Date(f.now.getTime() + 60_000),
       together: null,
+      caseOpening: null,
     });
     expect(relay.handOver).toHaveBeenCalledTimes(1);
     expect(relay.handOver).toHaveBeenCalledWith({

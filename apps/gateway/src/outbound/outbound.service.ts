@@ -10,6 +10,7 @@ import {
 import {
   ENVELOPE_MEDIA_TYPE,
   ProtocolError,
+  isCaseMessageKind,
   readRequestContent,
   sealEnvelope,
   sha256Base64Url,
@@ -35,7 +36,12 @@ import { GATEWAY_CONFIG, type GatewayConfig } from '../config/gateway-config';
 import { DuplicateError } from '../persistence/duplicate-error';
 import type { OutboundMessageEntity } from '../persistence/entities/outbound-message.entity';
 import { EvidenceRepository } from '../persistence/evidence.repository';
-import { OutboundMessageRepository } from '../persistence/outbound-message.repository';
+import {
+  OutboundMessageRepository,
+  type AcceptedOutbound,
+} from '../persistence/outbound-message.repository';
+import type { Transaction } from '../persistence/database';
+import { CaseOpenings } from '../content/case-openings';
 import { FederationTrust } from '../trust/federation-trust';
 import { OutboxRelay } from '../outbox/outbox-relay.service';
 import { SenderCopies } from '../content/sender-copies';
@@ -54,6 +60,7 @@ export class OutboundService {
     private readonly uploads: AttachmentUploads,
     private readonly transfers: AttachmentTransfer,
     private readonly senderCopies: SenderCopies,
+    private readonly caseOpenings: CaseOpenings,
   ) {}
 
   /**
@@ -111,20 +118,23 @@ export class OutboundService {
     try {
       // The receiver applies the protocol's own checks (UTF-16 lengths, non-blank text, 5 MiB
       // of attachments); apply the same ones here so nothing is accepted that it must refuse.
-      content = readRequestContent({
-        legalBasis: request.legalBasis,
-        urgency: request.urgency,
-        deadline: request.deadline ?? null,
-        subject: request.subject,
-        body: request.body,
-        attachments: (request.attachments ?? []).map(({ filename, mediaType, data }) => ({
-          filename,
-          mediaType,
-          data,
-        })),
-        // Large files by reference (uploaded before): their digests and keys, signed with the rest.
-        ...(await this.uploads.contentMembers(principal, request.attachmentRefs)),
-      });
+      content = readRequestContent(
+        {
+          legalBasis: request.legalBasis,
+          urgency: request.urgency,
+          deadline: request.deadline ?? null,
+          subject: request.subject,
+          body: request.body,
+          attachments: (request.attachments ?? []).map(({ filename, mediaType, data }) => ({
+            filename,
+            mediaType,
+            data,
+          })),
+          // Large files by reference (uploaded before): their digests and keys, signed with the rest.
+          ...(await this.uploads.contentMembers(principal, request.attachmentRefs)),
+        },
+        request.kind,
+      );
     } catch (error) {
       if (error instanceof ProtocolError) throw fieldError(error.message.replace(/^content\./, ''));
       throw error;
@@ -159,6 +169,12 @@ export class OutboundService {
    */
   async retry(id: string, reason: string, principal: Principal): Promise<MessageDetailView> {
     const row = await this.require(id);
+    if (isCaseMessageKind(row.kind)) {
+      // Sealed again later, it could apply to a case that has moved on: the clerk decides.
+      throw new ConflictException(
+        `outbound message ${id} is a case message (${row.kind}): its clerk sends it again as a new action on case ${row.threadId}`,
+      );
+    }
     if (row.status !== 'failed' && row.status !== 'rejected') {
       throw new ConflictException(
         `outbound message ${id} is ${row.status}: only failed or rejected messages can be retried`,
@@ -207,19 +223,62 @@ export class OutboundService {
    * Seals and stores a request with its outbox entry in one transaction. When this returns,
    * the request is durably accepted: the relay will publish it even after a crash.
    */
-  private async sealAndStore(input: {
-    kind: MessageKind;
-    fromAuthority: string;
-    to: { state: string; authority: string };
-    recipientCertificate: VerifiedCertificate;
-    thread: string | null;
-    inReplyTo: string | null;
-    content: RequestContent;
-    idempotencyKey: string | null;
-    requestDigest: string | null;
-    submittedDetail: string | null;
-    retryOf?: string;
-  }): Promise<{ message: MessageDetailView; created: boolean }> {
+  private async sealAndStore(
+    input: OutboundDraft & {
+      idempotencyKey: string | null;
+      requestDigest: string | null;
+      submittedDetail: string | null;
+      retryOf?: string;
+    },
+  ): Promise<{ message: MessageDetailView; created: boolean }> {
+    const prepared = await this.prepare(input);
+    const outboxId = await this.messages.acceptOutbound(prepared.item);
+    this.release(prepared, outboxId);
+    return { message: prepared.view, created: true };
+  }
+
+  /**
+   * Seals a case message (protocol §8) for the cases module, which stores it with
+   * `storeIn` in the transaction that applies it to its case, then calls `release`.
+   */
+  async sealCaseMessage(draft: OutboundDraft): Promise<PreparedOutbound> {
+    return this.prepare({
+      ...draft,
+      idempotencyKey: null,
+      requestDigest: null,
+      submittedDetail: null,
+    });
+  }
+
+  /** Stores a prepared message with its outbox entry in the caller's transaction. */
+  storeIn(tx: Transaction, prepared: PreparedOutbound): Promise<string> {
+    return this.messages.acceptOutboundIn(tx, prepared.item);
+  }
+
+  /** After the commit: the relay (or the attachment transfer first) takes the message over. */
+  release(prepared: PreparedOutbound, outboxId: string): void {
+    if (prepared.item.together) {
+      // Large attachments: the envelope's outbox entry is held until every chunk is confirmed.
+      this.transfers.wake();
+    } else {
+      this.relay.handOver({
+        id: outboxId,
+        messageId: prepared.item.row.id,
+        payloadType: 'envelope',
+        routingKey: prepared.item.routingKey,
+        payload: prepared.item.row.envelope,
+      });
+    }
+  }
+
+  private async prepare(
+    input: OutboundDraft & {
+      idempotencyKey: string | null;
+      requestDigest: string | null;
+      submittedDetail: string | null;
+      retryOf?: string;
+    },
+  ): Promise<PreparedOutbound> {
     const self = this.trust.state;
     const now = this.clock.now();
     const id = uuidV7(now.getTime());
@@ -267,27 +326,20 @@ export class OutboundService {
       expiresAt: new Date(sealed.header.expires),
       updatedAt: now,
     };
-    const routingKey = this.trust.routingKeyOf(sealed.header.to.state);
-    const outboxId = await this.messages.acceptOutbound({
+    const item: AcceptedOutbound = {
       row,
-      routingKey,
+      routingKey: this.trust.routingKeyOf(sealed.header.to.state),
       detail: input.submittedDetail,
       retryOf: input.retryOf ?? null,
       leaseUntil: this.relay.leaseUntil(now),
       together: transfer.statement,
-    });
-    if (transfer.statement) {
-      // Large attachments: the envelope's outbox entry is held until every chunk is confirmed.
-      this.transfers.wake();
-    } else {
-      this.relay.handOver({
-        id: outboxId,
-        messageId: id,
-        payloadType: 'envelope',
-        routingKey,
-        payload: sealed.bytes,
-      });
-    }
+      caseOpening: await this.caseOpenings.rowFor({
+        kind: input.kind,
+        created: sealed.header.created,
+        requested: input.to,
+        content: input.content,
+      }),
+    };
     // What was just committed, without reading it back: the answer to a submit is its acceptance.
     const submitted = {
       type: 'submitted',
@@ -295,7 +347,7 @@ export class OutboundService {
       reason: null,
       detail: input.submittedDetail,
     };
-    return { message: { ...this.summary(row), timeline: [submitted] }, created: true };
+    return { item, view: { ...this.summary(row), timeline: [submitted] } };
   }
 
   /** A retried submit: the message the first one created, if the request is the same. */
@@ -373,6 +425,23 @@ export class OutboundService {
       envelopeDigest: row.envelopeDigest,
     };
   }
+}
+
+/** What to seal: the routing fields this node chooses, and the content. */
+export interface OutboundDraft {
+  kind: MessageKind;
+  fromAuthority: string;
+  to: { state: string; authority: string };
+  recipientCertificate: VerifiedCertificate;
+  thread: string | null;
+  inReplyTo: string | null;
+  content: RequestContent;
+}
+
+/** A sealed message not stored yet, and the view its sender is answered with once it is. */
+export interface PreparedOutbound {
+  item: AcceptedOutbound;
+  view: MessageDetailView;
 }
 
 function fieldError(message: string): BadRequestException {

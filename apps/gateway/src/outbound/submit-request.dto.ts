@@ -20,7 +20,7 @@ import {
   CONTENT_LIMITS,
   LARGE_ATTACHMENT_LIMITS,
   MEDIA_TYPE,
-  MESSAGE_KINDS,
+  MESSAGE_KINDS_V1,
   STATE_CODE,
   URGENCIES,
   type MessageKind,
@@ -65,8 +65,14 @@ export class InlineAttachmentDto {
 }
 
 export class SubmitRequestDto {
-  @ApiProperty({ enum: MESSAGE_KINDS, example: 'mla_request' })
-  @IsIn(MESSAGE_KINDS)
+  @ApiProperty({
+    enum: MESSAGE_KINDS_V1,
+    example: 'mla_request',
+    description: 'A request, or a free message; case messages are sent as actions on their case',
+  })
+  @IsIn(MESSAGE_KINDS_V1, {
+    message: `kind must be one of ${MESSAGE_KINDS_V1.join(', ')} (case messages: POST /v1/cases/{id}/actions)`,
+  })
   kind!: MessageKind;
 
   @ApiProperty({

@@ -13,6 +13,7 @@ import { LargeAttachments1764420000000 } from './migrations/1764420000000-large-
 import { LeanOutboundIndexes1764430000000 } from './migrations/1764430000000-lean-outbound-indexes';
 import { SingleRetry1764440000000 } from './migrations/1764440000000-single-retry';
 import { LeanHotPath1764450000000 } from './migrations/1764450000000-lean-hot-path';
+import { Cases1764460000000 } from './migrations/1764460000000-cases';
 
 export const ENTITIES = [
   OutboundMessageEntity,
@@ -38,6 +39,7 @@ export function dataSourceOptions(databaseUrl: string): DataSourceOptions {
       LeanOutboundIndexes1764430000000,
       SingleRetry1764440000000,
       LeanHotPath1764450000000,
+      Cases1764460000000,
     ],
     // Run by SchemaMigrator under an advisory lock, so replicas starting together do not race.
     migrationsRun: false,

@@ -4,6 +4,7 @@ import { Database, type Transaction } from './database';
 import { InboundMessageEntity } from './entities/inbound-message.entity';
 import { InboundRejectionEntity } from './entities/inbound-rejection.entity';
 import { GroupCommit } from './group-commit';
+import type { CaseOpeningRow } from './case.repository';
 import { asciiText, columnOf, lookupById, requireAscii } from './sql-values';
 
 /** A delivered envelope to store once, with its `received` evidence and its receipt's outbox entry. */
@@ -12,6 +13,8 @@ export interface DeliveredInbound {
   receiptRoutingKey: string;
   /** Until when the receipt's outbox entry is left to this process's relay. */
   leaseUntil: Date;
+  /** A request opens its case in the same statement (null for other kinds). */
+  caseOpening?: CaseOpeningRow | null;
 }
 
 export interface DeliveredReceipt {
@@ -59,19 +62,48 @@ export class InboundMessageRepository {
     return this.inboundWrites.submit(item);
   }
 
-  private async storeDeliveredBatch(items: DeliveredInbound[]): Promise<Array<string | null>> {
+  /**
+   * The same, in the caller's transaction: a case message, stored together with what it does
+   * to its case.
+   */
+  async storeDeliveredIn(tx: Transaction, item: DeliveredInbound): Promise<string | null> {
+    requireAscii(item.row.envelope, 'envelope');
+    requireAscii(item.row.receipt, 'receipt');
+    const [outboxId] = await this.storeDeliveredBatch([item], {
+      query: async (config: { text: string; values: unknown[] }) => ({
+        rows: (await tx.query(config.text, config.values)) as Array<{
+          id: string;
+          message_id: string;
+        }>,
+      }),
+    });
+    return outboxId ?? null;
+  }
+
+  private async storeDeliveredBatch(
+    items: DeliveredInbound[],
+    db: {
+      query(config: {
+        name?: string;
+        text: string;
+        values: unknown[];
+      }): Promise<{ rows: Array<{ id: string; message_id: string }> }>;
+    } = this.pool,
+  ): Promise<Array<string | null>> {
     const column = columnOf(items);
-    const { rows: inserted } = await this.pool.query<{ id: string; message_id: string }>({
+    const { rows: inserted } = await db.query({
       name: 'store-delivered',
       text: `WITH input AS (
          -- The first copy of an id in the batch is the one stored: the same one whose caller is
          -- told it won (below), so the receipt published is the receipt stored.
          SELECT DISTINCT ON (id) * FROM unnest($1::uuid[], $2::uuid[], $3::uuid[], $4::text[], $5::text[], $6::text[],
                               $7::text[], $8::text[], $9::text[], $10::uuid[], $11::text[], $12::timestamptz[],
-                              $13::timestamptz[], $14::timestamptz[], $15::text[], $16::timestamptz[])
+                              $13::timestamptz[], $14::timestamptz[], $15::text[], $16::timestamptz[],
+                              $17::text[], $18::date[], $19::text[], $20::timestamptz[])
                 WITH ORDINALITY
            AS t(id, thread_id, in_reply_to, kind, from_state, from_authority, to_authority, envelope, envelope_digest,
-                receipt_id, receipt, created_at, expires_at, received_at, routing_key, lease_until, position)
+                receipt_id, receipt, created_at, expires_at, received_at, routing_key, lease_until,
+                case_urgency, case_deadline, case_title, case_due, position)
           ORDER BY id, position),
        stored AS (
          INSERT INTO inbound_message (id, thread_id, in_reply_to, kind, from_state, from_authority, to_authority, status,
@@ -82,6 +114,13 @@ export class InboundMessageRepository {
            FROM input
          ON CONFLICT (id) DO NOTHING
          RETURNING id, received_at),
+       opened AS (
+         INSERT INTO case_file (id, direction, kind, local_authority, counterpart_state, counterpart_authority,
+                                urgency, deadline, title, state, next_step, next_due_at, opened_at, last_message_at)
+         SELECT input.id, 'inbound', kind, to_authority, from_state, from_authority, case_urgency, case_deadline,
+                case_title, 'awaiting_acknowledgement', 'acknowledge', case_due, created_at, created_at
+           FROM stored JOIN input ON input.id = stored.id
+          WHERE case_urgency IS NOT NULL),
        received AS (
          INSERT INTO evidence (message_id, direction, type, at)
          SELECT id, 'inbound', 'received', received_at FROM stored),
@@ -108,6 +147,10 @@ export class InboundMessageRepository {
         column((item) => item.row.receivedAt),
         column((item) => item.receiptRoutingKey),
         column((item) => item.leaseUntil),
+        column((item) => item.caseOpening?.urgency ?? null),
+        column((item) => item.caseOpening?.deadline ?? null),
+        column((item) => item.caseOpening?.title ?? null),
+        column((item) => item.caseOpening?.nextDueAt ?? null),
       ],
     });
     // Each id once: a second copy of the same envelope in one batch is a duplicate, answered as such.
@@ -154,6 +197,15 @@ export class InboundMessageRepository {
     if (before) query.andWhere('message.id < :before', { before });
     if (toAuthority) query.andWhere('message.toAuthority = :toAuthority', { toAuthority });
     return query.getMany();
+  }
+
+  /** The reason an envelope id was refused with before, if it was. */
+  async refusalOf(tx: Transaction, envelopeId: string): Promise<string | null> {
+    const rows = (await tx.query(
+      `SELECT reason FROM inbound_rejection WHERE envelope_id = $1 ORDER BY id LIMIT 1`,
+      [envelopeId],
+    )) as Array<{ reason: string }>;
+    return rows[0]?.reason ?? null;
   }
 
   async insertRejection(tx: Transaction, row: Omit<InboundRejectionEntity, 'id'>): Promise<void> {

@@ -5,6 +5,7 @@ import { asDuplicateError } from './duplicate-error';
 import { OutboundMessageEntity, type OutboundStatus } from './entities/outbound-message.entity';
 import { insertEvidence } from './evidence.repository';
 import { GroupCommit } from './group-commit';
+import type { CaseOpeningRow } from './case.repository';
 import { asciiText, columnOf, lookupById, requireAscii } from './sql-values';
 
 /** A sealed request to store with its first evidence and its outbox entry (one group commit). */
@@ -22,6 +23,8 @@ export interface AcceptedOutbound {
    * transfer, which must never exist without its message nor the message without it).
    */
   together?: { text: string; values: unknown[] } | null;
+  /** A request opens its case in the same statement (null for other kinds). */
+  caseOpening?: CaseOpeningRow | null;
 }
 
 export interface ReceiptExpectation {
@@ -111,6 +114,29 @@ export class OutboundMessageRepository {
     }
   }
 
+  /**
+   * The same, in the caller's transaction: a case message, stored together with what it does
+   * to its case. Resolves to the outbox entry's id.
+   */
+  async acceptOutboundIn(tx: Transaction, item: AcceptedOutbound): Promise<string> {
+    requireAscii(item.row.envelope, 'envelope');
+    const db = {
+      query: async <R>(config: { text: string; values: unknown[] }) => ({
+        rows: (await tx.query(config.text, config.values)) as R[],
+      }),
+    };
+    try {
+      if (item.together) await tx.query(item.together.text, item.together.values);
+      const [outboxId] = await this.acceptOutboundBatch(
+        [item],
+        db as unknown as Pick<Pool, 'query'>,
+      );
+      return outboxId!;
+    } catch (error) {
+      throw asDuplicateError(error);
+    }
+  }
+
   /** Records a verified receipt; false when the message already had its final receipt. */
   async recordReceipt(item: RecordedReceipt): Promise<boolean> {
     requireAscii(item.receipt, 'receipt');
@@ -128,10 +154,16 @@ export class OutboundMessageRepository {
          SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::uuid[], $4::text[], $5::text[], $6::text[], $7::text[],
                               $8::text[], $9::text[], $10::text[], $11::int[], $12::text[], $13::text[],
                               $14::timestamptz[], $15::timestamptz[], $16::text[], $17::text[], $18::uuid[],
-                              $19::timestamptz[])
+                              $19::timestamptz[], $20::text[], $21::date[], $22::text[], $23::timestamptz[])
            AS t(id, thread_id, in_reply_to, kind, from_authority, to_state, to_authority, envelope, envelope_digest,
                 sender_copy, receipt_timeout_ms, idempotency_key, request_digest, created_at, expires_at,
-                routing_key, detail, retry_of, lease_until)),
+                routing_key, detail, retry_of, lease_until, case_urgency, case_deadline, case_title, case_due)),
+       opened AS (
+         INSERT INTO case_file (id, direction, kind, local_authority, counterpart_state, counterpart_authority,
+                                urgency, deadline, title, state, next_step, next_due_at, opened_at, last_message_at)
+         SELECT id, 'outbound', kind, from_authority, to_state, to_authority, case_urgency, case_deadline, case_title,
+                'awaiting_acknowledgement', 'acknowledge', case_due, created_at, created_at
+           FROM input WHERE case_urgency IS NOT NULL),
        message AS (
          INSERT INTO outbound_message (id, thread_id, in_reply_to, kind, from_authority, to_state, to_authority, status,
                                        envelope, envelope_digest, sender_copy, transmissions, receipt_timeout_ms,
@@ -171,6 +203,10 @@ export class OutboundMessageRepository {
         column((item) => item.detail),
         column((item) => item.retryOf),
         column((item) => item.leaseUntil),
+        column((item) => item.caseOpening?.urgency ?? null),
+        column((item) => item.caseOpening?.deadline ?? null),
+        column((item) => item.caseOpening?.title ?? null),
+        column((item) => item.caseOpening?.nextDueAt ?? null),
       ],
     });
     const outboxIds = new Map(rows.map((row) => [row.message_id, row.id]));
@@ -191,7 +227,15 @@ export class OutboundMessageRepository {
                 receipt_due_at = NULL, updated_at = input.at
            FROM input
           WHERE m.id = input.message_id AND m.status IN ('submitted', 'sent', 'failed')
-         RETURNING m.id),
+         RETURNING m.id, m.thread_id),
+       -- A refused case message (or request), or a late receipt after non-delivery, changes
+       -- what the case's messages say: its state is derived again (a request's case has the
+       -- request's id; a case message's, its thread).
+       unsettled AS (
+         UPDATE case_file c SET stale = true
+           FROM settled JOIN input ON input.message_id = settled.id
+          WHERE c.id IN (settled.id, settled.thread_id)
+            AND (input.status = 'rejected' OR c.state = 'not_delivered' OR c.has_failed_message)),
        recorded AS (
          INSERT INTO evidence (message_id, direction, type, at, reason, detail, signed)
          SELECT input.message_id, 'outbound', input.status, input.at, input.reason, input.detail,
@@ -382,6 +426,12 @@ export class OutboundMessageRepository {
       [messageId, reason, at],
     )) as [unknown[], number];
     if (rows.length === 0) return;
+    // Its case (if any) no longer counts this message: derived again.
+    await tx.query(
+      `UPDATE case_file c SET stale = true, has_failed_message = true
+         FROM outbound_message m WHERE m.id = $1 AND c.id IN (m.id, m.thread_id)`,
+      [messageId],
+    );
     await insertEvidence(tx, {
       messageId,
       direction: 'outbound',

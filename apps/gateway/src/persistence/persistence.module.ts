@@ -3,6 +3,8 @@ import { TypeOrmModule } from '@nestjs/typeorm';
 import { GATEWAY_CONFIG, type GatewayConfig } from '../config/gateway-config';
 import { AttachmentTransferRepository } from './attachment-transfer.repository';
 import { AttachmentUploadRepository } from './attachment-upload.repository';
+import { CaseRepository } from './case.repository';
+import { CaseStatisticsRepository } from './case-statistics.repository';
 import { AuditEventRepository } from './audit-event.repository';
 import { dataSourceOptions } from './data-source-options';
 import { Database, UnitOfWork } from './database';
@@ -22,6 +24,8 @@ const REPOSITORIES = [
   AttachmentTransferRepository,
   AttachmentUploadRepository,
   AuditEventRepository,
+  CaseRepository,
+  CaseStatisticsRepository,
   EvidenceRepository,
   InboundChunkRepository,
   InboundMessageRepository,
