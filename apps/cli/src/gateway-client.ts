@@ -72,6 +72,74 @@ export interface QuarantinePage {
   nextCursor: string | null;
 }
 
+export interface CaseView {
+  id: string;
+  direction: 'outbound' | 'inbound';
+  kind: string;
+  urgency: string;
+  state: string;
+  requesting: { state: string; authority: string };
+  requested: { state: string; authority: string };
+  nextStep: string | null;
+  nextStepBy: string | null;
+  dueAt: string | null;
+  overdue: boolean;
+  overdueSince: string | null;
+  deadline: string | null;
+  reference: string | null;
+  estimatedCompletion: string | null;
+  openedAt: string;
+  acknowledgedAt: string | null;
+  outcomeAt: string | null;
+  closedAt: string | null;
+  refusalGrounds: string[];
+  partialExecutions: number;
+  messages: number;
+  lastMessageAt: string;
+  subject?: string;
+  timeline?: Array<{
+    id: string;
+    kind: string;
+    direction: string;
+    side: string;
+    createdAt: string;
+    status: string;
+    applied: boolean;
+    details: Record<string, unknown> | null;
+    content?: { subject: string; body: string; case?: Record<string, unknown> };
+  }>;
+  events?: Array<{ type: string; step: string | null; at: string; detail: string | null }>;
+  allowedActions?: string[];
+}
+
+export interface CasePage {
+  items: CaseView[];
+  nextCursor: string | null;
+}
+
+export interface StatisticsLine {
+  direction: string;
+  counterpartState: string | null;
+  kind: string | null;
+  requests: number;
+  pending: number;
+  overdue: number;
+  executed: number;
+  partiallyExecuted: number;
+  refused: number;
+  withdrawn: number;
+  acknowledgeDaysMedian: number | null;
+  acknowledgeDaysP90: number | null;
+  executeDaysMedian: number | null;
+  executeDaysP90: number | null;
+}
+
+export interface StatisticsReport {
+  generatedAt: string;
+  lines: StatisticsLine[];
+  refusalGrounds: Array<{ direction: string; ground: string; count: number }>;
+}
+
 export class GatewayApiError extends Error {
   override readonly name = 'GatewayApiError';
 
@@ -128,6 +196,60 @@ export class GatewayClient {
 
   receipt(id: string): Promise<Buffer> {
     return this.bytes(`/v1/outbound-messages/${encodeURIComponent(id)}/receipt`);
+  }
+
+  /** Cases, most urgent first; `query`: direction, state, authority, kind, caseState, overdue, dueBefore, q, limit, cursor. */
+  cases(query: Record<string, string | number | boolean> = {}): Promise<CasePage> {
+    const search = new URLSearchParams(
+      Object.entries(query).map(([key, value]) => [key, String(value)]),
+    );
+    return this.json('GET', `/v1/cases${search.size ? `?${search.toString()}` : ''}`);
+  }
+
+  /** One case with every message in order. */
+  case(id: string): Promise<CaseView> {
+    return this.json('GET', `/v1/cases/${encodeURIComponent(id)}`);
+  }
+
+  /** Sends a case message (a clerk of the case's authority); 409 when the case does not allow it now. */
+  caseAction(
+    id: string,
+    action: Record<string, unknown>,
+  ): Promise<{ case: CaseView; messageId: string }> {
+    return this.json('POST', `/v1/cases/${encodeURIComponent(id)}/actions`, action);
+  }
+
+  /** Statistics as JSON (`format=csv`: see `statisticsCsv`). */
+  statistics(query: Record<string, string> = {}): Promise<StatisticsReport> {
+    const search = new URLSearchParams(query);
+    return this.json('GET', `/v1/statistics${search.size ? `?${search.toString()}` : ''}`);
+  }
+
+  async statisticsCsv(query: Record<string, string> = {}): Promise<string> {
+    const search = new URLSearchParams({ ...query, format: 'csv' });
+    return (await this.bytes(`/v1/statistics?${search.toString()}`)).toString('utf8');
+  }
+
+  /** Polls a case until `done` says so; throws after the timeout. */
+  async waitForCase(
+    id: string,
+    done: (view: CaseView) => boolean,
+    timeoutMs = 30_000,
+  ): Promise<CaseView> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const view = await this.case(id).catch((error: unknown) => {
+        if (error instanceof GatewayApiError && error.status === 404) return null;
+        throw error;
+      });
+      if (view && done(view)) return view;
+      if (Date.now() > deadline) {
+        throw new Error(
+          `case ${id} not as expected after ${timeoutMs} ms (${view?.state ?? 'not there'})`,
+        );
+      }
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
   }
 
   /** The operations overview (roles operator or auditor). */
