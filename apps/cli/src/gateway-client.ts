@@ -200,9 +200,8 @@ export class GatewayClient {
 
   /** Cases, most urgent first; `query`: direction, state, authority, kind, caseState, overdue, dueBefore, q, limit, cursor. */
   cases(query: Record<string, string | number | boolean> = {}): Promise<CasePage> {
-    const search = new URLSearchParams(
-      Object.entries(query).map(([key, value]) => [key, String(value)]),
-    );
+    const search = new URLSearchParams();
+    for (const [key, value] of Object.entries(query)) search.set(key, String(value));
     return this.json('GET', `/v1/cases${search.size ? `?${search.toString()}` : ''}`);
   }
 
