@@ -1,5 +1,7 @@
 import type { DataSource } from 'typeorm';
 import { AttachmentTransferRepository } from '../../apps/gateway/src/persistence/attachment-transfer.repository';
+import { CaseRepository } from '../../apps/gateway/src/persistence/case.repository';
+import { CaseStatisticsRepository } from '../../apps/gateway/src/persistence/case-statistics.repository';
 import { AttachmentUploadRepository } from '../../apps/gateway/src/persistence/attachment-upload.repository';
 import { Database, UnitOfWork } from '../../apps/gateway/src/persistence/database';
 import { EvidenceRepository } from '../../apps/gateway/src/persistence/evidence.repository';
@@ -28,6 +30,8 @@ export function repositoriesOf(dataSource: DataSource) {
     search: new MessageSearchRepository(database),
     traffic: new TrafficRepository(database),
     quarantine: new QuarantineRepository(database),
+    cases: new CaseRepository(database),
+    caseStatistics: new CaseStatisticsRepository(database),
   };
 }
 

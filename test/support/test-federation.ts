@@ -1,6 +1,11 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { CertificateVerifier, loadGatewayCredentials, readCertificatesPem } from '@comity/pki';
+import {
+  CertificateVerifier,
+  loadGatewayCredentials,
+  readCertificatesPem,
+  type VerifiedCertificate,
+} from '@comity/pki';
 import {
   decryptionIdentityOf,
   signingIdentityOf,
@@ -29,6 +34,8 @@ export interface TestFederation {
   apiKey(state: string, principal: DevPrincipal): string;
   verifier: CertificateVerifier;
   signingIdentity(state: string): SigningIdentity;
+  /** A State's gateway encryption certificate, verified now (to seal envelopes by hand). */
+  encryptionCertificate(state: string): VerifiedCertificate;
   decryptionIdentity(state: string): DecryptionIdentity;
   stop(): Promise<void>;
 }
@@ -101,6 +108,12 @@ export async function startTestFederation(
       readCertificatesPem(readFileSync(pki.layout.trustAnchor, 'utf8')),
     ),
     signingIdentity: (state) => signingIdentityOf(credentials(state)),
+    encryptionCertificate: (state) => {
+      const { encryptionCertificate, encryptionChain } = credentials(state);
+      return new CertificateVerifier(
+        readCertificatesPem(readFileSync(pki.layout.trustAnchor, 'utf8')),
+      ).verifyChain([encryptionCertificate, ...encryptionChain.slice(1)], 'encryption', new Date());
+    },
     decryptionIdentity: (state) => decryptionIdentityOf(credentials(state)),
     async stop() {
       await federation.stop();
