@@ -21,6 +21,7 @@ import {
   type ComityResult,
   type StageBreakdown,
 } from './comity-load';
+import { casesAtVolume, casesTable, type CasesResult } from './cases-at-volume';
 import { consoleAtVolume, consoleTable, type ConsoleResult } from './console-at-volume';
 import { largeFile, largeFileTable } from './large-file';
 import { cpuSeconds, cpuSecondsOf, machineCpu, peakRssMiB } from './process-usage';
@@ -28,13 +29,14 @@ import { rawRoundTrips } from './raw-baseline';
 
 /**
  * npm run bench [-- --count 4000 --body-bytes 4096 --concurrency 32 --rate 100,200 --rate-count 3000
- *                   --volume 100000 --file-mib 1024]
+ *                   --volume 100000 --cases 100000 --file-mib 1024]
  *
  * Two gateways (AT → FR) as separate processes with their own databases on the local RabbitMQ
  * and PostgreSQL. Measures, in the same run: the raw broker round trip (the floor), Comity end to
  * end as fast as the API takes requests, and Comity at a fixed offered load. Then the console at
  * volume: `--volume` messages (0 skips it) seeded into FR's database and each operator console
- * page timed through FR's HTTP API. Last, one large file (`--file-mib`, 0 skips it) uploaded to
+ * page timed through FR's HTTP API; `--cases` cases (0 skips it) seeded the same way and the
+ * statistics and case lists timed. Last, one large file (`--file-mib`, 0 skips it) uploaded to
  * AT in chunks and sent to FR (test/bench/large-file.ts): MB/s end to end and peak RSS of both.
  * Prints tables and writes a JSON result under var/bench/.
  */
@@ -51,6 +53,7 @@ async function main(): Promise<void> {
       rate: { type: 'string', default: '100,200' },
       'rate-count': { type: 'string', default: '3000' },
       volume: { type: 'string', default: '100000' },
+      cases: { type: 'string', default: '100000' },
       'file-mib': { type: 'string', default: '1024' },
     },
   });
@@ -70,6 +73,9 @@ async function main(): Promise<void> {
   const volume = Number(values.volume);
   if (!Number.isInteger(volume) || volume < 0)
     throw new Error(`--volume must be a whole number of messages (0 skips), not ${values.volume}`);
+  const caseCount = Number(values.cases);
+  if (!Number.isInteger(caseCount) || caseCount < 0)
+    throw new Error(`--cases must be a whole number of cases (0 skips), not ${values.cases}`);
   const root = repoRoot();
   const output = join(root, 'var', 'bench');
   mkdirSync(output, { recursive: true });
@@ -175,6 +181,19 @@ async function main(): Promise<void> {
         volume,
       });
     }
+    let casesResult: CasesResult | null = null;
+    if (caseCount > 0) {
+      console.log(`cases at volume: seeding ${caseCount} cases into FR's database ...`);
+      const frDatabase = new URL(POSTGRES_ADMIN_URL);
+      frDatabase.pathname = `/${databases.FR}`;
+      casesResult = await casesAtVolume({
+        node: 'FR',
+        baseUrl: federation.node('FR').url,
+        apiKey: devApiKey(join(pki.layout.states.FR!.signingCertificate, '..'), 'operator'),
+        databaseUrl: frDatabase.toString(),
+        cases: caseCount,
+      });
+    }
     // Last, so its gigabytes disturb no other figure; it measures its own peak RSS.
     const large =
       fileMiB > 0
@@ -212,13 +231,14 @@ async function main(): Promise<void> {
           `where the slowest 1 % went at ${result.offered}/s (median of those, ms): ${stageLine(result.slowestStages)}`,
       ),
       ...(consoleResult ? ['', ...consoleTable(consoleResult)] : []),
+      ...(casesResult ? ['', ...casesTable(casesResult)] : []),
       ...(large ? ['', ...largeFileTable(large)] : []),
     ];
     console.log(`\n${lines.join('\n')}`);
     const file = join(output, `result-${new Date().toISOString().replace(/[:.]/g, '-')}.json`);
     writeFileSync(
       file,
-      `${JSON.stringify({ at: new Date().toISOString(), count, bodyBytes, concurrency, rates, rateCount, raw, closed, open, cpu, cpuMsPerRequest, rss, stages, ratio: closed.perSecond / raw.perSecond, console: consoleResult, largeFile: large }, null, 2)}\n`,
+      `${JSON.stringify({ at: new Date().toISOString(), count, bodyBytes, concurrency, rates, rateCount, raw, closed, open, cpu, cpuMsPerRequest, rss, stages, ratio: closed.perSecond / raw.perSecond, console: consoleResult, cases: casesResult, largeFile: large }, null, 2)}\n`,
     );
     console.log(`\nJSON: ${file}`);
   } finally {

@@ -1,4 +1,6 @@
 import { Injectable } from '@nestjs/common';
+import type { Principal } from '../auth/principal';
+import { authorityScope } from '../auth/scope';
 import { Clock } from '../common/clock';
 import {
   CaseStatisticsRepository,
@@ -38,8 +40,10 @@ export class CaseStatistics {
     private readonly clock: Clock,
   ) {}
 
-  async report(query: StatisticsQueryDto): Promise<StatisticsReport> {
+  /** A clerk's report covers their authority's cases; an operator's or auditor's, the node's. */
+  async report(query: StatisticsQueryDto, principal: Principal): Promise<StatisticsReport> {
     const filter = {
+      localAuthority: authorityScope(principal),
       from: query.from,
       to: query.to,
       direction: query.direction,

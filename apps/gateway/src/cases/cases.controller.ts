@@ -64,9 +64,10 @@ export class CasesController {
   })
   async report(
     @Query() query: StatisticsQueryDto,
+    @CurrentPrincipal() principal: Principal,
     @Res({ passthrough: true }) response: Response,
   ): Promise<unknown> {
-    const report = await this.statistics.report(query);
+    const report = await this.statistics.report(query, principal);
     if (query.format === 'csv') {
       response.setHeader('Content-Type', 'text/csv; charset=utf-8');
       return CaseStatistics.csv(report);

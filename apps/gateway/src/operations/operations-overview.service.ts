@@ -2,6 +2,7 @@ import type { X509Certificate } from 'node:crypto';
 import { Inject, Injectable } from '@nestjs/common';
 import { Clock } from '../common/clock';
 import { UnitOfWork } from '../persistence/database';
+import { CaseRepository } from '../persistence/case.repository';
 import { QuarantineRepository } from '../persistence/quarantine.repository';
 import { TrafficRepository, type PeerCounts } from '../persistence/traffic.repository';
 import {
@@ -27,7 +28,8 @@ export interface Alert {
     | 'certificate-expiring'
     | 'receipt-overdue'
     | 'delivery-failed'
-    | 'quarantine-held';
+    | 'quarantine-held'
+    | 'case-overdue';
   message: string;
 }
 
@@ -53,6 +55,8 @@ export interface OperationsSnapshot {
   quarantineHeld: number;
   overdueReceipts: { count: number; oldestSince: Date | null };
   failedLastDay: number;
+  /** Open cases whose next step is past its due date, by counterpart State and step. */
+  overdueCases: Array<{ counterpartState: string; kind: string; step: string; count: number }>;
   certificates: CertificateExpiry[];
   alerts: Alert[];
 }
@@ -69,6 +73,7 @@ export class OperationsOverview {
     private readonly database: UnitOfWork,
     private readonly traffic: TrafficRepository,
     private readonly quarantine: QuarantineRepository,
+    private readonly cases: CaseRepository,
     @Inject(MESSAGE_TRANSPORT) private readonly transport: MessageTransport,
     private readonly trust: FederationTrust,
     private readonly clock: Clock,
@@ -90,7 +95,7 @@ export class OperationsOverview {
       .catch(() => 'down' as const);
     const fromDatabase = async <T>(query: () => Promise<T>, fallback: T): Promise<T> =>
       database === 'up' ? query().catch(() => fallback) : fallback;
-    const [queues, outbox, peers, quarantineHeld, overdueReceipts, failedLastDay] =
+    const [queues, outbox, peers, quarantineHeld, overdueReceipts, failedLastDay, overdueCases] =
       await Promise.all([
         this.transport.queueDepths(),
         fromDatabase(() => this.traffic.outboxBacklog(), { backlog: 0, oldest: null }),
@@ -98,6 +103,7 @@ export class OperationsOverview {
         fromDatabase(() => this.quarantine.countQuarantined(), 0),
         fromDatabase(() => this.traffic.overdueReceipts(now), { count: 0, oldestSince: null }),
         fromDatabase(() => this.traffic.failuresSince(new Date(now.getTime() - 86_400_000)), 0),
+        fromDatabase(() => this.cases.overdueCounts(), []),
       ]);
     const { version, expires } = this.trust.directory.validity;
     const snapshot: OperationsSnapshot = {
@@ -119,6 +125,7 @@ export class OperationsOverview {
       quarantineHeld,
       overdueReceipts,
       failedLastDay,
+      overdueCases,
       certificates: this.certificates(),
       alerts: [],
     };
@@ -236,6 +243,21 @@ export function alertsOf(snapshot: Omit<OperationsSnapshot, 'alerts'>, now: Date
       severity: 'warning',
       code: 'quarantine-held',
       message: `${snapshot.quarantineHeld} message(s) held in quarantine: release or discard them.`,
+    });
+  }
+  const overdue = snapshot.overdueCases.reduce((sum, group) => sum + group.count, 0);
+  if (overdue > 0) {
+    const groups = [...snapshot.overdueCases]
+      .sort((a, b) => b.count - a.count)
+      .slice(0, 3)
+      .map(
+        (group) =>
+          `${group.count} to ${group.step.replaceAll('_', ' ')} (${group.counterpartState})`,
+      );
+    alerts.push({
+      severity: 'warning',
+      code: 'case-overdue',
+      message: `${overdue} case step(s) overdue: ${groups.join(', ')}${snapshot.overdueCases.length > 3 ? ', …' : ''}. Clerks see them in their case lists.`,
     });
   }
   return alerts;

@@ -2,6 +2,8 @@ import { Injectable } from '@nestjs/common';
 import { Database } from './database';
 
 export interface StatisticsFilter {
+  /** A clerk's figures: the cases of their authority only. */
+  localAuthority?: string;
   from?: string;
   to?: string;
   direction?: 'outbound' | 'inbound';
@@ -43,6 +45,7 @@ export class CaseStatisticsRepository {
       values.push(value);
       clauses.push(clause(`$${values.length}`));
     };
+    if (filter.localAuthority) add((p) => `local_authority = ${p}`, filter.localAuthority);
     if (filter.from) add((p) => `opened_at >= ${p}::date`, filter.from);
     if (filter.to) add((p) => `opened_at < ${p}::date`, filter.to);
     if (filter.direction) add((p) => `direction = ${p}`, filter.direction);
