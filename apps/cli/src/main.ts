@@ -299,7 +299,9 @@ receipt
 
 program
   .command('demo')
-  .description('run three gateways (AT, FR, KE) locally and send an MLA request from AT to FR')
+  .description(
+    'run three gateways (AT, FR, KE) locally, send an MLA request from AT to FR and work its case to closure',
+  )
   .option('--once', 'exit after the exchange instead of keeping the gateways running')
   .option('--base-port <port>', 'HTTP port of the first gateway', port, 4101)
   .option(
