@@ -9,12 +9,20 @@ import {
 } from './commands/directory.command';
 import { checkReceiptFiles } from './commands/receipt-verify.command';
 import { runDemo } from './commands/demo.command';
+import { threadingOf } from './commands/send.command';
+import { registerCaseCommands, registerStatsCommand } from './commands/case-commands';
 import {
   formatQuarantine,
   formatResolution,
   QUARANTINE_STATUSES,
 } from './commands/quarantine.command';
-import { CRITICAL_EXIT_CODE, describeError, runQueues } from './commands/queues.command';
+import { CRITICAL_EXIT_CODE, runQueues } from './commands/queues.command';
+import {
+  calling,
+  gatewayClient,
+  withGateway,
+  type GatewayOptions,
+} from './commands/gateway-options';
 import { ensureDevCertificates } from './federation/dev-certificates';
 import { DEV_STATES, type DevStateDescription } from './federation/dev-directory';
 import { GatewayClient, type QuarantineStatus } from './gateway-client';
@@ -78,6 +86,8 @@ program
   .option('--body <text>', 'request text')
   .option('--body-file <path>', 'read the request text from a file')
   .option('--attach <path...>', 'files to attach inline (5 MiB in all)')
+  .option('--thread <id>', 'the case (thread) this message belongs to (default: --in-reply-to)')
+  .option('--in-reply-to <id>', 'the message this one answers, e.g. the request of a case')
   .action(async (options: Record<string, string | string[] | undefined>) => {
     const body = options.bodyFile ? readFileSync(String(options.bodyFile), 'utf8') : options.body;
     if (!body) throw new InvalidArgumentError('give --body or --body-file');
@@ -86,20 +96,21 @@ program
       mediaType: 'application/octet-stream',
       data: readFileSync(path).toString('base64'),
     }));
-    const message = await new GatewayClient(
-      String(options.node),
-      options.apiKey as string | undefined,
-    ).submit({
-      kind: options.kind,
-      senderAuthority: options.from,
-      recipient: { state: options.to, authority: options.authority },
-      legalBasis: options.legalBasis,
-      urgency: options.urgency,
-      ...(options.deadline ? { deadline: options.deadline } : {}),
-      subject: options.subject,
-      body,
-      attachments,
-    });
+    const client = new GatewayClient(String(options.node), options.apiKey as string | undefined);
+    const message = await calling(() =>
+      client.submit({
+        kind: options.kind,
+        senderAuthority: options.from,
+        recipient: { state: options.to, authority: options.authority },
+        legalBasis: options.legalBasis,
+        urgency: options.urgency,
+        ...(options.deadline ? { deadline: options.deadline } : {}),
+        subject: options.subject,
+        body,
+        attachments,
+        ...threadingOf(options),
+      }),
+    );
     console.log(`${message.id} ${message.status}`);
   });
 
@@ -119,38 +130,6 @@ program
       );
     }
   });
-
-interface GatewayOptions {
-  node?: string;
-  url?: string;
-  apiKey?: string;
-}
-
-/** --node (or --url) and --api-key, as `send` and `status` take them. */
-const withGateway = (command: Command, role: string): Command =>
-  command
-    .option('--node <url>', 'the gateway, e.g. http://127.0.0.1:4101')
-    .option('--url <url>', 'same as --node')
-    .option(
-      '--api-key <key>',
-      `${role} API key (default: $COMITY_API_KEY)`,
-      process.env.COMITY_API_KEY,
-    );
-
-const gatewayClient = (options: GatewayOptions): GatewayClient => {
-  const url = options.node ?? options.url;
-  if (!url) throw new InvalidArgumentError('give the gateway with --node <url>');
-  return new GatewayClient(url.replace(/\/+$/, ''), options.apiKey);
-};
-
-/** Runs a gateway call, naming the cause of a connection failure instead of "fetch failed". */
-const calling = async <T>(call: () => Promise<T>): Promise<T> => {
-  try {
-    return await call();
-  } catch (error) {
-    throw new Error(describeError(error), { cause: error });
-  }
-};
 
 const positiveNumber = (value: string): number => {
   const parsed = Number(value);
@@ -259,6 +238,9 @@ for (const action of ['release', 'discard'] as const) {
     });
 }
 
+registerCaseCommands(program);
+registerStatsCommand(program);
+
 const directory = program.command('directory').description('the signed federation directory');
 directory
   .command('sign')
@@ -317,7 +299,9 @@ receipt
 
 program
   .command('demo')
-  .description('run three gateways (AT, FR, KE) locally and send an MLA request from AT to FR')
+  .description(
+    'run three gateways (AT, FR, KE) locally, send an MLA request from AT to FR and work its case to closure',
+  )
   .option('--once', 'exit after the exchange instead of keeping the gateways running')
   .option('--base-port <port>', 'HTTP port of the first gateway', port, 4101)
   .option(

@@ -8,6 +8,7 @@ import { DEV_STATES } from '../federation/dev-directory';
 import { Federation } from '../federation/federation-launcher';
 import { repoRoot } from '../federation/repo-root';
 import { GatewayClient } from '../gateway-client';
+import { runDemoCase } from './demo-case';
 
 export interface DemoOptions {
   once: boolean;
@@ -19,7 +20,8 @@ export interface DemoOptions {
 /**
  * The main job: three States' gateways as separate processes on the local RabbitMQ and
  * PostgreSQL; Austria sends an MLA request to France; the timeline up to "delivered, receipt
- * verified" is printed, and the receipt is verified again offline from the two files.
+ * verified" is printed, and the receipt is verified again offline from the two files; then
+ * the case it opened runs from acknowledgement to closure, both ends' views printed at each step.
  */
 export async function runDemo(options: DemoOptions): Promise<void> {
   const root = repoRoot();
@@ -112,6 +114,12 @@ export async function runDemo(options: DemoOptions): Promise<void> {
     console.log(
       `offline check of the receipt against the envelope and the trust anchor: ${offline.receipt.statement.status}, signed by ${offline.receipt.signer.state}`,
     );
+
+    // The case the request opened, worked by the two central authorities' clerks.
+    await runDemoCase(submitted.id, {
+      requesting: { state: 'AT', client: austria },
+      requested: { state: 'FR', client: france },
+    });
 
     if (options.once) return;
     // Where the key is, not the key: even development secrets stay out of terminals and logs.
