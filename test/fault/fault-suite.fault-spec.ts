@@ -2,28 +2,35 @@ import { join } from 'node:path';
 import { freePort, type GatewayProcess } from '../../apps/cli/src/federation/federation-launcher';
 import { startTestFederation, mlaRequest, type TestFederation } from '../support/test-federation';
 import {
+  acknowledgeMany,
   postgres,
   rabbitmqctl,
   restoreServices,
   settle,
+  settleCases,
   sleep,
   submitMany,
+  type CaseTally,
   type Tally,
 } from './fault-tools';
 
 const REQUESTS = Number(process.env.COMITY_FAULT_REQUESTS ?? 2000);
 const CONCURRENCY = 24;
 const SETTLE_MS = 240_000;
+/** Case messages sent while the fault happens: requests acknowledged by their recipients. */
+const ACKNOWLEDGEMENTS = Math.max(10, Math.floor(REQUESTS / 20));
 
 /**
  * Nothing lost, nothing twice. Three gateways exchange REQUESTS requests in every direction;
  * while they are in flight one component is killed or stopped and brought back. Afterwards
  * every accepted request must be stored exactly once at its recipient and the sender must hold
- * a verified receipt for it. Counts come from the databases, not from what the API answered.
+ * a verified receipt for it. Meanwhile the recipients' clerks acknowledge delivered requests
+ * (case messages, protocol §8): each stored once, applied once, and both ends of every case in
+ * the same state afterwards. Counts come from the databases, not from what the API answered.
  */
 describe(`fault suite: ${REQUESTS} requests in flight`, () => {
   let world: TestFederation;
-  const results: Array<[string, Tally, number]> = [];
+  const results: Array<[string, Tally, CaseTally, number]> = [];
 
   beforeAll(async () => {
     world = await startTestFederation('fault', {
@@ -39,10 +46,10 @@ describe(`fault suite: ${REQUESTS} requests in flight`, () => {
       [
         '',
         'fault suite summary',
-        'scenario | accepted | delivered | stored once | lost | stored twice | not delivered | retransmissions | duplicates absorbed | seconds',
+        'scenario | accepted | delivered | stored once | lost | stored twice | not delivered | retransmissions | duplicates absorbed | cases acknowledged | case states disagreeing | applied twice | seconds',
       ]
         .concat(
-          results.map(([name, t, seconds]) =>
+          results.map(([name, t, c, seconds]) =>
             [
               name,
               t.accepted,
@@ -53,6 +60,9 @@ describe(`fault suite: ${REQUESTS} requests in flight`, () => {
               t.notDelivered,
               t.retransmissions,
               t.duplicatesAbsorbed,
+              c.acknowledged,
+              c.disagreeing,
+              c.appliedTwice,
               seconds,
             ].join(' | '),
           ),
@@ -80,22 +90,33 @@ describe(`fault suite: ${REQUESTS} requests in flight`, () => {
     await sleep(5);
     const started = Date.now();
     let faultDone: Promise<void> | null = null;
-    await submitMany(
-      nodes,
-      (state) => world.apiKey(state, 'central-clerk'),
-      REQUESTS,
-      CONCURRENCY,
-      (accepted) => {
+    let submitting = true;
+    const clerkKey = (state: string) => world.apiKey(state, 'central-clerk');
+    const [, acknowledging] = await Promise.all([
+      submitMany(nodes, clerkKey, REQUESTS, CONCURRENCY, (accepted) => {
         if (accepted >= faultAfter && !faultDone) faultDone = fault();
-      },
-    );
+      }).finally(() => {
+        submitting = false;
+      }),
+      acknowledgeMany(nodes, clerkKey, ACKNOWLEDGEMENTS, () => !submitting),
+    ]);
     await (faultDone ?? fault());
     const counts = await settle(world.databaseUrls, since, SETTLE_MS);
+    const cases = await settleCases(world.databaseUrls, since, 60_000);
     const seconds = Math.round((Date.now() - started) / 1000);
-    results.push([name, counts, seconds]);
-    console.log(`${name}: ${JSON.stringify(counts)} in ${seconds} s`);
-    // Exactly the requests made: retried submits (same Idempotency-Key) created nothing twice.
-    expect(counts.accepted).toBe(REQUESTS + extraRequests);
+    results.push([name, counts, cases, seconds]);
+    console.log(
+      `${name}: ${JSON.stringify(counts)}; cases ${JSON.stringify({ ...cases, ...acknowledging })} in ${seconds} s`,
+    );
+    // Every acknowledgement the API confirmed is stored; a retry after a lost answer found the
+    // case acknowledged already (409) and sent nothing twice.
+    expect(cases.acknowledgementsSent).toBeGreaterThanOrEqual(acknowledging.confirmed);
+    expect(cases.acknowledged).toBe(cases.acknowledgementsSent);
+    expect(cases.disagreeing).toBe(0);
+    expect(cases.appliedTwice).toBe(0);
+    // Exactly the requests and case messages made: retried submits (same Idempotency-Key)
+    // created nothing twice.
+    expect(counts.accepted).toBe(REQUESTS + extraRequests + cases.acknowledgementsSent);
     expect(counts.lost).toBe(0);
     expect(counts.storedTwice).toBe(0);
     expect(counts.notDelivered).toBe(0);

@@ -193,3 +193,136 @@ export async function restoreServices(): Promise<void> {
   await rabbitmqctl('start_app').catch(() => undefined);
   await postgres('start').catch(() => undefined);
 }
+
+/**
+ * Acknowledges delivered requests at their recipients while the fault happens, as clerks would:
+ * a refused attempt (node down, database down) is tried again; a 409 means the case is already
+ * acknowledged (an earlier attempt committed although its answer was lost). Stops at `target`
+ * acknowledgements or when `done()` says so.
+ */
+export async function acknowledgeMany(
+  nodes: Record<string, string>,
+  apiKeyOf: (state: string) => string,
+  target: number,
+  done: () => boolean,
+): Promise<{ confirmed: number; conflicts: number }> {
+  let confirmed = 0;
+  let conflicts = 0;
+  const states = Object.keys(nodes);
+  for (let turn = 0; confirmed < target && !done(); turn += 1) {
+    const state = states[turn % states.length]!;
+    const client = new GatewayClient(nodes[state]!, apiKeyOf(state));
+    try {
+      const page = await client.cases({
+        direction: 'inbound',
+        caseState: 'awaiting_acknowledgement',
+        limit: 3,
+      });
+      if (page.items.length === 0) await sleep(50);
+      for (const item of page.items) {
+        try {
+          await client.caseAction(item.id, {
+            kind: 'acknowledgement',
+            reference: `${state}-${item.id.slice(-8)}`,
+          });
+          confirmed += 1;
+        } catch (error) {
+          if (!(error instanceof GatewayApiError && error.status === 409)) throw error;
+          conflicts += 1;
+        }
+        await sleep(20);
+      }
+    } catch (error) {
+      if (error instanceof GatewayApiError && error.status !== 503) throw error;
+      await sleep(200); // the node or its database is down: as a clerk would, try again
+    }
+  }
+  return { confirmed, conflicts };
+}
+
+export interface CaseTally {
+  /** Cases opened or acknowledged since the start, as their requested State holds them. */
+  cases: number;
+  /** Acknowledgements stored by their senders (each case's requested State). */
+  acknowledgementsSent: number;
+  /** Acknowledgements stored, and applied, at the requesting end. */
+  acknowledged: number;
+  /** Cases whose state differs between the two ends. */
+  disagreeing: number;
+  /** Cases with an acknowledgement applied more than once at either end. */
+  appliedTwice: number;
+  /** Cases still waiting to be derived again. */
+  stale: number;
+}
+
+/**
+ * Counts, from the databases, whether both ends of every case opened or acknowledged since
+ * `since` agree (clerks may acknowledge requests of an earlier scenario).
+ */
+export async function caseTally(
+  databaseUrls: Record<string, string>,
+  since: Date,
+): Promise<CaseTally> {
+  const requesting = new Map<string, string>();
+  const requested = new Map<string, string>();
+  let acknowledgementsSent = 0;
+  let acknowledged = 0;
+  let appliedTwice = 0;
+  let stale = 0;
+  for (const url of Object.values(databaseUrls)) {
+    await withClient(url, async (client) => {
+      const rows = await client.query<{
+        id: string;
+        direction: string;
+        state: string;
+        stale: boolean;
+      }>(`SELECT id, direction, state, stale FROM case_file WHERE opened_at >= $1`, [since]);
+      for (const row of rows.rows) {
+        (row.direction === 'outbound' ? requesting : requested).set(row.id, row.state);
+        if (row.stale) stale += 1;
+      }
+      const sent = await client.query<{ n: number }>(
+        `SELECT count(*)::int AS n FROM outbound_message WHERE kind = 'acknowledgement' AND created_at >= $1`,
+        [since],
+      );
+      acknowledgementsSent += sent.rows[0]!.n;
+      const received = await client.query<{ n: number }>(
+        `SELECT count(*)::int AS n FROM case_message m JOIN case_file c ON c.id = m.case_id
+          WHERE m.kind = 'acknowledgement' AND m.direction = 'inbound' AND m.created_at >= $1
+            AND c.acknowledged_at IS NOT NULL`,
+        [since],
+      );
+      acknowledged += received.rows[0]!.n;
+      const twice = await client.query<{ n: number }>(
+        `SELECT count(*)::int AS n FROM (SELECT case_id FROM case_message WHERE kind = 'acknowledgement'
+          GROUP BY case_id HAVING count(*) > 1) AS repeated`,
+      );
+      appliedTwice += twice.rows[0]!.n;
+    });
+  }
+  let disagreeing = 0;
+  for (const [id, state] of requested) if (requesting.get(id) !== state) disagreeing += 1;
+  return {
+    cases: requested.size,
+    acknowledgementsSent,
+    acknowledged,
+    disagreeing,
+    appliedTwice,
+    stale,
+  };
+}
+
+/** Waits until both ends of every case agree and nothing is stale (or the time is up). */
+export async function settleCases(
+  databaseUrls: Record<string, string>,
+  since: Date,
+  timeoutMs: number,
+): Promise<CaseTally> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const counts = await caseTally(databaseUrls, since).catch(() => null);
+    if (counts && counts.disagreeing === 0 && counts.stale === 0) return counts;
+    if (Date.now() > deadline) return counts ?? caseTally(databaseUrls, since);
+    await sleep(500);
+  }
+}
