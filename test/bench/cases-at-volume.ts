@@ -1,4 +1,5 @@
 import { Client } from 'pg';
+import { get } from './console-at-volume';
 
 /** The statistics answer over this many cases within this budget (a printed figure, not a test). */
 export const STATISTICS_BUDGET_MS = 200;
@@ -61,22 +62,6 @@ async function seedCases(databaseUrl: string, count: number, node: string): Prom
   return (performance.now() - started) / 1000;
 }
 
-async function timed(
-  baseUrl: string,
-  apiKey: string,
-  path: string,
-): Promise<{ ms: number; body: string }> {
-  const started = performance.now();
-  const response = await fetch(`${baseUrl}${path}`, {
-    headers: { authorization: `Bearer ${apiKey}` },
-  });
-  const body = await response.text();
-  const ms = performance.now() - started;
-  if (response.status !== 200)
-    throw new Error(`GET ${path} answered ${response.status}: ${body.slice(0, 300)}`);
-  return { ms, body };
-}
-
 /** Seeds, then times the statistics and the case lists through the node's HTTP API. */
 export async function casesAtVolume(options: {
   node: string;
@@ -89,7 +74,7 @@ export async function casesAtVolume(options: {
   const repetitions = options.repetitions ?? 5;
   const seedSeconds = await seedCases(options.databaseUrl, options.cases, options.node);
   const first = JSON.parse(
-    (await timed(options.baseUrl, options.apiKey, '/v1/cases?limit=50')).body,
+    (await get(options.baseUrl, options.apiKey, '/v1/cases?limit=50')).body,
   ) as {
     nextCursor: string;
   };
@@ -104,10 +89,10 @@ export async function casesAtVolume(options: {
   ];
   const rows: CasesRow[] = [];
   for (const path of paths) {
-    await timed(options.baseUrl, options.apiKey, path);
+    await get(options.baseUrl, options.apiKey, path);
     const times: number[] = [];
     for (let repetition = 0; repetition < repetitions; repetition += 1) {
-      times.push((await timed(options.baseUrl, options.apiKey, path)).ms);
+      times.push((await get(options.baseUrl, options.apiKey, path)).ms);
     }
     times.sort((a, b) => a - b);
     const medianMs = times[Math.floor(times.length / 2)]!;

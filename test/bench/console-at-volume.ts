@@ -427,7 +427,8 @@ async function pick(databaseUrl: string): Promise<Picks> {
   }
 }
 
-async function get(
+/** One timed GET through the node's HTTP API; anything but 200 throws with the body. */
+export async function get(
   baseUrl: string,
   apiKey: string,
   path: string,

@@ -116,7 +116,8 @@ export class CaseActionDto {
 const toBoolean = ({ value }: { value: unknown }): unknown =>
   value === 'true' ? true : value === 'false' ? false : value;
 
-export class CaseListQueryDto {
+/** What both the case list and the statistics filter on: direction, counterpart State, kind. */
+export class CaseScopeQueryDto {
   @ApiPropertyOptional({
     enum: ['outbound', 'inbound'],
     description: 'outbound: this State requested',
@@ -130,15 +131,17 @@ export class CaseListQueryDto {
   @Matches(STATE_CODE, { message: 'state must be an ISO 3166 alpha-2 code such as FR' })
   state?: string;
 
-  @ApiPropertyOptional({ example: 'fr-central-authority' })
-  @IsOptional()
-  @Matches(AUTHORITY_ID, { message: 'authority must be an authority id' })
-  authority?: string;
-
   @ApiPropertyOptional({ enum: REQUEST_KINDS })
   @IsOptional()
   @IsIn(REQUEST_KINDS)
   kind?: string;
+}
+
+export class CaseListQueryDto extends CaseScopeQueryDto {
+  @ApiPropertyOptional({ example: 'fr-central-authority' })
+  @IsOptional()
+  @Matches(AUTHORITY_ID, { message: 'authority must be an authority id' })
+  authority?: string;
 
   @ApiPropertyOptional({ enum: CASE_STATES, name: 'caseState' })
   @IsOptional()
@@ -180,7 +183,7 @@ export class CaseListQueryDto {
   cursor?: string;
 }
 
-export class StatisticsQueryDto {
+export class StatisticsQueryDto extends CaseScopeQueryDto {
   @ApiPropertyOptional({
     example: '2026-01-01',
     description: 'Cases opened from this date (inclusive)',
@@ -193,21 +196,6 @@ export class StatisticsQueryDto {
   @IsOptional()
   @Matches(DATE, { message: 'to must be a date (YYYY-MM-DD)' })
   to?: string;
-
-  @ApiPropertyOptional({ enum: ['outbound', 'inbound'] })
-  @IsOptional()
-  @IsIn(['outbound', 'inbound'])
-  direction?: 'outbound' | 'inbound';
-
-  @ApiPropertyOptional({ example: 'FR' })
-  @IsOptional()
-  @Matches(STATE_CODE, { message: 'state must be an ISO 3166 alpha-2 code such as FR' })
-  state?: string;
-
-  @ApiPropertyOptional({ enum: REQUEST_KINDS })
-  @IsOptional()
-  @IsIn(REQUEST_KINDS)
-  kind?: string;
 
   @ApiPropertyOptional({ enum: ['json', 'csv'], default: 'json' })
   @IsOptional()
