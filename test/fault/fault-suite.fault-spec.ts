@@ -91,14 +91,20 @@ describe(`fault suite: ${REQUESTS} requests in flight`, () => {
     const started = Date.now();
     let faultDone: Promise<void> | null = null;
     let submitting = true;
+    let faultOver = false;
     const clerkKey = (state: string) => world.apiKey(state, 'central-clerk');
     const [, acknowledging] = await Promise.all([
       submitMany(nodes, clerkKey, REQUESTS, CONCURRENCY, (accepted) => {
-        if (accepted >= faultAfter && !faultDone) faultDone = fault();
+        if (accepted >= faultAfter && !faultDone) {
+          faultDone = fault().finally(() => {
+            faultOver = true;
+          });
+        }
       }).finally(() => {
         submitting = false;
       }),
-      acknowledgeMany(nodes, clerkKey, ACKNOWLEDGEMENTS, () => !submitting),
+      // Clerks go on acknowledging until the fault is over, so that some of it lands mid-fault.
+      acknowledgeMany(nodes, clerkKey, ACKNOWLEDGEMENTS, () => !submitting && faultOver),
     ]);
     await (faultDone ?? fault());
     const counts = await settle(world.databaseUrls, since, SETTLE_MS);
