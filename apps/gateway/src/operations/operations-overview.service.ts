@@ -257,7 +257,7 @@ export function alertsOf(snapshot: Omit<OperationsSnapshot, 'alerts'>, now: Date
     alerts.push({
       severity: 'warning',
       code: 'case-overdue',
-      message: `${overdue} case step(s) overdue: ${groups.join(', ')}${snapshot.overdueCases.length > 3 ? ', …' : ''}. Clerks see them in their case lists.`,
+      message: `${overdue} case step(s) overdue: ${groups.join(', ')}${snapshot.overdueCases.length > 3 ? ' and more' : ''}. Clerks see them in their case lists.`,
     });
   }
   return alerts;
