@@ -33,7 +33,11 @@ export interface StatisticsLine {
 
 const OPEN = `('awaiting_acknowledgement', 'in_progress', 'awaiting_information', 'postponed', 'partially_executed')`;
 
-/** The published figures of the field (requests per State and kind, outcomes, times), from `case_file`. */
+/**
+ * The published figures of the field (requests per State and kind, outcomes, times), from
+ * `case_file` through its covering statistics index. Durations use `date_part` (double
+ * precision), not `extract` (numeric, several times slower per row).
+ */
 @Injectable()
 export class CaseStatisticsRepository {
   constructor(private readonly database: Database) {}
@@ -68,13 +72,13 @@ export class CaseStatisticsRepository {
                 AS partially_executed,
               count(*) FILTER (WHERE outcome = 'refused')::int AS refused,
               count(*) FILTER (WHERE outcome = 'withdrawn')::int AS withdrawn,
-              percentile_cont(0.5) WITHIN GROUP (ORDER BY extract(epoch FROM acknowledged_at - opened_at))
+              percentile_cont(0.5) WITHIN GROUP (ORDER BY date_part('epoch', acknowledged_at - opened_at))
                 FILTER (WHERE acknowledged_at IS NOT NULL) / 86400 AS ack_median,
-              percentile_cont(0.9) WITHIN GROUP (ORDER BY extract(epoch FROM acknowledged_at - opened_at))
+              percentile_cont(0.9) WITHIN GROUP (ORDER BY date_part('epoch', acknowledged_at - opened_at))
                 FILTER (WHERE acknowledged_at IS NOT NULL) / 86400 AS ack_p90,
-              percentile_cont(0.5) WITHIN GROUP (ORDER BY extract(epoch FROM outcome_at - opened_at))
+              percentile_cont(0.5) WITHIN GROUP (ORDER BY date_part('epoch', outcome_at - opened_at))
                 FILTER (WHERE outcome = 'executed') / 86400 AS exec_median,
-              percentile_cont(0.9) WITHIN GROUP (ORDER BY extract(epoch FROM outcome_at - opened_at))
+              percentile_cont(0.9) WITHIN GROUP (ORDER BY date_part('epoch', outcome_at - opened_at))
                 FILTER (WHERE outcome = 'executed') / 86400 AS exec_p90
          FROM case_file ${sql}
         GROUP BY GROUPING SETS ((direction, counterpart_state, kind), (direction))
