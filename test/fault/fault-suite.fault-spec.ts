@@ -114,6 +114,8 @@ describe(`fault suite: ${REQUESTS} requests in flight`, () => {
     console.log(
       `${name}: ${JSON.stringify(counts)}; cases ${JSON.stringify({ ...cases, ...acknowledging })} in ${seconds} s`,
     );
+    // Every answer was an acknowledgement, a 409 (already acknowledged) or a 503 while down.
+    expect(acknowledging.errors).toEqual([]);
     // Every acknowledgement the API confirmed is stored; a retry after a lost answer found the
     // case acknowledged already (409) and sent nothing twice.
     expect(cases.acknowledgementsSent).toBeGreaterThanOrEqual(acknowledging.confirmed);

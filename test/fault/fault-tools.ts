@@ -205,11 +205,14 @@ export async function acknowledgeMany(
   apiKeyOf: (state: string) => string,
   target: number,
   done: () => boolean,
-): Promise<{ confirmed: number; conflicts: number }> {
+): Promise<{ confirmed: number; conflicts: number; errors: string[] }> {
   let confirmed = 0;
   let conflicts = 0;
+  // An unexpected answer ends the acknowledging and is reported, not thrown: the scenario's
+  // submits must still finish (nothing may leak into the next scenario).
+  const errors: string[] = [];
   const states = Object.keys(nodes);
-  for (let turn = 0; confirmed < target && !done(); turn += 1) {
+  for (let turn = 0; confirmed < target && !done() && errors.length === 0; turn += 1) {
     const state = states[turn % states.length]!;
     const client = new GatewayClient(nodes[state]!, apiKeyOf(state));
     try {
@@ -233,11 +236,14 @@ export async function acknowledgeMany(
         await sleep(20);
       }
     } catch (error) {
-      if (error instanceof GatewayApiError && error.status !== 503) throw error;
-      await sleep(200); // the node or its database is down: as a clerk would, try again
+      if (error instanceof GatewayApiError && error.status !== 503) {
+        errors.push(`${state}: ${error.message}`);
+      } else {
+        await sleep(200); // the node or its database is down: as a clerk would, try again
+      }
     }
   }
-  return { confirmed, conflicts };
+  return { confirmed, conflicts, errors };
 }
 
 export interface CaseTally {

@@ -1,4 +1,4 @@
-import { QueryFailedError } from 'typeorm';
+import { QueryFailedError, QueryRunnerProviderAlreadyReleasedError } from 'typeorm';
 import { isDatabaseUnavailable } from './database-unavailable.filter';
 
 describe('isDatabaseUnavailable', () => {
@@ -14,6 +14,8 @@ describe('isDatabaseUnavailable', () => {
       'a connection ended as it was checked out',
       wrapped('Client has encountered a connection error and is not queryable'),
     ],
+    // A transaction whose connection the server ended: its next query, as TypeORM reports it.
+    ['a transaction whose connection was ended', new QueryRunnerProviderAlreadyReleasedError()],
   ])('%s → 503', (_name, error) => {
     expect(isDatabaseUnavailable(error)).toBe(true);
   });

@@ -30,7 +30,14 @@ export function isDatabaseUnavailable(error: unknown): boolean {
     // TypeORM releases a transaction's connection when the server drops it mid-transaction.
     // A pooled connection the server ended just as it was checked out answers its first query
     // with "Client has encountered a connection error and is not queryable".
-    if ((current as { name?: unknown }).name === 'QueryRunnerAlreadyReleasedError') return true;
+    // (TypeORM 0.3 names it QueryRunnerProviderAlreadyReleasedError, earlier versions without "Provider".)
+    const name = (current as { name?: unknown }).name;
+    if (
+      name === 'QueryRunnerAlreadyReleasedError' ||
+      name === 'QueryRunnerProviderAlreadyReleasedError'
+    ) {
+      return true;
+    }
     if (
       typeof candidate.message === 'string' &&
       /Connection terminated|timeout exceeded when trying to connect|the database system is (starting up|shutting down)|Client has encountered a connection error and is not queryable/.test(
