@@ -20,6 +20,7 @@ import {
 } from '../../apps/cli/src/federation/federation-launcher';
 import { repoRoot } from '../../apps/cli/src/federation/repo-root';
 import { GatewayClient } from '../../apps/cli/src/gateway-client';
+import { devAccount, type DevPerson } from '../../apps/cli/src/federation/dev-accounts';
 import { devApiKey, type DevPrincipal } from '../../apps/cli/src/federation/dev-api-keys';
 import { POSTGRES_ADMIN_URL, createVhost, deleteVhost, uniqueName } from './services';
 import { testPki } from './test-pki';
@@ -32,6 +33,8 @@ export interface TestFederation {
   /** A client with the development API key of one of the State's principals (default: the central authority's clerk). */
   client(state: string, principal?: DevPrincipal): GatewayClient;
   apiKey(state: string, principal: DevPrincipal): string;
+  /** A development account of the State's workspace (username and password). */
+  account(state: string, person: DevPerson): { username: string; password: string };
   verifier: CertificateVerifier;
   signingIdentity(state: string): SigningIdentity;
   /** A State's gateway encryption certificate, verified now (to seal envelopes by hand). */
@@ -104,6 +107,7 @@ export async function startTestFederation(
     client: (state, principal = 'central-clerk') =>
       new GatewayClient(federation.node(state).url, devApiKey(stateDirectory(state), principal)),
     apiKey: (state, principal) => devApiKey(stateDirectory(state), principal),
+    account: (state, person) => devAccount(stateDirectory(state), state, person),
     verifier: new CertificateVerifier(
       readCertificatesPem(readFileSync(pki.layout.trustAnchor, 'utf8')),
     ),

@@ -1,6 +1,7 @@
 import 'reflect-metadata';
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
+import { hashPassword } from '../../gateway/src/auth/password-hash';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import {
   inspectDirectoryFile,
@@ -321,6 +322,21 @@ program
       postgresUrl: options.postgres,
       amqpUrl: options.amqp,
     });
+  });
+
+program
+  .command('accounts')
+  .description("people's accounts for the workspace (COMITY_ACCOUNTS)")
+  .command('hash')
+  .description('read a password on standard input and print its scrypt hash for accounts.json')
+  .action(async () => {
+    const chunks: Buffer[] = [];
+    for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
+    const password = Buffer.concat(chunks)
+      .toString('utf8')
+      .replace(/\r?\n$/, '');
+    if (password.length < 12) throw new Error('a password of at least 12 characters, please');
+    console.log(await hashPassword(password));
   });
 
 program.parseAsync(process.argv).catch((error: unknown) => {

@@ -3,6 +3,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createDevFederation, suiteOfKey, type DevFederationLayout } from '@comity/pki';
 import { signDirectory, type DirectoryDocument } from '@comity/protocol';
+import { ensureDevAccounts } from './dev-accounts';
 import { ensureDevApiKeys } from './dev-api-keys';
 import { buildDevDirectory, type DevStateDescription } from './dev-directory';
 
@@ -27,7 +28,9 @@ export async function ensureDevCertificates(
     states: states.map(({ code, suite }) => ({ code, suite })),
   });
   for (const state of states) {
-    ensureDevApiKeys(join(layout.states[state.code]!.signingCertificate, '..'), state.code);
+    const stateDirectory = join(layout.states[state.code]!.signingCertificate, '..');
+    ensureDevApiKeys(stateDirectory, state.code);
+    await ensureDevAccounts(stateDirectory, state.code);
   }
   const document = buildDevDirectory(layout, states);
   const directoryDocumentPath = join(directory, 'directory.json');

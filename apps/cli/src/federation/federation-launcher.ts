@@ -1,5 +1,5 @@
 import { type ChildProcess, spawn } from 'node:child_process';
-import { createWriteStream, mkdirSync, readFileSync } from 'node:fs';
+import { createWriteStream, existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { get as httpGet } from 'node:http';
 import { get as httpsGet } from 'node:https';
 import { createServer } from 'node:net';
@@ -144,6 +144,10 @@ export class Federation {
           COMITY_DIRECTORY: options.directoryPath,
           COMITY_CREDENTIALS_DIR: join(credentials.signingCertificate, '..'),
           COMITY_API_KEYS: join(credentials.signingCertificate, '..', 'api-keys.json'),
+          // The workspace's development accounts, where the dev PKI made them.
+          ...(existsSync(join(credentials.signingCertificate, '..', 'accounts.json'))
+            ? { COMITY_ACCOUNTS: join(credentials.signingCertificate, '..', 'accounts.json') }
+            : {}),
           ...options.environment,
         },
         https ? readFileSync(options.layout.trustAnchor) : undefined,

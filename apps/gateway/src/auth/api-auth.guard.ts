@@ -13,6 +13,12 @@ import type { Request } from 'express';
 import { Clock } from '../common/clock';
 import { GATEWAY_CONFIG, type GatewayConfig } from '../config/gateway-config';
 import { AuditLog } from './audit-log.service';
+import {
+  CSRF_HEADER,
+  PeopleSessions,
+  SESSION_COOKIE,
+  cookieValue,
+} from './people-sessions.service';
 import { ApiKeyRegistry, type Principal, type Role } from './principal';
 import { PUBLIC_KEY, ROLES_KEY } from './roles.decorator';
 
@@ -49,6 +55,7 @@ export class ApiAuthGuard implements CanActivate {
     private readonly reflector: Reflector,
     private readonly audit: AuditLog,
     private readonly clock: Clock,
+    private readonly people: PeopleSessions,
   ) {
     this.registry = ApiKeyRegistry.fromFile(config.apiKeysPath);
     this.limiter = new RateLimiter(config.http.rateLimitPerSecond);
@@ -58,13 +65,32 @@ export class ApiAuthGuard implements CanActivate {
     if (context.getType() !== 'http') return true;
     const targets = [context.getHandler(), context.getClass()];
     if (this.reflector.getAllAndOverride<boolean>(PUBLIC_KEY, targets)) return true;
-    const request = context.switchToHttp().getRequest<Request & { principal?: Principal }>();
+    const request = context
+      .switchToHttp()
+      .getRequest<Request & { principal?: Principal; sessionToken?: string }>();
     const action = `${request.method} ${request.route?.path ?? request.path}`;
     const client = request.ip ?? null;
     const header = request.headers.authorization;
     const key =
       typeof header === 'string' && header.startsWith('Bearer ') ? header.slice(7).trim() : '';
-    const principal = key ? this.registry.lookup(key) : undefined;
+    let principal = key ? this.registry.lookup(key) : undefined;
+    // People signed in to the workspace: a session cookie (and its CSRF token to change anything).
+    let sessionRefusal: { status: 401 | 403; reason: string } | null = null;
+    const sessionToken = key ? undefined : cookieValue(request.headers.cookie, SESSION_COOKIE);
+    if (!principal && sessionToken) {
+      const csrf = request.headers[CSRF_HEADER];
+      const checked = await this.people.check(
+        sessionToken,
+        request.method,
+        typeof csrf === 'string' ? csrf : undefined,
+      );
+      if (checked.ok) {
+        principal = checked.principal;
+        request.sessionToken = sessionToken;
+      } else {
+        sessionRefusal = checked;
+      }
+    }
 
     if (!this.limiter.take(principal?.id ?? `ip:${client}`, this.clock.now().getTime())) {
       await this.audit.denial({
@@ -80,10 +106,25 @@ export class ApiAuthGuard implements CanActivate {
         HttpStatus.TOO_MANY_REQUESTS,
       );
     }
+    if (!principal && sessionRefusal) {
+      await this.audit.denial({
+        principal: null,
+        role: null,
+        action,
+        status: sessionRefusal.status,
+        reason: sessionRefusal.reason,
+        client,
+      });
+      throw sessionRefusal.status === 401
+        ? new UnauthorizedException(sessionRefusal.reason)
+        : new ForbiddenException(sessionRefusal.reason);
+    }
     if (!principal) {
       const reason = key ? 'unknown API key' : 'no API key';
       await this.audit.denial({ principal: null, role: null, action, status: 401, reason, client });
-      throw new UnauthorizedException(`${reason}: send Authorization: Bearer <API key>`);
+      throw new UnauthorizedException(
+        `${reason}: send Authorization: Bearer <API key>, or sign in (POST /v1/session)`,
+      );
     }
     const roles = this.reflector.getAllAndOverride<Role[]>(ROLES_KEY, targets) ?? [];
     if (!roles.includes(principal.role)) {

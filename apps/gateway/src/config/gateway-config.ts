@@ -18,6 +18,17 @@ export interface GatewayConfig {
   };
   /** The API principals and the SHA-256 of their keys (JSON). */
   apiKeysPath: string;
+  /** People who may sign in (usernames, roles, scrypt hashes; JSON); null: nobody signs in. */
+  accountsPath: string | null;
+  sessions: {
+    /** A session ends after this long without a request... */
+    idleMs: number;
+    /** ...and this long after sign-in, whatever happens. */
+    maxMs: number;
+    /** Failed sign-ins of one account within `lockoutWindowMs` that lock it for that long. */
+    lockoutFailures: number;
+    lockoutWindowMs: number;
+  };
   databaseUrl: string;
   amqpUrl: string;
   /** For amqps:// — the CA certificate(s) (PEM) that issued the broker's TLS certificate. */
@@ -202,6 +213,13 @@ export function loadGatewayConfig(env: Env): GatewayConfig {
     },
     amqpCaPath: env.COMITY_AMQP_CA?.trim() || null,
     apiKeysPath: text('COMITY_API_KEYS'),
+    accountsPath: env.COMITY_ACCOUNTS?.trim() || null,
+    sessions: {
+      idleMs: integer('COMITY_SESSION_IDLE_MINUTES', 30, 1, 24 * 60) * 60_000,
+      maxMs: integer('COMITY_SESSION_MAX_HOURS', 8, 1, 7 * 24) * 3_600_000,
+      lockoutFailures: integer('COMITY_SIGN_IN_LOCKOUT_FAILURES', 5, 1, 100),
+      lockoutWindowMs: integer('COMITY_SIGN_IN_LOCKOUT_MINUTES', 15, 1, 24 * 60) * 60_000,
+    },
     databaseUrl: url('COMITY_DATABASE_URL', undefined, ['postgres:', 'postgresql:']),
     amqpUrl: url('COMITY_AMQP_URL', 'amqp://guest:guest@127.0.0.1:5672', ['amqp:', 'amqps:']),
     trustAnchorPath: text('COMITY_TRUST_ANCHOR'),

@@ -14,6 +14,7 @@ import { LeanOutboundIndexes1764430000000 } from './migrations/1764430000000-lea
 import { SingleRetry1764440000000 } from './migrations/1764440000000-single-retry';
 import { LeanHotPath1764450000000 } from './migrations/1764450000000-lean-hot-path';
 import { Cases1764460000000 } from './migrations/1764460000000-cases';
+import { PeopleSessions1764470000000 } from './migrations/1764470000000-people-sessions';
 
 export const ENTITIES = [
   OutboundMessageEntity,
@@ -40,6 +41,7 @@ export function dataSourceOptions(databaseUrl: string): DataSourceOptions {
       SingleRetry1764440000000,
       LeanHotPath1764450000000,
       Cases1764460000000,
+      PeopleSessions1764470000000,
     ],
     // Run by SchemaMigrator under an advisory lock, so replicas starting together do not race.
     migrationsRun: false,

@@ -4,6 +4,7 @@ import { GATEWAY_CONFIG, type GatewayConfig } from '../config/gateway-config';
 import { AttachmentTransferRepository } from './attachment-transfer.repository';
 import { AttachmentUploadRepository } from './attachment-upload.repository';
 import { CaseRepository } from './case.repository';
+import { PersonSessionRepository } from './person-session.repository';
 import { CaseStatisticsRepository } from './case-statistics.repository';
 import { AuditEventRepository } from './audit-event.repository';
 import { dataSourceOptions } from './data-source-options';
@@ -32,6 +33,7 @@ const REPOSITORIES = [
   MessageSearchRepository,
   OutboundMessageRepository,
   OutboxRepository,
+  PersonSessionRepository,
   QuarantineRepository,
   SenderCopyKeyRepository,
   TrafficRepository,
