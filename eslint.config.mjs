@@ -91,9 +91,9 @@ export default tseslint.config(
     },
   },
   {
-    // The operator console: native ES modules loaded by the browser as they are, so a wrong
-    // import path or name shows only there; the lint catches it first.
-    files: ['apps/gateway/console/**/*.js'],
+    // The operator console and the workspace: native ES modules loaded by the browser as they
+    // are, so a wrong import path or name shows only there; the lint catches it first.
+    files: ['apps/gateway/console/**/*.js', 'apps/gateway/workspace/**/*.js'],
     plugins: { 'import-x': importX },
     languageOptions: {
       sourceType: 'module',
@@ -107,6 +107,11 @@ export default tseslint.config(
         sessionStorage: 'readonly',
         fetch: 'readonly',
         URLSearchParams: 'readonly',
+        URL: 'readonly',
+        Blob: 'readonly',
+        FileReader: 'readonly',
+        Node: 'readonly',
+        atob: 'readonly',
         setTimeout: 'readonly',
         clearTimeout: 'readonly',
       },

@@ -12,7 +12,7 @@ import {
   gatewayLoggerParams,
   httpErrorLogging,
 } from './observability/gateway-logger';
-import { serveConsole } from './operations/console-assets';
+import { serveStaticApp } from './common/static-app';
 import { ConfigError, loadGatewayConfig, type GatewayConfig } from './config/gateway-config';
 import type { AmqpInboxServer } from './transport/amqp/amqp-inbox.server';
 import { AmqpTransport } from './transport/amqp/amqp-transport';
@@ -71,7 +71,8 @@ export async function startGateway(config: GatewayConfig): Promise<NestExpressAp
     new ValidationPipe({ whitelist: true, forbidNonWhitelisted: true, transform: true }),
   );
   app.useGlobalFilters(new DatabaseUnavailableFilter(app.getHttpAdapter()));
-  serveConsole(app);
+  serveStaticApp(app, '/console', 'console');
+  serveStaticApp(app, '/workspace', 'workspace');
   const inbox = app
     .get(AmqpTransport)
     .inboxServer(app.get(FederationTrust).routingKeyOf(config.state));

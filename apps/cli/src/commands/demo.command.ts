@@ -129,6 +129,15 @@ export async function runDemo(options: DemoOptions): Promise<void> {
         `  ${node.state}  ${node.url}/console/  key in ${relative(process.cwd(), join(stateDirectory(node.state), 'api-keys.secret.json'))}`,
       );
     }
+    console.log(
+      "\nclerks' workspaces (sign in as <state>-clerk with the password from the file shown):",
+    );
+    for (const node of federation.nodes.values()) {
+      const workspace = `${node.url.replace('127.0.0.1', 'localhost')}/workspace/`;
+      console.log(
+        `  ${node.state}  ${workspace}  user ${node.state.toLowerCase()}-clerk, password in ${relative(process.cwd(), join(stateDirectory(node.state), 'accounts.secret.json'))}`,
+      );
+    }
     console.log('\nthe gateways keep running; press Ctrl-C to stop them.');
     await new Promise<void>((resolve) => {
       process.once('SIGINT', resolve);

@@ -3,14 +3,15 @@ import { dirname, join } from 'node:path';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 
 /**
- * The operator console: static files (apps/gateway/console) served at /console. The page holds
- * no data of its own; it calls the operations API with the operator's key. A strict content
- * security policy: its own scripts and styles only, no framing, nothing sent elsewhere.
+ * A browser app of static files (apps/gateway/<folder>) served at `prefix`: the operator
+ * console, the clerks' workspace. The pages hold no data of their own and call this gateway's
+ * API only. A strict content security policy: their own scripts and styles only, no framing,
+ * nothing sent elsewhere.
  */
-export function serveConsole(app: NestExpressApplication): void {
-  const root = consoleDirectory();
+export function serveStaticApp(app: NestExpressApplication, prefix: string, folder: string): void {
+  const root = appDirectory(folder);
   app.use(
-    '/console',
+    prefix,
     (_request: unknown, response: { setHeader(n: string, v: string): void }, next: () => void) => {
       response.setHeader(
         'content-security-policy',
@@ -22,18 +23,18 @@ export function serveConsole(app: NestExpressApplication): void {
       next();
     },
   );
-  app.useStaticAssets(root, { prefix: '/console', index: 'index.html', redirect: true });
+  app.useStaticAssets(root, { prefix, index: 'index.html', redirect: true });
 }
 
-/** apps/gateway/console, found from here both when run from dist/ and from the sources. */
-function consoleDirectory(): string {
+/** apps/gateway/<folder>, found from here both when run from dist/ and from the sources. */
+function appDirectory(folder: string): string {
   let directory = __dirname;
   for (let depth = 0; depth < 8; depth += 1) {
-    const candidate = join(directory, 'apps', 'gateway', 'console');
+    const candidate = join(directory, 'apps', 'gateway', folder);
     if (existsSync(join(candidate, 'index.html')) || existsSync(join(directory, 'package.json'))) {
       return candidate;
     }
     directory = dirname(directory);
   }
-  return join(process.cwd(), 'apps', 'gateway', 'console');
+  return join(process.cwd(), 'apps', 'gateway', folder);
 }
