@@ -1,10 +1,11 @@
 import { mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { uuidV7, type DirectoryDocument } from '@comity/protocol';
 import { writeSignedDirectory } from '../../apps/cli/src/federation/dev-certificates';
 import { DEV_STATES, buildDevDirectory } from '../../apps/cli/src/federation/dev-directory';
 import { repoRoot } from '../../apps/cli/src/federation/repo-root';
+import { launchChromium } from '../support/browser';
 import { mlaRequest, startTestFederation, type TestFederation } from '../support/test-federation';
 import { TEST_PKI_DIRECTORY, testPki } from '../support/test-pki';
 
@@ -37,17 +38,7 @@ describe('the operator console', () => {
       { COMITY_DIRECTORY_REFRESH_SECONDS: '1', COMITY_RECEIPT_TIMEOUT_SECONDS: '600' },
       { directoryPath },
     );
-    browser = await chromium.launch({
-      executablePath: '/usr/bin/chromium',
-      args: [
-        '--headless',
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-      ],
-    });
+    browser = await launchChromium();
   }, 180_000);
 
   afterAll(async () => {

@@ -1,7 +1,8 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { repoRoot } from '../../apps/cli/src/federation/repo-root';
+import { launchChromium } from '../support/browser';
 import { mlaRequest, startTestFederation, type TestFederation } from '../support/test-federation';
 
 /**
@@ -21,16 +22,7 @@ describe('the clerks’ workspace', () => {
   beforeAll(async () => {
     mkdirSync(screenshots, { recursive: true });
     world = await startTestFederation('workspace', { COMITY_CASE_SWEEP_MS: '200' });
-    browser = await chromium.launch({
-      executablePath: '/usr/bin/chromium',
-      args: [
-        '--headless',
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-background-networking',
-        '--disable-sync',
-      ],
-    });
+    browser = await launchChromium();
   }, 180_000);
 
   afterAll(async () => {
