@@ -58,6 +58,7 @@ certs
       code,
       name: DEV_STATES.find((state) => state.code === code)?.name ?? code,
       suite: rsa.has(code) ? 'rsa' : 'ed25519-x25519',
+      languages: DEV_STATES.find((state) => state.code === code)?.languages ?? ['en'],
     }));
     const result = await ensureDevCertificates(resolve(options.dir), states);
     console.log(`trust anchor: ${result.layout.trustAnchor}`);

@@ -51,7 +51,8 @@ export interface DirectoryState {
   authorities: DirectoryAuthority[];
   /**
    * The protocol versions the State's gateway speaks (member `protocolVersions`, absent: [1]).
-   * Case messages (routing header version 2) go only to States that list 2.
+   * Case messages (routing header version 2) go only to States that list 2; structured
+   * requests (version 3) only to States that list 3.
    */
   protocolVersions: number[];
 }
@@ -251,9 +252,9 @@ function readProtocolVersions(
   if (
     !Array.isArray(value) ||
     !value.includes(1) ||
-    value.some((version) => version !== 1 && version !== 2)
+    value.some((version) => version !== 1 && version !== 2 && version !== 3)
   ) {
-    return fail(`${where}.protocolVersions`, 'must list 1 and, where spoken, 2');
+    return fail(`${where}.protocolVersions`, 'must list 1 and, where spoken, 2 and 3');
   }
   return [...new Set(value as number[])].sort();
 }

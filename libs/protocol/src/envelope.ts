@@ -130,7 +130,7 @@ export function sealEnvelope(input: {
     recipient,
   );
   const header: RoutingHeader = {
-    v: headerVersionOf(routing.kind),
+    v: headerVersionOf(routing.kind, content.request !== undefined),
     ...routing,
     contentDigest: sha256Base64Url(contentJwe),
   };
@@ -438,6 +438,16 @@ export function openEnvelope(
     throw new ProtocolError(
       'content-binding-mismatch',
       'the signed content names a different envelope id, kind, sender or recipient than the header',
+    );
+  }
+  // Structured content travels in a version 3 header and only there (§9): a node that does not
+  // read it must never have been sent it, and a version 3 header promises it.
+  if ((header.v === 3) !== (statement.content.request !== undefined)) {
+    throw new ProtocolError(
+      'content-binding-mismatch',
+      header.v === 3
+        ? 'a version 3 header promises a structured request, and the content has none'
+        : `a structured request must travel in a version 3 header, not version ${header.v}`,
     );
   }
   return { ...envelope, statement, contentJws };

@@ -16,5 +16,6 @@ export * from './request-content';
 export * from './routing-header';
 export * from './sender-copy';
 export * from './signed-directory';
+export * from './structured-request';
 export * from './time-frames';
 export * from './uuid-v7';

@@ -46,9 +46,13 @@ export function isCaseMessageKind(kind: string): kind is CaseMessageKind {
   return (CASE_MESSAGE_KINDS as readonly string[]).includes(kind);
 }
 
-/** The routing header version a kind travels with: case messages need version 2. */
-export function headerVersionOf(kind: MessageKind): 1 | 2 {
-  return isCaseMessageKind(kind) ? 2 : 1;
+/**
+ * The routing header version an envelope travels with: case messages need version 2, requests
+ * with structured content (`content.request`, protocol §9) version 3, everything else 1.
+ */
+export function headerVersionOf(kind: MessageKind, structured = false): 1 | 2 | 3 {
+  if (isCaseMessageKind(kind)) return 2;
+  return structured && isRequestKind(kind) ? 3 : 1;
 }
 
 export const URGENCIES = ['routine', 'urgent', 'immediate'] as const;

@@ -45,6 +45,8 @@ export const REASON_CODES = [
   'case-message-unknown',
   'case-party-mismatch',
   'case-transition-not-allowed',
+  // Structured requests (protocol §9): a required field is missing.
+  'request-incomplete',
   // Chunk messages refused on arrival (quarantine header, logs and metrics).
   'malformed-chunk',
   'chunk-too-large',

@@ -2,11 +2,17 @@ import { readCaseDetails, type CaseDetails } from './case-details';
 import { FieldReader } from './fields';
 import { readLargeAttachments, type LargeAttachmentRef } from './large-attachments';
 import {
+  checkStructuredRequest,
+  renderRequestText,
+  type StructuredRequest,
+} from './structured-request';
+import {
   ATTACHMENT_FILENAME,
   CONTENT_LIMITS,
   MEDIA_TYPE,
   URGENCIES,
   isCaseMessageKind,
+  isRequestKind,
   type MessageKind,
   type Urgency,
 } from './message-kinds';
@@ -36,6 +42,11 @@ export interface RequestContent {
    * number, a new estimate, grounds of refusal). Absent for the kinds of version 1.
    */
   case?: CaseDetails;
+  /**
+   * Requests only, and only in a version 3 header (protocol §9): the request's structured
+   * fields. `body` then holds their plain-text rendering followed by nothing else.
+   */
+  request?: StructuredRequest;
 }
 
 const BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
@@ -61,6 +72,7 @@ export function readRequestContent(
     'attachments',
     'largeAttachments',
     ...(isCaseMessageKind(kind) ? ['case'] : []),
+    ...(isRequestKind(kind) ? ['request'] : []),
   ]);
   let caseDetails: CaseDetails | undefined;
   if (isCaseMessageKind(kind)) {
@@ -99,6 +111,17 @@ export function readRequestContent(
   if (totalBytes > CONTENT_LIMITS.attachmentBytesTotal) {
     reader.fail('attachments', `must total at most ${CONTENT_LIMITS.attachmentBytesTotal} bytes`);
   }
+  const largeAttachments =
+    source.largeAttachments === undefined
+      ? undefined
+      : readLargeAttachments(source.largeAttachments);
+  const structured =
+    source.request === undefined || !isRequestKind(kind)
+      ? undefined
+      : checkStructuredRequest(kind, source.request, [
+          ...attachments.map((file) => file.filename),
+          ...(largeAttachments ?? []).map((file) => file.filename),
+        ]);
   return {
     legalBasis: reader.string(source, 'legalBasis', /\S/, CONTENT_LIMITS.legalBasisChars),
     urgency: reader.oneOf(source, 'urgency', URGENCIES),
@@ -106,9 +129,23 @@ export function readRequestContent(
     subject: reader.string(source, 'subject', /\S/, CONTENT_LIMITS.subjectChars),
     body: reader.string(source, 'body', /\S/, CONTENT_LIMITS.bodyChars),
     attachments,
-    ...(source.largeAttachments === undefined
-      ? {}
-      : { largeAttachments: readLargeAttachments(source.largeAttachments) }),
+    ...(largeAttachments === undefined ? {} : { largeAttachments }),
     ...(caseDetails === undefined ? {} : { case: caseDetails }),
+    ...(structured === undefined ? {} : { request: structured }),
   };
+}
+
+/**
+ * The content as a recipient gateway can read it. A structured request's body is always its
+ * plain-text rendering; a gateway that does not list protocol version 3 in the directory gets
+ * that text alone (sealed in a version 1 envelope), never a member it would refuse.
+ */
+export function contentForPeer(
+  content: RequestContent,
+  peerVersions: readonly number[],
+): RequestContent {
+  const { request: structured, ...rest } = content;
+  if (structured === undefined) return content;
+  const body = renderRequestText(structured);
+  return peerVersions.includes(3) ? { ...rest, body, request: structured } : { ...rest, body };
 }

@@ -43,8 +43,8 @@ describe('readRoutingHeader', () => {
   });
 
   test.each([
-    ['v', { v: 3 }, 'header.v must be 1 or 2'],
-    ['v as a string', { v: '1' }, 'header.v must be 1 or 2'],
+    ['v', { v: 4 }, 'header.v must be 1, 2 or 3'],
+    ['v as a string', { v: '1' }, 'header.v must be 1, 2 or 3'],
     [
       'a request in a version 2 header',
       { v: 2 },

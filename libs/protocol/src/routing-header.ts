@@ -3,6 +3,7 @@ import {
   AUTHORITY_ID,
   CASE_MESSAGE_KINDS,
   MESSAGE_KINDS_V1,
+  REQUEST_KINDS,
   STATE_CODE,
   type MessageKind,
 } from './message-kinds';
@@ -12,11 +13,14 @@ import { isUuidV7 } from './uuid-v7';
 export const PROTOCOL_VERSION = 1;
 
 /**
- * The routing header's `v`: 1 for the kinds of the first version, 2 for case messages (§8). A
- * node of version 1 refuses a `v: 2` header, so case messages go only to States whose
- * directory entry lists protocol version 2.
+ * The routing header's `v`: 1 for the kinds of the first version, 2 for case messages (§8), 3
+ * for requests with structured content (§9). A node refuses a version it does not speak, so
+ * case messages go only to States whose directory entry lists protocol version 2, and
+ * structured requests only to those that list 3 (others receive their plain-text rendering
+ * in a version 1 envelope).
  */
-export const HEADER_VERSIONS = [1, 2] as const;
+export const HEADER_VERSIONS = [1, 2, 3] as const;
+const KINDS_OF_VERSION = { 1: MESSAGE_KINDS_V1, 2: CASE_MESSAGE_KINDS, 3: REQUEST_KINDS } as const;
 export type HeaderVersion = (typeof HEADER_VERSIONS)[number];
 
 export interface Party {
@@ -71,7 +75,7 @@ export function readParty(
 export function readRoutingHeader(source: Record<string, unknown>): RoutingHeader {
   const reader: FieldReader = new FieldReader('malformed-header', 'header');
   reader.onlyMembers(source, HEADER_MEMBERS);
-  if (source.v !== 1 && source.v !== 2) reader.fail('v', 'must be 1 or 2');
+  if (source.v !== 1 && source.v !== 2 && source.v !== 3) reader.fail('v', 'must be 1, 2 or 3');
   const version: HeaderVersion = source.v;
   const uuid = (field: string): string => {
     const value = source[field];
@@ -87,11 +91,7 @@ export function readRoutingHeader(source: Record<string, unknown>): RoutingHeade
     v: version,
     id: uuid('id'),
     // Each version has its own kinds: a case message in a version 1 header is malformed.
-    kind: reader.oneOf<MessageKind>(
-      source,
-      'kind',
-      version === 1 ? MESSAGE_KINDS_V1 : CASE_MESSAGE_KINDS,
-    ),
+    kind: reader.oneOf<MessageKind>(source, 'kind', KINDS_OF_VERSION[version]),
     from: readParty(reader, source, 'from'),
     to: readParty(reader, source, 'to'),
     created,

@@ -6,13 +6,15 @@ export interface DevStateDescription {
   code: string;
   name: string;
   suite: KeySuite;
+  /** ISO 639-1 codes of the languages its authorities accept requests in. */
+  languages: string[];
 }
 
 /** The development federation the demo and the tests run: two Ed25519 States and one RSA State. */
 export const DEV_STATES: DevStateDescription[] = [
-  { code: 'AT', name: 'Austria', suite: 'ed25519-x25519' },
-  { code: 'FR', name: 'France', suite: 'ed25519-x25519' },
-  { code: 'KE', name: 'Kenya', suite: 'rsa' },
+  { code: 'AT', name: 'Austria', suite: 'ed25519-x25519', languages: ['de', 'en'] },
+  { code: 'FR', name: 'France', suite: 'ed25519-x25519', languages: ['fr', 'en'] },
+  { code: 'KE', name: 'Kenya', suite: 'rsa', languages: ['en', 'sw'] },
 ];
 
 /** Builds the (development) directory document from the issued certificates. */
@@ -39,7 +41,7 @@ export function buildDevDirectory(
         name: state.name,
         routingKey: state.code,
         ...(options.brokerUsers ? { brokerUser: brokerUserOf(state.code) } : {}),
-        protocolVersions: [1, 2],
+        protocolVersions: [1, 2, 3],
         caCertificates: [readFileSync(paths.stateCaCertificate, 'utf8')],
         signingCertificates: [readFileSync(paths.signingCertificate, 'utf8')],
         encryptionCertificates: [readFileSync(paths.encryptionCertificate, 'utf8')],
@@ -54,7 +56,7 @@ export function buildDevDirectory(
               'supplementary_information',
               'reply',
             ],
-            languages: ['en'],
+            languages: state.languages,
           },
           {
             id: `${lower}-extradition-authority`,
@@ -66,7 +68,7 @@ export function buildDevDirectory(
               'supplementary_information',
               'reply',
             ],
-            languages: ['en'],
+            languages: state.languages,
           },
         ],
       };
