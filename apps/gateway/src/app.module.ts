@@ -9,12 +9,13 @@ import { InboundModule } from './inbound/inbound.module';
 import { ObservabilityModule } from './observability/observability.module';
 import { OperationsModule } from './operations/operations.module';
 import { OutboundModule } from './outbound/outbound.module';
+import { RequestsModule } from './requests/requests.module';
 import { TrustModule } from './trust/trust.module';
 
 /**
  * One gateway node: the feature modules, composed. The configuration is read and validated
  * before this module is built. Dependencies run one way (see docs/architecture.md):
- * operations, cases → inbound, outbound → attachments → outbox, content → transport, persistence,
+ * operations, cases, requests → inbound, outbound → attachments → outbox, content → transport, persistence,
  * trust → config, common, observability.
  */
 @Module({})
@@ -32,6 +33,7 @@ export class AppModule {
         OutboundModule,
         InboundModule,
         CasesModule,
+        RequestsModule,
         OperationsModule,
       ],
     };

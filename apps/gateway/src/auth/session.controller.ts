@@ -1,4 +1,5 @@
 import {
+  Inject,
   Body,
   Controller,
   Delete,
@@ -13,6 +14,7 @@ import {
 import { ApiOperation, ApiProperty, ApiTags } from '@nestjs/swagger';
 import { IsString, MaxLength, MinLength } from 'class-validator';
 import type { Request, Response } from 'express';
+import { GATEWAY_CONFIG, type GatewayConfig } from '../config/gateway-config';
 import { PeopleSessions, SESSION_COOKIE, cookieValue } from './people-sessions.service';
 import type { Principal } from './principal';
 import { CurrentPrincipal, Public, Roles } from './roles.decorator';
@@ -42,7 +44,10 @@ const ONE_SIGN_IN =
 @ApiTags('session')
 @Controller('v1/session')
 export class SessionController {
-  constructor(private readonly people: PeopleSessions) {}
+  constructor(
+    private readonly people: PeopleSessions,
+    @Inject(GATEWAY_CONFIG) private readonly config: GatewayConfig,
+  ) {}
 
   @Post()
   @Public()
@@ -64,6 +69,7 @@ export class SessionController {
     });
     return {
       ...view(signedIn.principal),
+      state: this.config.state,
       csrfToken: signedIn.csrfToken,
       expiresAt: signedIn.expiresAt.toISOString(),
     };
@@ -79,6 +85,7 @@ export class SessionController {
     if (!checked.ok) throw new UnauthorizedException(checked.reason);
     return {
       ...view(checked.principal),
+      state: this.config.state,
       csrfToken: checked.csrfToken,
       expiresAt: checked.expiresAt.toISOString(),
     };

@@ -61,6 +61,30 @@ export class CaseMessageView {
   details!: Record<string, unknown> | null;
   @ApiPropertyOptional({ description: 'The decrypted content (clerks only)' })
   content?: RequestContent;
+  @ApiPropertyOptional({
+    type: () => ReceiptSummaryView,
+    nullable: true,
+    description:
+      "A sent message's receipt, verified again when the case is read; null until it comes",
+  })
+  receipt?: ReceiptSummaryView | null;
+}
+
+export class ReceiptSummaryView {
+  @ApiPropertyOptional({ nullable: true, enum: ['delivered', 'rejected'] })
+  status!: 'delivered' | 'rejected' | null;
+  @ApiPropertyOptional({ nullable: true, description: 'Reason code of a rejection' })
+  reason!: string | null;
+  @ApiProperty({ description: 'The State whose gateway certificate signed the receipt' })
+  signedBy!: string;
+  @ApiPropertyOptional({ nullable: true }) signedAt!: string | null;
+  @ApiProperty({ description: 'SHA-256 (base64url) of the envelope bytes the receipt binds' })
+  envelopeDigest!: string;
+  @ApiPropertyOptional({ nullable: true, description: "x5t#S256 of the signer's certificate" })
+  certificateThumbprint!: string | null;
+  @ApiProperty() verified!: boolean;
+  @ApiPropertyOptional({ nullable: true, description: 'Reason code when it no longer verifies' })
+  problem!: string | null;
 }
 
 export class CaseEventView {

@@ -122,8 +122,11 @@ export class CasesService {
       details: null,
     };
     const timeline = [request, ...messages.map((message) => caseMessageViewOf(message, facts))];
-    if (withContent) {
-      for (const entry of timeline) entry.content = await this.contentOf(entry, principal);
+    for (const entry of timeline) {
+      if (withContent) entry.content = await this.contentOf(entry, principal);
+      if (entry.direction === 'outbound') {
+        entry.receipt = await this.outbound.receiptSummary(entry.id, principal).catch(() => null);
+      }
     }
     return {
       ...(await this.summary(record, principal)),

@@ -10,11 +10,14 @@ import {
 import {
   ENVELOPE_MEDIA_TYPE,
   ProtocolError,
+  contentForPeer,
   isCaseMessageKind,
+  isRequestKind,
   readRequestContent,
   sealEnvelope,
   sha256Base64Url,
   uuidV7,
+  verifyReceipt,
   type MessageKind,
   type RequestContent,
 } from '@comity/protocol';
@@ -46,6 +49,19 @@ import { FederationTrust } from '../trust/federation-trust';
 import { OutboxRelay } from '../outbox/outbox-relay.service';
 import { SenderCopies } from '../content/sender-copies';
 import type { SubmitRequestDto } from './submit-request.dto';
+
+/** A stored receipt, checked again: what the workspace shows beside a sent message. */
+export interface ReceiptSummary {
+  status: 'delivered' | 'rejected' | null;
+  reason: string | null;
+  signedBy: string;
+  signedAt: string | null;
+  envelopeDigest: string;
+  certificateThumbprint: string | null;
+  verified: boolean;
+  /** The reason code when the receipt no longer verifies (a certificate since revoked, …). */
+  problem: string | null;
+}
 
 /** Submitting, listing and reading the requests this node sends. */
 @Injectable()
@@ -114,17 +130,29 @@ export class OutboundService {
       );
     }
 
+    if (request.request !== undefined && request.body !== undefined) {
+      throw fieldError('body: a structured request carries its free text in request.freeText');
+    }
+    if (request.request !== undefined && !isRequestKind(request.kind)) {
+      throw fieldError(`request: a ${request.kind} has no structured form; send a body`);
+    }
+
     let content: RequestContent;
     try {
       // The receiver applies the protocol's own checks (UTF-16 lengths, non-blank text, 5 MiB
-      // of attachments); apply the same ones here so nothing is accepted that it must refuse.
+      // of attachments, a complete structured request); apply the same ones here so nothing
+      // is accepted that it must refuse.
       content = readRequestContent(
         {
           legalBasis: request.legalBasis,
           urgency: request.urgency,
           deadline: request.deadline ?? null,
           subject: request.subject,
-          body: request.body,
+          body:
+            request.body ??
+            // Rendered once the structure is read; a placeholder passes the body's own check.
+            '-',
+          ...(request.request === undefined ? {} : { request: request.request }),
           attachments: (request.attachments ?? []).map(({ filename, mediaType, data }) => ({
             filename,
             mediaType,
@@ -138,6 +166,12 @@ export class OutboundService {
     } catch (error) {
       if (error instanceof ProtocolError) throw fieldError(error.message.replace(/^content\./, ''));
       throw error;
+    }
+    if (content.request !== undefined) {
+      content = contentForPeer(
+        content,
+        directory.state(request.recipient.state)?.protocolVersions ?? [1],
+      );
     }
     try {
       return await this.sealAndStore({
@@ -390,6 +424,44 @@ export class OutboundService {
         `outbound message ${id} has no receipt yet (status ${row.status})`,
       );
     return row.receipt;
+  }
+
+  /**
+   * The receipt of a sent message as people read it, verified again now against the trust in
+   * force: who signed it, when, for which digest. Null while no receipt has come.
+   */
+  async receiptSummary(id: string, principal: Principal): Promise<ReceiptSummary | null> {
+    const row = await this.require(id, principal);
+    if (!row.receipt) return null;
+    try {
+      const { statement, signer } = verifyReceipt(row.receipt, this.trust.verifier, {
+        envelopeId: row.id,
+        envelopeDigest: row.envelopeDigest,
+        recipientState: row.toState,
+        senderState: this.trust.state,
+      });
+      return {
+        status: statement.status,
+        reason: statement.reason,
+        signedBy: signer.state,
+        signedAt: statement.time,
+        envelopeDigest: statement.envelopeDigest,
+        certificateThumbprint: signer.sha256Thumbprint,
+        verified: true,
+        problem: null,
+      };
+    } catch (error) {
+      return {
+        status: null,
+        reason: null,
+        signedBy: row.toState,
+        signedAt: null,
+        envelopeDigest: row.envelopeDigest,
+        certificateThumbprint: null,
+        verified: false,
+        problem: error instanceof ProtocolError ? error.reason : 'unverifiable',
+      };
+    }
   }
 
   async nonDeliveryEvidence(id: string, principal: Principal): Promise<Buffer> {

@@ -7,11 +7,13 @@ import {
   IsIn,
   IsISO8601,
   IsNotEmpty,
+  IsObject,
   IsOptional,
   IsString,
   IsUUID,
   Matches,
   MaxLength,
+  ValidateIf,
   ValidateNested,
 } from 'class-validator';
 import {
@@ -113,11 +115,26 @@ export class SubmitRequestDto {
   @MaxLength(CONTENT_LIMITS.subjectChars)
   subject!: string;
 
-  @ApiProperty({ example: 'The Central Authority of Austria requests ...' })
+  @ApiPropertyOptional({
+    example: 'The Central Authority of Austria requests ...',
+    description:
+      'The request in free text; required unless `request` is given, and then not allowed (its free text goes in request.freeText)',
+  })
+  @ValidateIf((dto: SubmitRequestDto) => dto.request === undefined || dto.body !== undefined)
   @IsString()
   @IsNotEmpty()
   @MaxLength(CONTENT_LIMITS.bodyChars)
-  body!: string;
+  body?: string;
+
+  @ApiPropertyOptional({
+    description:
+      'A structured request (protocol §9; requests only): the named fields of UNCAC art. 46(15). Checked for completeness against the table of GET /v1/requests/form; the body is rendered from it',
+    type: 'object',
+    additionalProperties: true,
+  })
+  @IsOptional()
+  @IsObject({ message: 'request must be an object (a structured request)' })
+  request?: Record<string, unknown>;
 
   @ApiPropertyOptional({
     type: [InlineAttachmentDto],

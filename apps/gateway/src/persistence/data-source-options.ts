@@ -15,6 +15,7 @@ import { SingleRetry1764440000000 } from './migrations/1764440000000-single-retr
 import { LeanHotPath1764450000000 } from './migrations/1764450000000-lean-hot-path';
 import { Cases1764460000000 } from './migrations/1764460000000-cases';
 import { PeopleSessions1764470000000 } from './migrations/1764470000000-people-sessions';
+import { RequestDrafts1764480000000 } from './migrations/1764480000000-request-drafts';
 
 export const ENTITIES = [
   OutboundMessageEntity,
@@ -42,6 +43,7 @@ export function dataSourceOptions(databaseUrl: string): DataSourceOptions {
       LeanHotPath1764450000000,
       Cases1764460000000,
       PeopleSessions1764470000000,
+      RequestDrafts1764480000000,
     ],
     // Run by SchemaMigrator under an advisory lock, so replicas starting together do not race.
     migrationsRun: false,

@@ -17,6 +17,7 @@ import { OutboundMessageRepository } from './outbound-message.repository';
 import { OutboxRepository } from './outbox.repository';
 import { PoolErrorGuard } from './pool-error-guard';
 import { QuarantineRepository } from './quarantine.repository';
+import { RequestDraftRepository } from './request-draft.repository';
 import { SchemaMigrator } from './schema-migrator';
 import { SenderCopyKeyRepository } from './sender-copy-key.repository';
 import { TrafficRepository } from './traffic.repository';
@@ -35,6 +36,7 @@ const REPOSITORIES = [
   OutboxRepository,
   PersonSessionRepository,
   QuarantineRepository,
+  RequestDraftRepository,
   SenderCopyKeyRepository,
   TrafficRepository,
 ];
