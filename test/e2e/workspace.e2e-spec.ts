@@ -1,9 +1,11 @@
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { Client } from 'pg';
 import type { Browser, Page } from 'playwright-core';
+import { completeMlaRequest } from '../../libs/protocol/test-support/structured-requests';
 import { repoRoot } from '../../apps/cli/src/federation/repo-root';
 import { launchChromium } from '../support/browser';
-import { mlaRequest, startTestFederation, type TestFederation } from '../support/test-federation';
+import { startTestFederation, type TestFederation } from '../support/test-federation';
 
 /**
  * The clerks' workspace (apps/gateway/workspace/) in a real browser (Debian's Chromium,
@@ -21,7 +23,10 @@ describe('the clerks’ workspace', () => {
 
   beforeAll(async () => {
     mkdirSync(screenshots, { recursive: true });
-    world = await startTestFederation('workspace', { COMITY_CASE_SWEEP_MS: '200' });
+    world = await startTestFederation('workspace', {
+      COMITY_CASE_SWEEP_MS: '200',
+      COMITY_ATTACHMENT_CHUNK_BYTES: String(256 * 1024),
+    });
     browser = await launchChromium();
   }, 180_000);
 
@@ -87,34 +92,98 @@ describe('the clerks’ workspace', () => {
     await context.close();
   }, 60_000);
 
-  it('works a case across two nodes in the browser, both clerks signed in', async () => {
-    const subject = `Workspace case ${Date.now()}`;
-    const { id } = await world.client('AT').submit(mlaRequest({ subject }));
-    await world.client('AT').waitForStatus(id, ['delivered']);
+  /** Fills a field of the request writer (data-testid `w-<field>`). */
+  async function write(page: Page, field: string, value: string): Promise<void> {
+    await page.getByTestId(`w-${field}`).first().fill(value);
+  }
 
-    const fr = await signedIn('FR', 'clerk');
-    await openCase(fr, 'inbound', subject);
-    await expectText(caseState(fr), /awaiting acknowledgement/);
-    // The browser's own check first: the reference is required.
-    await act(fr, 'acknowledgement');
+  it('writes a request in the browser and works its case to the end across two nodes', async () => {
+    const subject = `Workspace case ${Date.now()}`;
+    const at = await signedIn('AT', 'clerk');
+    await at.getByTestId('tab-writer').click();
+    await at.getByTestId('w-kind').waitFor({ timeout: WAIT });
+    // The counterparts come from the signed directory; the writer leaves out the own State.
+    await at
+      .getByTestId('w-recipient')
+      .locator('option[value^="FR/"]')
+      .waitFor({ state: 'attached' });
+    expect(await at.getByTestId('w-recipient').locator('option[value^="AT/"]').count()).toBe(0);
+    const fr = await at
+      .getByTestId('w-recipient')
+      .locator('option[value^="FR/"]')
+      .first()
+      .getAttribute('value');
+    await at.getByTestId('w-recipient').selectOption(fr!);
+    await write(at, 'subject', subject);
+    await write(at, 'legalBasis', 'UNCAC art. 46');
+    // German is not among the languages FR's authority accepts: a warning, not a refusal.
+    await at.getByTestId('w-language').selectOption('de');
+    await expectText(at.getByTestId('writer-warnings'), /not in de: attach a translation/);
+    await at.getByTestId('w-language').selectOption('en');
+    await at.getByTestId('w-assistance').getByRole('checkbox').nth(5).check();
+    await write(at, 'requestingAuthority', 'Public Prosecutor’s Office Vienna');
+    await write(at, 'proceedings.subjectMatter', 'Bribery in a procurement procedure');
+    await write(at, 'proceedings.conductingAuthority', 'Public Prosecutor’s Office Vienna');
+    await write(at, 'proceedings.conductingAuthorityFunctions', 'Directs the investigation');
+    await write(at, 'facts', 'Between 2023 and 2025 the suspect paid EUR 400,000 to an official.');
+    await write(at, 'assistanceSought', 'Certified copies of the statements of account 1234.');
+    await at.getByTestId('w-add-offences').click();
+    await write(at, 'offences.description', 'Bribery');
+    await write(at, 'offences.legalProvision', '§ 307 StGB');
+    await at.getByTestId('w-template-name').fill('Vienna bank records');
+    await at.getByTestId('w-save-template').click();
+    await expectText(at.getByTestId('w-templates'), /Vienna bank records/);
+
+    // The purpose (UNCAC art. 46(15)(f)) is still missing: sending is held back and says why.
+    await at.getByTestId('w-send').click();
+    await expectText(at.getByTestId('writer-notice'), /Not sent: 1 required field is missing/);
+    await expectText(at.getByTestId('writer-missing'), /Purpose/);
+    await at.getByTestId('w-save').click();
+    await expectText(at.getByTestId('writer-drafts'), new RegExp(subject));
+    await at.getByTestId('w-letter').click();
+    await at.getByTestId('w-letter-link').waitFor({ timeout: WAIT });
     expect(
-      await fr
+      Number(await at.getByTestId('w-letter-link').getAttribute('data-bytes')),
+    ).toBeGreaterThan(1000);
+
+    await write(at, 'purpose', 'To prove the flow of the bribes.');
+    await expectText(at.getByTestId('writer-check'), /^Complete/);
+    await at.screenshot({ path: join(screenshots, 'workspace-writer.png'), fullPage: true });
+    await at.getByTestId('w-send').click();
+    await at.getByTestId('case-subject').filter({ hasText: subject }).waitFor({ timeout: WAIT });
+    const id = (await world.client('AT').cases({ q: subject, direction: 'outbound' })).items[0]
+      ?.id as string;
+    expect(id).toBeDefined();
+    await world.client('AT').waitForStatus(id, ['delivered']);
+    // The draft was sent: it is gone.
+    await at.getByTestId('tab-writer').click();
+    await expectText(at.getByTestId('writer-drafts'), /No drafts/);
+
+    const frPage = await signedIn('FR', 'clerk');
+    await openCase(frPage, 'inbound', subject);
+    await expectText(caseState(frPage), /awaiting acknowledgement/);
+    // The structured request arrives whole, section by section.
+    await expectText(frPage.getByTestId('timeline'), /PURPOSE\s+To prove the flow of the bribes\./);
+    // The browser's own check first: the reference is required.
+    await act(frPage, 'acknowledgement');
+    expect(
+      await frPage
         .getByTestId('action-reference')
         .evaluate(
           (input) =>
             (input as unknown as { validity: { valueMissing: boolean } }).validity.valueMissing,
         ),
     ).toBe(true);
-    await fr.getByTestId('action-reference').fill('FR-WS-1');
-    await fr.getByTestId('action-send').click();
-    await expectText(caseState(fr), /in progress/);
-    await act(fr, 'information_request', async (page) => {
+    await frPage.getByTestId('action-reference').fill('FR-WS-1');
+    await frPage.getByTestId('action-send').click();
+    await expectText(caseState(frPage), /in progress/);
+    await act(frPage, 'information_request', async (page) => {
       await page.getByTestId('action-note').fill('Which accounts exactly?');
     });
-    await expectText(caseState(fr), /awaiting information/);
+    await expectText(caseState(frPage), /awaiting information/);
 
-    const at = await signedIn('AT', 'clerk');
     await world.client('AT').waitForCase(id, (view) => view.state === 'awaiting_information');
+    await at.getByTestId('tab-outbound').click();
     await openCase(at, 'outbound', subject);
     await expectText(at.getByTestId('timeline'), /Which accounts exactly\?/);
     await act(at, 'additional_information', async (page) => {
@@ -125,26 +194,41 @@ describe('the clerks’ workspace', () => {
     await world
       .client('FR')
       .waitForCase(id, (view) => view.state === 'in_progress' && view.messages === 3);
-    await fr.getByTestId('back').click();
-    await openCase(fr, 'inbound', subject);
-    await act(fr, 'execution_completed', async (page) => {
+    await frPage.getByTestId('back').click();
+    await openCase(frPage, 'inbound', subject);
+    // The result is too large to travel inline: it is uploaded in chunks. The connection drops
+    // under the second chunk once; the upload tries again and completes.
+    const result = Buffer.alloc(5 * 256 * 1024 + 1000, 7);
+    let dropped = 0;
+    await frPage.route(/\/v1\/attachments\/[^/]+\/chunks\/1$/, async (route) => {
+      if (dropped++ === 0) return route.abort('connectionreset');
+      return route.continue();
+    });
+    await act(frPage, 'execution_completed', async (page) => {
       await page.getByTestId('action-attachments').setInputFiles({
-        name: 'statements.csv',
-        mimeType: 'text/csv',
-        buffer: Buffer.from('account,balance\n1234,100\n'),
+        name: 'statements.bin',
+        mimeType: 'application/octet-stream',
+        buffer: result,
       });
     });
-    await expectText(caseState(fr), /^executed$/);
+    await expectText(caseState(frPage), /^executed$/);
+    expect(dropped).toBe(2);
 
     await world.client('AT').waitForCase(id, (view) => view.state === 'executed');
     await at.getByTestId('back').click();
     await openCase(at, 'outbound', subject);
     await expectText(caseState(at), /^executed$/);
-    const [download] = await Promise.all([
-      at.waitForEvent('download'),
-      at.getByTestId('download').click(),
-    ]);
-    expect(download.suggestedFilename()).toBe('statements.csv');
+    // The request's receipt, verified again when the case is shown.
+    await expectText(
+      at.getByTestId('receipt'),
+      /^Delivered, signed by FR at .* signature verified$/,
+    );
+    const large = at.getByTestId('download-large').filter({ hasText: 'statements.bin' });
+    await large.waitFor({ timeout: 60_000 });
+    const [download] = await Promise.all([at.waitForEvent('download'), large.click()]);
+    expect(download.suggestedFilename()).toBe('statements.bin');
+    const path = await download.path();
+    expect(readFileSync(path).equals(result)).toBe(true);
     await at.screenshot({ path: join(screenshots, 'workspace-case.png'), fullPage: true });
 
     await at.getByTestId('tab-statistics').click();
@@ -152,7 +236,154 @@ describe('the clerks’ workspace', () => {
       '[data-testid="statistics-line"][data-direction="outbound"][data-total="true"]',
     );
     await expectText(sent.locator('[data-column="executed"]'), /^1$/);
-  }, 120_000);
+    await at.screenshot({ path: join(screenshots, 'workspace-statistics.png'), fullPage: true });
+  }, 180_000);
+
+  describe('the request writer’s API', () => {
+    /** A raw call with a development API key: {status, body}. */
+    async function call(
+      state: string,
+      principal: 'central-clerk' | 'extradition-clerk' | 'operator',
+      method: string,
+      path: string,
+      body?: unknown,
+      // eslint-disable-next-line @typescript-eslint/no-explicit-any -- the answers' JSON, read by the assertions
+    ): Promise<{ status: number; body: any; bytes: Buffer; type: string }> {
+      const response = await fetch(`${world.federation.node(state).url}${path}`, {
+        method,
+        headers: {
+          authorization: `Bearer ${world.apiKey(state, principal)}`,
+          ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+        },
+        body: body === undefined ? undefined : JSON.stringify(body),
+      });
+      const bytes = Buffer.from(await response.arrayBuffer());
+      const type = response.headers.get('content-type') ?? '';
+      const parsed = type.includes('json') ? JSON.parse(bytes.toString('utf8')) : null;
+      return { status: response.status, body: parsed, bytes, type };
+    }
+
+    const structured = (overrides: Record<string, unknown> = {}) => ({
+      kind: 'mla_request',
+      senderAuthority: 'at-central-authority',
+      recipient: { state: 'FR', authority: 'fr-central-authority' },
+      legalBasis: 'UNCAC art. 46',
+      urgency: 'routine',
+      subject: `Structured ${Date.now()}`,
+      request: completeMlaRequest(),
+      ...overrides,
+    });
+
+    it('keeps drafts per clerk, sealed at rest, and refuses a stale revision', async () => {
+      const secret = `Secret draft ${Date.now()}`;
+      const created = await call('AT', 'central-clerk', 'POST', '/v1/drafts', {
+        kind: 'mla_request',
+        name: secret,
+        form: { subject: secret, request: { facts: 'confidential facts' } },
+      });
+      expect(created.status).toBe(201);
+      expect(created.body.revision).toBe(1);
+      const id = created.body.id as string;
+
+      // Another clerk of the node (another authority) neither lists nor opens it.
+      const other = await call('AT', 'extradition-clerk', 'GET', '/v1/drafts');
+      expect(other.body.map((d: { id: string }) => d.id)).not.toContain(id);
+      expect((await call('AT', 'extradition-clerk', 'GET', `/v1/drafts/${id}`)).status).toBe(404);
+      expect((await call('AT', 'operator', 'GET', '/v1/drafts')).status).toBe(403);
+
+      const saved = await call('AT', 'central-clerk', 'PUT', `/v1/drafts/${id}`, {
+        kind: 'mla_request',
+        name: secret,
+        revision: 1,
+        form: { subject: secret, request: { facts: 'more confidential facts' } },
+      });
+      expect(saved.status).toBe(200);
+      expect(saved.body.revision).toBe(2);
+      const stale = await call('AT', 'central-clerk', 'PUT', `/v1/drafts/${id}`, {
+        kind: 'mla_request',
+        name: secret,
+        revision: 1,
+        form: {},
+      });
+      expect(stale.status).toBe(409);
+      const read = await call('AT', 'central-clerk', 'GET', `/v1/drafts/${id}`);
+      expect(read.body.form.request.facts).toBe('more confidential facts');
+
+      // At rest: nothing the clerk typed, in any column.
+      const database = new Client({ connectionString: world.databaseUrls.AT });
+      await database.connect();
+      try {
+        const { rows } = await database.query(
+          'SELECT row_to_json(d)::text AS row FROM request_draft d',
+        );
+        const dump = rows.map((row: { row: string }) => row.row).join('\n');
+        expect(dump).toContain(id);
+        expect(dump).not.toContain('confidential');
+        expect(dump).not.toContain(secret);
+      } finally {
+        await database.end();
+      }
+
+      expect((await call('AT', 'central-clerk', 'DELETE', `/v1/drafts/${id}`)).status).toBe(204);
+      expect((await call('AT', 'central-clerk', 'GET', `/v1/drafts/${id}`)).status).toBe(404);
+      const unnamed = await call('AT', 'central-clerk', 'POST', '/v1/templates', {
+        kind: 'mla_request',
+        form: {},
+      });
+      expect(unnamed.status).toBe(400);
+      expect(JSON.stringify(unnamed.body)).toContain('a template needs a name');
+    }, 60_000);
+
+    it('checks a structured request as it is written and prints its letter', async () => {
+      const partial = await call('AT', 'central-clerk', 'POST', '/v1/requests/check', {
+        kind: 'mla_request',
+        recipient: { state: 'FR', authority: 'fr-central-authority' },
+        request: completeMlaRequest({ purpose: '', language: 'de' }),
+      });
+      expect(partial.status).toBe(200);
+      expect(partial.body.missing.map((m: { field: string }) => m.field)).toEqual(['purpose']);
+      expect(partial.body.warnings.join(' ')).toContain('not in de');
+
+      const letter = await call('AT', 'central-clerk', 'POST', '/v1/requests/letter', {
+        ...structured(),
+        urgency: 'urgent',
+      });
+      expect(letter.status).toBe(200);
+      expect(letter.type).toBe('application/pdf');
+      expect(letter.bytes.subarray(0, 5).toString()).toBe('%PDF-');
+      const wrongAuthority = await call('AT', 'central-clerk', 'POST', '/v1/requests/letter', {
+        ...structured(),
+        senderAuthority: 'at-extradition-authority',
+      });
+      expect(wrongAuthority.status).toBe(403);
+    }, 60_000);
+
+    it('sends a structured request that FR reads as structure, and refuses an incomplete one', async () => {
+      const incomplete = await call(
+        'AT',
+        'central-clerk',
+        'POST',
+        '/v1/outbound-messages',
+        structured({ request: completeMlaRequest({ purpose: '' }) }),
+      );
+      expect(incomplete.status).toBe(400);
+      expect(JSON.stringify(incomplete.body)).toContain('purpose (Purpose of the evidence');
+      const both = await call(
+        'AT',
+        'central-clerk',
+        'POST',
+        '/v1/outbound-messages',
+        structured({ body: 'free text as well' }),
+      );
+      expect(both.status).toBe(400);
+
+      const sent = await world.client('AT').submit(structured());
+      await world.client('AT').waitForStatus(sent.id, ['delivered']);
+      const received = await world.client('FR').inbound(sent.id);
+      expect(received.content?.request).toEqual(completeMlaRequest());
+      expect(received.content?.body).toContain('PURPOSE\nTo prove the flow of the bribes.');
+    }, 60_000);
+  });
 
   it("shows an operator the cases' metadata, never their content", async () => {
     const operator = await signedIn('FR', 'operator');

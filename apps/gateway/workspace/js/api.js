@@ -7,6 +7,11 @@ export function setCsrfToken(token) {
   csrfToken = token;
 }
 
+/** The headers a change made outside `api` (an upload, a PDF) carries. */
+export function csrfHeaders() {
+  return csrfToken ? { 'X-CSRF-Token': csrfToken } : {};
+}
+
 export function whenSignedOut(handler) {
   onSignedOut = handler;
 }
@@ -18,8 +23,8 @@ export function errorText(status, body) {
 }
 
 /** {ok, status, body}; a 401 on anything but sign-in ends the session on this page. */
-export async function api(method, path, body) {
-  var headers = { Accept: 'application/json' };
+export async function api(method, path, body, extraHeaders) {
+  var headers = Object.assign({ Accept: 'application/json' }, extraHeaders || {});
   if (body !== undefined) headers['Content-Type'] = 'application/json';
   if (method !== 'GET' && csrfToken) headers['X-CSRF-Token'] = csrfToken;
   var response;
@@ -43,4 +48,28 @@ export async function api(method, path, body) {
   }
   if (response.status === 401 && path !== '/v1/session') onSignedOut(errorText(401, parsed));
   return { ok: response.ok, status: response.status, body: parsed };
+}
+
+/** A change answered with a file (the letter of request): {ok, status, blob | body}. */
+export async function fetchFile(method, path, body) {
+  var response;
+  try {
+    response = await fetch(path, {
+      method: method,
+      headers: Object.assign({ 'Content-Type': 'application/json' }, csrfHeaders()),
+      body: JSON.stringify(body),
+      cache: 'no-store',
+      credentials: 'same-origin',
+    });
+  } catch {
+    return { ok: false, status: 0, body: { message: 'the gateway cannot be reached' } };
+  }
+  if (response.ok) return { ok: true, status: response.status, blob: await response.blob() };
+  var parsed;
+  try {
+    parsed = await response.json();
+  } catch {
+    parsed = null;
+  }
+  return { ok: false, status: response.status, body: parsed };
 }

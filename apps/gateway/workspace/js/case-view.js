@@ -1,6 +1,7 @@
 /* One case: where it stands, every message in order, and the actions allowed now as forms. */
 import { api, errorText } from './api.js';
 import { $, day, el, words } from './dom.js';
+import { attachFiles, attachmentMembers } from './files.js';
 
 var GROUNDS = [
   'insufficient-information',
@@ -75,7 +76,8 @@ var LABELS = {
   respondBy: 'Needed by',
   note: 'Message',
   reasons: 'Reasons',
-  attachments: 'Files (5 MiB in all)',
+  attachments:
+    'Files (up to 1 MiB each travel inside the message; larger ones are uploaded in parts and resume after a dropped connection)',
   grounds: 'Grounds',
 };
 
@@ -109,18 +111,10 @@ function field(name, type, required) {
   return el('div', { className: 'field' }, [
     el('label', { htmlFor: id }, [LABELS[name] + (required ? ' (required)' : '')]),
     input,
+    type === 'file'
+      ? el('div', { className: 'uploads', dataset: { testid: 'action-uploads' } })
+      : '',
   ]);
-}
-
-function base64Of(file) {
-  return new Promise(function (resolve, reject) {
-    var reader = new FileReader();
-    reader.onload = function () {
-      resolve(String(reader.result).split(',')[1] || '');
-    };
-    reader.onerror = reject;
-    reader.readAsDataURL(file);
-  });
 }
 
 async function bodyOf(kind, form) {
@@ -133,17 +127,13 @@ async function bodyOf(kind, form) {
         },
       );
     } else if (type === 'file') {
-      var files = Array.from(form.elements[name].files || []);
-      if (files.length) {
-        body.attachments = await Promise.all(
-          files.map(async function (file) {
-            return {
-              filename: file.name,
-              mediaType: file.type || 'application/octet-stream',
-              data: await base64Of(file),
-            };
-          }),
-        );
+      var chosen = Array.from(form.elements[name].files || []);
+      if (chosen.length) {
+        var area = form.querySelector('[data-testid="action-uploads"]');
+        area.replaceChildren();
+        var added = await attachFiles(chosen, area);
+        if (added.error) throw new Error(added.error);
+        Object.assign(body, attachmentMembers(added.files));
       }
     } else if (form.elements[name].value.trim()) {
       body[name] = form.elements[name].value;
@@ -176,10 +166,19 @@ function actionForm(caseId, kind) {
   );
   form.addEventListener('submit', async function (event) {
     event.preventDefault();
-    var answer = await api('POST', '/v1/cases/' + caseId + '/actions', await bodyOf(kind, form));
-    if (answer.ok) return showCase(caseId);
     var error = form.querySelector('[data-testid="action-error"]');
-    error.textContent = errorText(answer.status, answer.body);
+    var send = form.querySelector('[data-testid="action-send"]');
+    error.hidden = true;
+    send.disabled = true;
+    try {
+      var answer = await api('POST', '/v1/cases/' + caseId + '/actions', await bodyOf(kind, form));
+      if (answer.ok) return showCase(caseId);
+      error.textContent = errorText(answer.status, answer.body);
+    } catch (failure) {
+      error.textContent = failure.message;
+    } finally {
+      send.disabled = false;
+    }
     error.hidden = false;
   });
   return form;
@@ -208,6 +207,7 @@ function messageItem(message) {
     .join(' · ');
   var content = message.content;
   var files = (content && content.attachments) || [];
+  var large = (content && content.largeAttachments) || [];
   return el(
     'li',
     {
@@ -248,7 +248,72 @@ function messageItem(message) {
             }),
           )
         : '',
+      large.length
+        ? el(
+            'p',
+            {},
+            large.map(function (file, index) {
+              return el(
+                'a',
+                {
+                  href:
+                    '/v1/' +
+                    message.direction +
+                    '-messages/' +
+                    message.id +
+                    '/attachments/' +
+                    index,
+                  download: file.filename,
+                  className: 'file-link',
+                  dataset: { testid: 'download-large' },
+                },
+                [file.filename + ' (' + size(file.size) + ')'],
+              );
+            }),
+          )
+        : '',
+      message.direction === 'outbound' ? receiptLine(message.receipt) : '',
     ],
+  );
+}
+
+function size(bytes) {
+  if (bytes >= 1024 * 1024) return (bytes / 1024 / 1024).toFixed(1) + ' MiB';
+  if (bytes >= 1024) return Math.ceil(bytes / 1024) + ' KiB';
+  return bytes + ' bytes';
+}
+
+/** "Delivered, signed by FR at …, verified": the receipt as the gateway checked it just now. */
+function receiptLine(receipt) {
+  if (!receipt) {
+    return el('p', { className: 'receipt pending', dataset: { testid: 'receipt' } }, [
+      'No receipt yet',
+    ]);
+  }
+  if (!receipt.verified) {
+    return el('p', { className: 'receipt bad', dataset: { testid: 'receipt' } }, [
+      'Receipt from ' + receipt.signedBy + ' does not verify: ' + words(receipt.problem),
+    ]);
+  }
+  var text =
+    (receipt.status === 'delivered' ? 'Delivered' : 'Rejected (' + words(receipt.reason) + ')') +
+    ', signed by ' +
+    receipt.signedBy +
+    ' at ' +
+    receipt.signedAt.replace('T', ' ').slice(0, 19) +
+    ' UTC, signature verified';
+  return el(
+    'p',
+    {
+      className: 'receipt ' + receipt.status,
+      title:
+        'Envelope SHA-256 ' +
+        receipt.envelopeDigest +
+        '; certificate ' +
+        receipt.certificateThumbprint,
+      dataset: { testid: 'receipt' },
+    },
+    [text],
   );
 }
 

@@ -1,14 +1,21 @@
 /* The workspace: sign-in, then the cases this clerk's authority sent and received. */
 import { api, errorText, setCsrfToken, whenSignedOut } from './api.js';
 import { showCaseList } from './case-list.js';
+import { showCase } from './case-view.js';
 import { $ } from './dom.js';
 import { showStatistics } from './statistics.js';
+import { showWriter } from './writer.js';
 
-function signedIn(session) {
+var session = null;
+
+function signedIn(current) {
+  session = current;
   setCsrfToken(session.csrfToken);
   $('who-name').textContent =
     session.username + ' · ' + session.role + (session.authority ? ' · ' + session.authority : '');
   $('who').hidden = false;
+  // Only clerks write requests; operators never see content.
+  $('tab-writer').hidden = session.role !== 'clerk';
   $('sign-in-panel').hidden = true;
   $('app').hidden = false;
   select('inbound');
@@ -30,9 +37,17 @@ function select(view) {
     tab.setAttribute('aria-pressed', String(tab.dataset.view === view));
   });
   $('case').hidden = true;
-  $('cases').hidden = view === 'statistics';
+  $('cases').hidden = view === 'statistics' || view === 'writer';
   $('statistics').hidden = view !== 'statistics';
+  $('writer').hidden = view !== 'writer';
   if (view === 'statistics') showStatistics();
+  else if (view === 'writer')
+    showWriter(session, function (caseId) {
+      select('outbound');
+      showCase(caseId, function () {
+        showCaseList();
+      });
+    });
   else showCaseList(view);
 }
 
