@@ -46,7 +46,8 @@ export class DraftsService {
     const rows = await this.drafts.list(this.scope(purpose, principal));
     return Promise.all(
       rows.map(async (row) => {
-        const { form: _form, ...view } = await this.view(row);
+        const view = await this.view(row);
+        delete view.form; // lists carry names, not forms
         return view;
       }),
     );
