@@ -69,7 +69,47 @@ export async function runDemo(options: DemoOptions): Promise<void> {
       urgency: 'urgent',
       deadline: '2027-01-31',
       subject: 'Bank records of a suspected bribery intermediary',
-      body: 'The Central Authority of Austria requests copies of account statements (2019-2024) ...',
+      // A structured request (protocol version 3): FR's gateway checks it is complete.
+      request: {
+        language: 'en',
+        assistance: ['records'],
+        requestingAuthority: 'Central Authority of Austria, Federal Ministry of Justice',
+        proceedings: {
+          nature: 'investigation',
+          subjectMatter: 'Bribery of a public official in a public procurement procedure',
+          conductingAuthority: 'Public Prosecutor’s Office for Economic Crimes and Corruption',
+          conductingAuthorityFunctions: 'Directs the criminal investigation',
+          reference: '12 St 34/26k',
+        },
+        facts:
+          'Between 2019 and 2024 an intermediary is suspected of passing bribes to an official through an account held in France.',
+        assistanceSought:
+          'Certified copies of the statements of the account (2019-2024) and of its opening documents.',
+        procedure: '',
+        purpose: 'To trace the payments and prove the bribery.',
+        persons: [
+          {
+            role: 'suspect',
+            name: 'A. Intermediary',
+            dateOfBirth: '',
+            nationality: 'AT',
+            location: 'Paris',
+            description: '',
+          },
+        ],
+        offences: [
+          {
+            description: 'Bribery',
+            legalProvision: '§ 307 StGB',
+            maximumPenalty: '10 years',
+            acts: '',
+            limitation: '',
+          },
+        ],
+        confidentiality: 'The account holder must not be informed.',
+        documents: [{ role: 'letter_of_request', filename: 'request-letter.txt' }],
+        freeText: '',
+      },
       attachments: [
         {
           filename: 'request-letter.txt',
@@ -99,8 +139,12 @@ export async function runDemo(options: DemoOptions): Promise<void> {
     console.log(`delivered, receipt verified: ${elapsed} ms from submit to verified receipt`);
 
     const received = await france.inbound(submitted.id);
+    const structured = received.content?.request as { assistance: string[] } | undefined;
     console.log(
-      `FR holds it once, decrypted for its clerk: "${String(received.content?.subject)}"`,
+      `FR holds it once, decrypted for its clerk: "${String(received.content?.subject)}"` +
+        (structured
+          ? `, a structured request (${structured.assistance.length} type of assistance, complete)`
+          : ''),
     );
 
     const verifier = new CertificateVerifier(
