@@ -538,10 +538,6 @@ const NATURE_LABELS: Record<ProceedingNature, string> = {
   administrative: 'administrative proceeding',
 };
 
-/**
- * The request as plain text, for `content.body`: what a node that does not read structured
- * requests shows, and what the letter of request prints. Deterministic: one input, one text.
- */
 /** A titled section of a request as people read it; sections left empty are not listed. */
 export interface RequestSection {
   title: string;
@@ -622,7 +618,10 @@ export function requestSections(request: StructuredRequest): RequestSection[] {
   return sections;
 }
 
-/** The plain-text body of a structured request (what a node without structured requests reads). */
+/**
+ * The request as plain text, for `content.body`: what a node that does not read structured
+ * requests shows. Deterministic: one input, one text.
+ */
 export function renderRequestText(request: StructuredRequest): string {
   return requestSections(request)
     .map((section) => `${section.title.toUpperCase()}\n${section.text}`)
