@@ -1,3 +1,5 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import {
   contextFor,
   createTestFederation,
@@ -19,6 +21,7 @@ import {
   readRoutingHeader,
   renderRequestText,
   requestAdvice,
+  requirementTable,
   type StructuredRequest,
 } from './index';
 
@@ -227,5 +230,16 @@ describe('structured requests on the wire (routing header version 3)', () => {
     expect(contentForPeer(plain, [1])).toBe(plain);
     // The text-only form seals as version 1, which every gateway reads.
     expect(sealFor(f, 'AT', 'FR', {}, old).header.v).toBe(1);
+  });
+
+  it('has its table of required fields written down in the protocol document', () => {
+    const docs = readFileSync(join(__dirname, '../../../docs/protocol.md'), 'utf8');
+    const section = docs.slice(docs.indexOf('### 9.2 Required fields'), docs.indexOf('### 9.3'));
+    const rows = section.split('\n').filter((line) => line.startsWith('| `'));
+    expect(rows).toHaveLength(requirementTable().length);
+    requirementTable().forEach((requirement, index) => {
+      expect(rows[index]).toContain(`| \`${requirement.field}\` |`);
+      expect(rows[index]).toContain(`| ${requirement.rule} |`);
+    });
   });
 });
