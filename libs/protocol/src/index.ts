@@ -17,5 +17,7 @@ export * from './routing-header';
 export * from './sender-copy';
 export * from './signed-directory';
 export * from './structured-request';
+export * from './request-requirements';
+export * from './request-rendering';
 export * from './time-frames';
 export * from './uuid-v7';

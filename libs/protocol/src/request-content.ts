@@ -1,11 +1,9 @@
 import { readCaseDetails, type CaseDetails } from './case-details';
 import { FieldReader } from './fields';
 import { readLargeAttachments, type LargeAttachmentRef } from './large-attachments';
-import {
-  checkStructuredRequest,
-  renderRequestText,
-  type StructuredRequest,
-} from './structured-request';
+import { renderRequestText } from './request-rendering';
+import { checkStructuredRequest } from './request-requirements';
+import type { StructuredRequest } from './structured-request';
 import {
   ATTACHMENT_FILENAME,
   CONTENT_LIMITS,

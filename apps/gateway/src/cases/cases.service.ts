@@ -22,6 +22,7 @@ import { Clock } from '../common/clock';
 import { SenderCopies } from '../content/sender-copies';
 import { InboundService } from '../inbound/inbound.service';
 import { OutboundService } from '../outbound/outbound.service';
+import { ReceiptSummaries } from '../outbound/receipt-summaries.service';
 import { CaseRepository, type CaseRecord } from '../persistence/case.repository';
 import { UnitOfWork } from '../persistence/database';
 import { FederationTrust } from '../trust/federation-trust';
@@ -61,6 +62,7 @@ export class CasesService {
     private readonly cases: CaseRepository,
     private readonly unitOfWork: UnitOfWork,
     private readonly outbound: OutboundService,
+    private readonly receipts: ReceiptSummaries,
     private readonly inbound: InboundService,
     private readonly uploads: AttachmentUploads,
     private readonly senderCopies: SenderCopies,
@@ -125,7 +127,7 @@ export class CasesService {
     for (const entry of timeline) {
       if (withContent) entry.content = await this.contentOf(entry, principal);
       if (entry.direction === 'outbound') {
-        entry.receipt = await this.outbound.receiptSummary(entry.id, principal).catch(() => null);
+        entry.receipt = await this.receipts.of(entry.id, principal).catch(() => null);
       }
     }
     return {

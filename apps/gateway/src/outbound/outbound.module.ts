@@ -9,12 +9,13 @@ import { OutboundController } from './outbound.controller';
 import { OutboundService } from './outbound.service';
 import { ReceiptInboxController } from './receipt-inbox.controller';
 import { ReceiptIntake } from './receipt-intake.service';
+import { ReceiptSummaries } from './receipt-summaries.service';
 
 /** The requests this node sends: submit, seal, track to a verified receipt or non-delivery. */
 @Module({
   imports: [AttachmentsModule, ContentModule, OutboxModule, PersistenceModule, TrustModule],
   controllers: [OutboundController, ReceiptInboxController],
-  providers: [OutboundService, ReceiptIntake, DeliveryWatchdog],
-  exports: [OutboundService, ReceiptIntake],
+  providers: [OutboundService, ReceiptIntake, ReceiptSummaries, DeliveryWatchdog],
+  exports: [OutboundService, ReceiptIntake, ReceiptSummaries],
 })
 export class OutboundModule {}

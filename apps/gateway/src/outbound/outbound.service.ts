@@ -17,7 +17,6 @@ import {
   sealEnvelope,
   sha256Base64Url,
   uuidV7,
-  verifyReceipt,
   type MessageKind,
   type RequestContent,
 } from '@comity/protocol';
@@ -49,19 +48,6 @@ import { FederationTrust } from '../trust/federation-trust';
 import { OutboxRelay } from '../outbox/outbox-relay.service';
 import { SenderCopies } from '../content/sender-copies';
 import type { SubmitRequestDto } from './submit-request.dto';
-
-/** A stored receipt, checked again: what the workspace shows beside a sent message. */
-export interface ReceiptSummary {
-  status: 'delivered' | 'rejected' | null;
-  reason: string | null;
-  signedBy: string;
-  signedAt: string | null;
-  envelopeDigest: string;
-  certificateThumbprint: string | null;
-  verified: boolean;
-  /** The reason code when the receipt no longer verifies (a certificate since revoked, …). */
-  problem: string | null;
-}
 
 /** Submitting, listing and reading the requests this node sends. */
 @Injectable()
@@ -424,44 +410,6 @@ export class OutboundService {
         `outbound message ${id} has no receipt yet (status ${row.status})`,
       );
     return row.receipt;
-  }
-
-  /**
-   * The receipt of a sent message as people read it, verified again now against the trust in
-   * force: who signed it, when, for which digest. Null while no receipt has come.
-   */
-  async receiptSummary(id: string, principal: Principal): Promise<ReceiptSummary | null> {
-    const row = await this.require(id, principal);
-    if (!row.receipt) return null;
-    try {
-      const { statement, signer } = verifyReceipt(row.receipt, this.trust.verifier, {
-        envelopeId: row.id,
-        envelopeDigest: row.envelopeDigest,
-        recipientState: row.toState,
-        senderState: this.trust.state,
-      });
-      return {
-        status: statement.status,
-        reason: statement.reason,
-        signedBy: signer.state,
-        signedAt: statement.time,
-        envelopeDigest: statement.envelopeDigest,
-        certificateThumbprint: signer.sha256Thumbprint,
-        verified: true,
-        problem: null,
-      };
-    } catch (error) {
-      return {
-        status: null,
-        reason: null,
-        signedBy: row.toState,
-        signedAt: null,
-        envelopeDigest: row.envelopeDigest,
-        certificateThumbprint: null,
-        verified: false,
-        problem: error instanceof ProtocolError ? error.reason : 'unverifiable',
-      };
-    }
   }
 
   async nonDeliveryEvidence(id: string, principal: Principal): Promise<Buffer> {
