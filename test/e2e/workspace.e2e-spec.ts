@@ -149,6 +149,23 @@ describe('the clerks’ workspace', () => {
     await write(at, 'purpose', 'To prove the flow of the bribes.');
     await expectText(at.getByTestId('writer-check'), /^Complete/);
     await at.screenshot({ path: join(screenshots, 'workspace-writer.png'), fullPage: true });
+    // Every control of the writer has a name a screen reader can say.
+    const unlabelled = await at.getByTestId('writer').evaluate((writer) =>
+      Array.from(writer.querySelectorAll('input, select, textarea, button'))
+        .filter((control) => {
+          const c = control as unknown as {
+            labels?: { length: number } | null;
+            getAttribute(name: string): string | null;
+            textContent: string | null;
+            tagName: string;
+            id: string;
+          };
+          if (c.tagName === 'BUTTON') return !(c.textContent ?? '').trim();
+          return !(c.labels && c.labels.length) && !c.getAttribute('aria-label');
+        })
+        .map((control) => (control as unknown as { outerHTML: string }).outerHTML.slice(0, 80)),
+    );
+    expect(unlabelled).toEqual([]);
     await at.getByTestId('w-send').click();
     await at.getByTestId('case-subject').filter({ hasText: subject }).waitFor({ timeout: WAIT });
     const id = (await world.client('AT').cases({ q: subject, direction: 'outbound' })).items[0]
@@ -343,6 +360,12 @@ describe('the clerks’ workspace', () => {
       expect(partial.status).toBe(200);
       expect(partial.body.missing.map((m: { field: string }) => m.field)).toEqual(['purpose']);
       expect(partial.body.warnings.join(' ')).toContain('not in de');
+      const malformed = await call('AT', 'central-clerk', 'POST', '/v1/requests/check', {
+        kind: 'mla_request',
+        request: { ...completeMlaRequest(), assistance: ['mind_reading'] },
+      });
+      expect(malformed.status).toBe(400);
+      expect(JSON.stringify(malformed.body)).toContain('request.assistance[0] must be one of');
 
       const letter = await call('AT', 'central-clerk', 'POST', '/v1/requests/letter', {
         ...structured(),
