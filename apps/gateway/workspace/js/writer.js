@@ -36,6 +36,17 @@ var TEXT_FIELDS = [
   ['freeText', 'Further information (free text)', true],
 ];
 var PERSON_FIELDS = ['name', 'dateOfBirth', 'nationality', 'location', 'description'];
+var ROW_LABELS = {
+  name: 'Name',
+  dateOfBirth: 'Date of birth (YYYY-MM-DD)',
+  nationality: 'Nationality',
+  location: 'Location (where to find them)',
+  description: 'Description, identity documents',
+  legalProvision: 'Legal provision',
+  maximumPenalty: 'Maximum penalty',
+  acts: 'The acts, with time and place',
+  limitation: 'Limitation period',
+};
 var OFFENCE_FIELDS = ['description', 'legalProvision', 'maximumPenalty', 'acts', 'limitation'];
 
 function form() {
@@ -90,7 +101,7 @@ function repeatable(kind, title, fields, rows) {
       row.append(
         input(
           kind + '.' + name,
-          words(name.replace(/([A-Z])/g, '_$1').toLowerCase()),
+          kind === 'offences' && name === 'description' ? 'Offence' : ROW_LABELS[name],
           name === 'description' || name === 'acts',
           values[name],
         ),
@@ -540,15 +551,17 @@ function render(values) {
     el('fieldset', { className: 'group', dataset: { field: 'documents' } }, [
       el('legend', {}, ['Documents']),
       select('file-role', 'Role of the next files', vocabulary.documentRoles, 'letter_of_request'),
-      el('label', { htmlFor: 'w-file-input' }, [
-        'Attach files (large files are uploaded in parts and resume after a dropped connection)',
+      el('div', { className: 'field' }, [
+        el('label', { htmlFor: 'w-file-input' }, [
+          'Attach files (uploaded in parts; an upload resumes after a dropped connection)',
+        ]),
+        el('input', {
+          id: 'w-file-input',
+          type: 'file',
+          multiple: true,
+          dataset: { testid: 'w-file-input' },
+        }),
       ]),
-      el('input', {
-        id: 'w-file-input',
-        type: 'file',
-        multiple: true,
-        dataset: { testid: 'w-file-input' },
-      }),
       el('ul', { dataset: { testid: 'w-files' } }),
       el('div', { dataset: { testid: 'w-uploads' } }),
     ]),
