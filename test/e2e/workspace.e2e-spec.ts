@@ -253,6 +253,20 @@ describe('the clerks’ workspace', () => {
       '[data-testid="statistics-line"][data-direction="outbound"][data-total="true"]',
     );
     await expectText(sent.locator('[data-column="executed"]'), /^1$/);
+    // The charts draw the same figures: this month's sent requests, FR as the other State.
+    const month = new Date().toISOString().slice(0, 7);
+    const monthBar = at
+      .getByTestId('chart-months')
+      .locator(`[data-testid="bar"][data-series="outbound"][data-category="${month}"]`);
+    expect(Number(await monthBar.getAttribute('data-value'))).toBeGreaterThanOrEqual(1);
+    const frBar = at
+      .getByTestId('chart-counterparts')
+      .locator('[data-testid="bar"][data-series="outbound"][data-category="FR"]');
+    expect(Number(await frBar.getAttribute('data-value'))).toBeGreaterThanOrEqual(1);
+    // Acknowledged and executed within the test: the durations have bars (0 days, not blank).
+    expect(
+      await at.getByTestId('chart-durations').locator('[data-testid="bar"]').count(),
+    ).toBeGreaterThan(0);
     await at.screenshot({ path: join(screenshots, 'workspace-statistics.png'), fullPage: true });
   }, 180_000);
 

@@ -5,6 +5,7 @@ import { Clock } from '../common/clock';
 import {
   CaseStatisticsRepository,
   type StatisticsLine,
+  type StatisticsMonth,
 } from '../persistence/case-statistics.repository';
 import type { StatisticsQueryDto } from './cases.dto';
 
@@ -12,6 +13,8 @@ export interface StatisticsReport {
   generatedAt: string;
   filter: Omit<StatisticsQueryDto, 'format'>;
   lines: StatisticsLine[];
+  /** Requests opened per month (UTC) and direction, for the charts. */
+  months: StatisticsMonth[];
   refusalGrounds: Array<{ direction: string; ground: string; count: number }>;
 }
 
@@ -50,13 +53,20 @@ export class CaseStatistics {
       counterpartState: query.state,
       kind: query.kind,
     };
-    const [lines, refusalGrounds] = await Promise.all([
+    const [lines, months, refusalGrounds] = await Promise.all([
       this.statistics.lines(filter),
+      this.statistics.months(filter),
       this.statistics.refusalGrounds(filter),
     ]);
     const echo: Omit<StatisticsQueryDto, 'format'> = { ...query };
     delete (echo as StatisticsQueryDto).format;
-    return { generatedAt: this.clock.now().toISOString(), filter: echo, lines, refusalGrounds };
+    return {
+      generatedAt: this.clock.now().toISOString(),
+      filter: echo,
+      lines,
+      months,
+      refusalGrounds,
+    };
   }
 
   /** The same lines as CSV (RFC 4180); a total line has empty State and kind. */

@@ -31,6 +31,17 @@ export interface StatisticsLine {
   executeDaysP90: number | null;
 }
 
+/** Requests opened in one calendar month (UTC), per direction. */
+export interface StatisticsMonth {
+  direction: 'outbound' | 'inbound';
+  /** YYYY-MM */
+  month: string;
+  requests: number;
+  executed: number;
+  refused: number;
+  overdue: number;
+}
+
 const OPEN = `('awaiting_acknowledgement', 'in_progress', 'awaiting_information', 'postponed', 'partially_executed')`;
 
 /**
@@ -102,6 +113,29 @@ export class CaseStatisticsRepository {
       acknowledgeDaysP90: days(row.ack_p90),
       executeDaysMedian: days(row.exec_median),
       executeDaysP90: days(row.exec_p90),
+    }));
+  }
+
+  /** The requests of each month (UTC) in which any was opened, per direction, oldest first. */
+  async months(filter: StatisticsFilter): Promise<StatisticsMonth[]> {
+    const { sql, values } = this.where(filter);
+    const rows = await this.database.query<Array<Record<string, string | number>>>(
+      `SELECT direction, to_char(date_trunc('month', opened_at AT TIME ZONE 'UTC'), 'YYYY-MM') AS month,
+              count(*)::int AS requests,
+              count(*) FILTER (WHERE outcome = 'executed')::int AS executed,
+              count(*) FILTER (WHERE outcome = 'refused')::int AS refused,
+              count(*) FILTER (WHERE overdue_since IS NOT NULL)::int AS overdue
+         FROM case_file ${sql}
+        GROUP BY 1, 2 ORDER BY 2, 1`,
+      values,
+    );
+    return rows.map((row) => ({
+      direction: row.direction as 'outbound' | 'inbound',
+      month: String(row.month),
+      requests: Number(row.requests),
+      executed: Number(row.executed),
+      refused: Number(row.refused),
+      overdue: Number(row.overdue),
     }));
   }
 

@@ -4,6 +4,19 @@
 import { api, errorText, fetchFile } from './api.js';
 import { $, el, words } from './dom.js';
 import { attachFiles, attachmentMembers } from './files.js';
+import { listTemplates, saveTemplate } from './writer-templates.js';
+import {
+  KIND_LABELS,
+  LANGUAGES,
+  OFFENCE_FIELDS,
+  PERSON_FIELDS,
+  SURRENDER,
+  TEXT_FIELDS,
+  input,
+  repeatable,
+  rowsOf,
+  select,
+} from './writer-fields.js';
 
 var vocabulary = null;
 var session = null;
@@ -11,133 +24,11 @@ var draft = null; // { id, revision } once saved
 var files = []; // { filename, role, ref | inline }
 var checkTimer = null;
 var afterSend = function () {};
-
-var KIND_LABELS = {
-  mla_request: 'Mutual legal assistance',
-  asset_recovery_request: 'Asset recovery',
-  extradition_request: 'Extradition',
-  provisional_arrest_request: 'Provisional arrest',
-};
-var LANGUAGES = ['en', 'fr', 'de', 'es', 'it', 'pt', 'ar', 'ru', 'zh', 'sw'];
-var SURRENDER = ['extradition_request', 'provisional_arrest_request'];
-
-/** Text inputs of the structured request: [field path, label, multi-line]. */
-var TEXT_FIELDS = [
-  ['requestingAuthority', '(a) Requesting authority', false],
-  ['proceedings.subjectMatter', '(b) Subject matter and nature of the proceeding', true],
-  ['proceedings.conductingAuthority', '(b) Authority conducting the proceeding', false],
-  ['proceedings.conductingAuthorityFunctions', '(b) Its functions', false],
-  ['proceedings.reference', 'Your case reference', false],
-  ['facts', '(c) Summary of the relevant facts', true],
-  ['assistanceSought', '(d) Assistance sought', true],
-  ['procedure', '(d) Particular procedure to follow', true],
-  ['purpose', '(f) Purpose of the evidence, information or action', true],
-  ['confidentiality', 'Confidentiality requirements', true],
-  ['freeText', 'Further information (free text)', true],
-];
-var PERSON_FIELDS = ['name', 'dateOfBirth', 'nationality', 'location', 'description'];
-var ROW_LABELS = {
-  name: 'Name',
-  dateOfBirth: 'Date of birth (YYYY-MM-DD)',
-  nationality: 'Nationality',
-  location: 'Location (where to find them)',
-  description: 'Description, identity documents',
-  legalProvision: 'Legal provision',
-  maximumPenalty: 'Maximum penalty',
-  acts: 'The acts, with time and place',
-  limitation: 'Limitation period',
-};
-var OFFENCE_FIELDS = ['description', 'legalProvision', 'maximumPenalty', 'acts', 'limitation'];
+/** What the templates see of the writer (function declarations are hoisted). */
+var writer = { state: state, render: render, notice: notice };
 
 function form() {
   return $('writer-form');
-}
-
-function input(name, label, multiline, value) {
-  var id = 'w-' + name.replace(/\W/g, '-');
-  var control = multiline
-    ? el('textarea', { id: id, name: name, rows: 3 })
-    : el('input', { id: id, name: name });
-  control.value = value || '';
-  control.dataset.field = name;
-  control.dataset.testid = 'w-' + name;
-  return el('div', { className: 'field', dataset: { field: name } }, [
-    el('label', { htmlFor: id }, [label]),
-    control,
-  ]);
-}
-
-function select(name, label, options, value) {
-  var id = 'w-' + name.replace(/\W/g, '-');
-  var control = el(
-    'select',
-    { id: id, name: name },
-    options.map(function (option) {
-      var pair = Array.isArray(option) ? option : [option, words(option)];
-      return el('option', { value: pair[0] }, [pair[1]]);
-    }),
-  );
-  control.value = value || '';
-  control.dataset.testid = 'w-' + name;
-  control.dataset.field = name;
-  return el('div', { className: 'field', dataset: { field: name } }, [
-    el('label', { htmlFor: id }, [label]),
-    control,
-  ]);
-}
-
-/** A repeatable group (persons, offences): rows of inputs with add and remove. */
-function repeatable(kind, title, fields, rows) {
-  var list = el('div', { className: 'rows', dataset: { testid: 'w-' + kind } });
-  function addRow(values) {
-    var index = list.children.length;
-    var row = el('fieldset', { className: 'row', dataset: { row: kind } }, [
-      el('legend', {}, [title + ' ' + (index + 1)]),
-    ]);
-    if (kind === 'persons') {
-      row.append(select(kind + '.role', 'Role', vocabulary.personRoles, values.role || 'suspect'));
-    }
-    fields.forEach(function (name) {
-      row.append(
-        input(
-          kind + '.' + name,
-          kind === 'offences' && name === 'description' ? 'Offence' : ROW_LABELS[name],
-          name === 'description' || name === 'acts',
-          values[name],
-        ),
-      );
-    });
-    var remove = el('button', { type: 'button', className: 'quiet' }, ['Remove']);
-    remove.addEventListener('click', function () {
-      row.remove();
-      scheduleCheck();
-    });
-    row.append(remove);
-    list.append(row);
-  }
-  (rows || []).forEach(addRow);
-  var add = el('button', { type: 'button', dataset: { testid: 'w-add-' + kind } }, [
-    'Add ' + title.toLowerCase(),
-  ]);
-  add.addEventListener('click', function () {
-    addRow({});
-    scheduleCheck();
-  });
-  return el('fieldset', { className: 'group', dataset: { field: kind } }, [
-    el('legend', {}, [title + 's']),
-    list,
-    add,
-  ]);
-}
-
-function rowsOf(kind, fields) {
-  return Array.from(form().querySelectorAll('[data-row="' + kind + '"]')).map(function (row) {
-    var values = {};
-    (kind === 'persons' ? ['role'].concat(fields) : fields).forEach(function (name) {
-      values[name] = row.querySelector('[name="' + kind + '.' + name + '"]').value.trim();
-    });
-    return values;
-  });
 }
 
 /** The form as the API and the drafts take it. */
@@ -168,8 +59,8 @@ function state() {
     assistanceSought: value('assistanceSought'),
     procedure: value('procedure'),
     purpose: value('purpose'),
-    persons: rowsOf('persons', PERSON_FIELDS),
-    offences: rowsOf('offences', OFFENCE_FIELDS),
+    persons: rowsOf(f, 'persons', PERSON_FIELDS),
+    offences: rowsOf(f, 'offences', OFFENCE_FIELDS),
     confidentiality: value('confidentiality'),
     documents: files.map(function (file) {
       return { role: file.role, filename: file.filename };
@@ -269,47 +160,6 @@ async function saveDraft() {
   draft = { id: answer.body.id, revision: answer.body.revision };
   notice('Draft saved ' + answer.body.updatedAt.slice(11, 16) + ' UTC.');
   listDrafts();
-}
-
-async function saveTemplate() {
-  var name = $('w-template-name').value.trim();
-  if (!name) return notice('Give the template a name first.', true);
-  var current = state();
-  // A template keeps what recurs: who asks, on which basis, in which language; never the case.
-  var fields = {
-    kind: current.kind,
-    legalBasis: current.legalBasis,
-    urgency: current.urgency,
-    request: {
-      language: current.request.language,
-      requestingAuthority: current.request.requestingAuthority,
-      proceedings: {
-        nature: current.request.proceedings.nature,
-        conductingAuthority: current.request.proceedings.conductingAuthority,
-        conductingAuthorityFunctions: current.request.proceedings.conductingAuthorityFunctions,
-      },
-      confidentiality: current.request.confidentiality,
-    },
-  };
-  var answer = await api('POST', '/v1/templates', { kind: current.kind, name: name, form: fields });
-  if (!answer.ok) return notice(errorText(answer.status, answer.body), true);
-  notice('Template “' + name + '” saved for your authority.');
-  listTemplates(current.kind);
-}
-
-async function applyTemplate(id) {
-  var answer = await api('GET', '/v1/templates/' + id);
-  if (!answer.ok) return notice(errorText(answer.status, answer.body), true);
-  var merged = state();
-  var t = answer.body.form;
-  merged.legalBasis = t.legalBasis || merged.legalBasis;
-  merged.urgency = t.urgency || merged.urgency;
-  Object.keys(t.request || {}).forEach(function (key) {
-    if (key === 'proceedings') Object.assign(merged.request.proceedings, t.request.proceedings);
-    else merged.request[key] = t.request[key];
-  });
-  render(merged);
-  notice('Template “' + answer.body.name + '” applied.');
 }
 
 async function letter() {
@@ -431,26 +281,6 @@ async function counterparts(kind, chosen) {
   control.value = chosen || '';
 }
 
-async function listTemplates(kind) {
-  var answer = await api('GET', '/v1/templates');
-  var box = $('w-templates');
-  box.replaceChildren();
-  if (!answer.ok) return;
-  answer.body
-    .filter(function (template) {
-      return template.kind === kind;
-    })
-    .forEach(function (template) {
-      var use = el('button', { type: 'button', dataset: { testid: 'w-use-template' } }, [
-        template.name,
-      ]);
-      use.addEventListener('click', function () {
-        applyTemplate(template.id);
-      });
-      box.append(use);
-    });
-}
-
 async function listDrafts() {
   var answer = await api('GET', '/v1/drafts');
   var list = $('writer-drafts');
@@ -546,8 +376,15 @@ function render(values) {
         }),
       ),
     ),
-    repeatable('persons', 'Person', PERSON_FIELDS, request.persons),
-    repeatable('offences', 'Offence', OFFENCE_FIELDS, request.offences),
+    repeatable(
+      'persons',
+      'Person',
+      PERSON_FIELDS,
+      request.persons,
+      vocabulary.personRoles,
+      scheduleCheck,
+    ),
+    repeatable('offences', 'Offence', OFFENCE_FIELDS, request.offences, [], scheduleCheck),
     el('fieldset', { className: 'group', dataset: { field: 'documents' } }, [
       el('legend', {}, ['Documents']),
       select('file-role', 'Role of the next files', vocabulary.documentRoles, 'letter_of_request'),
@@ -571,7 +408,7 @@ function render(values) {
     kind,
     values.recipient ? values.recipient.state + '/' + values.recipient.authority : '',
   );
-  listTemplates(kind);
+  listTemplates(writer, kind);
   f.querySelector('[name="kind"]').addEventListener('change', function (event) {
     var next = state();
     next.kind = event.target.value;
@@ -610,7 +447,9 @@ document.addEventListener('DOMContentLoaded', function () {
   $('w-save').addEventListener('click', saveDraft);
   $('w-send').addEventListener('click', send);
   $('w-letter').addEventListener('click', letter);
-  $('w-save-template').addEventListener('click', saveTemplate);
+  $('w-save-template').addEventListener('click', function () {
+    saveTemplate(writer);
+  });
   $('w-new').addEventListener('click', function () {
     draft = null;
     render({ kind: state().kind });
