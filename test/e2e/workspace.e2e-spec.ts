@@ -148,6 +148,10 @@ describe('the clerks’ workspace', () => {
 
     await write(at, 'purpose', 'To prove the flow of the bribes.');
     await expectText(at.getByTestId('writer-check'), /^Complete/);
+    // The preview is the text a reader of the body gets, section by section.
+    expect(await at.getByTestId('writer-preview').textContent()).toContain(
+      'PURPOSE\nTo prove the flow of the bribes.',
+    );
     await at.screenshot({ path: join(screenshots, 'workspace-writer.png'), fullPage: true });
     // Every control of the writer has a name a screen reader can say.
     const unlabelled = await at.getByTestId('writer').evaluate((writer) =>

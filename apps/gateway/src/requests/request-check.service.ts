@@ -3,6 +3,7 @@ import {
   ProtocolError,
   missingFields,
   readStructuredRequest,
+  renderRequestText,
   requestAdvice,
   type MissingField,
   type StructuredRequest,
@@ -15,6 +16,8 @@ export interface RequestCheck {
   missing: MissingField[];
   /** What UNCAC asks "where possible", and directory mismatches: shown, never blocking. */
   warnings: string[];
+  /** The request's plain-text rendering: what a reader of its body sees (protocol §9.3). */
+  preview: string;
 }
 
 /**
@@ -57,6 +60,7 @@ export class RequestCheckService {
     return {
       missing,
       warnings: [...this.directoryWarnings(form, request), ...requestAdvice(request)],
+      preview: renderRequestText(request),
     };
   }
 

@@ -50,7 +50,9 @@ export class RequestFormsController {
     summary:
       'What a structured request still lacks (refused on sending until empty) and warnings (language, directory)',
   })
-  @ApiOkResponse({ description: '{ missing: [{field, label, rule}], warnings: [string] }' })
+  @ApiOkResponse({
+    description: '{ missing: [{field, label, rule}], warnings: [string], preview: string }',
+  })
   check(@Body() form: RequestFormDto): RequestCheck {
     return this.checks.check(form);
   }

@@ -140,6 +140,12 @@ async function check() {
       ),
     );
   }
+  panel.append(
+    el('details', { className: 'preview' }, [
+      el('summary', {}, ['Preview the text']),
+      el('pre', { dataset: { testid: 'writer-preview' } }, [answer.body.preview]),
+    ]),
+  );
   return missing;
 }
 
