@@ -212,6 +212,23 @@ describe('structured requests on the wire (routing header version 3)', () => {
     );
   });
 
+  it('is refused on arrival when incomplete, whatever the sender checked', () => {
+    const sealed = sealFor(
+      f,
+      'AT',
+      'FR',
+      {},
+      {
+        ...sampleContent(),
+        request: completeMlaRequest({ purpose: '', requestingAuthority: ' ' }),
+      },
+    );
+    const error = protocolErrorOf(() => receive(sealed.bytes));
+    expect(error.reason).toBe('request-incomplete');
+    expect(error.message).toContain('requestingAuthority (The requesting authority');
+    expect(error.message).toContain('purpose (Purpose of the evidence');
+  });
+
   it('allows only request kinds in a version 3 header', () => {
     const header = { ...sealFor(f, 'AT', 'FR').header, v: 3, kind: 'acknowledgement' };
     expect(() => readRoutingHeader(header)).toThrow('header.kind must be one of mla_request');
