@@ -21,3 +21,6 @@ export * from './request-requirements';
 export * from './request-rendering';
 export * from './time-frames';
 export * from './uuid-v7';
+export * from './merkle-tree';
+export * from './checkpoint';
+export * from './evidence-leaf';
