@@ -1,5 +1,6 @@
 import { join } from 'node:path';
 import { freePort, type GatewayProcess } from '../../apps/cli/src/federation/federation-launcher';
+import { GatewayClient } from '../../apps/cli/src/gateway-client';
 import { startTestFederation, mlaRequest, type TestFederation } from '../support/test-federation';
 import {
   acknowledgeMany,
@@ -130,6 +131,16 @@ describe(`fault suite: ${REQUESTS} requests in flight`, () => {
     expect(counts.notDelivered).toBe(0);
     expect(counts.storedAtRecipient).toBe(counts.accepted);
     expect(counts.receiptsVerified).toBe(counts.accepted);
+    // Each node's evidence log: every evidence a leaf, once, no gap, every checkpoint consistent.
+    for (const [state, url] of Object.entries(nodes)) {
+      const auditor = new GatewayClient(url, world.apiKey(state, 'auditor'));
+      await auditor.signEvidenceCheckpoint();
+      expect({ state, ...(await auditor.evidenceAudit()) }).toMatchObject({
+        state,
+        ok: true,
+        problem: null,
+      });
+    }
   }
 
   async function restart(node: GatewayProcess): Promise<void> {

@@ -12,6 +12,21 @@ export interface MessageView {
   content?: Record<string, unknown>;
 }
 
+export interface EvidenceAuditReport {
+  ok: boolean;
+  leaves: number;
+  checkpoints: number;
+  firstBadLeaf: number | null;
+  problem: string | null;
+}
+
+export interface EvidenceCheckpoint {
+  size: number;
+  root: string;
+  signedAt: string;
+  note: string;
+}
+
 /** GET /v1/operations/overview: a node's health and traffic at a glance (never request content). */
 export interface OperationsOverview {
   state: string;
@@ -280,6 +295,16 @@ export class GatewayClient {
     return this.json('POST', `/v1/operations/quarantine/${encodeURIComponent(id)}/discard`, {
       reason,
     });
+  }
+
+  /** GET /v1/evidence/audit: the node's evidence log recomputed (auditor). */
+  evidenceAudit(): Promise<EvidenceAuditReport> {
+    return this.json('GET', '/v1/evidence/audit');
+  }
+
+  /** POST /v1/evidence/checkpoints: sign the log's head now if it grew; the latest checkpoint. */
+  signEvidenceCheckpoint(): Promise<EvidenceCheckpoint> {
+    return this.json('POST', '/v1/evidence/checkpoints');
   }
 
   /** Polls until the message reaches one of `statuses`; returns it, or throws after the timeout. */

@@ -12,6 +12,7 @@ import { checkReceiptFiles } from './commands/receipt-verify.command';
 import { runDemo } from './commands/demo.command';
 import { threadingOf } from './commands/send.command';
 import { registerCaseCommands, registerStatsCommand } from './commands/case-commands';
+import { registerEvidenceCommands } from './commands/evidence-commands';
 import {
   formatQuarantine,
   formatResolution,
@@ -242,6 +243,7 @@ for (const action of ['release', 'discard'] as const) {
 
 registerCaseCommands(program);
 registerStatsCommand(program);
+registerEvidenceCommands(program);
 
 const directory = program.command('directory').description('the signed federation directory');
 directory

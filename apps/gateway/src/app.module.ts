@@ -10,6 +10,7 @@ import { ObservabilityModule } from './observability/observability.module';
 import { OperationsModule } from './operations/operations.module';
 import { OutboundModule } from './outbound/outbound.module';
 import { RequestsModule } from './requests/requests.module';
+import { EvidenceModule } from './evidence/evidence.module';
 import { TrustModule } from './trust/trust.module';
 
 /**
@@ -34,6 +35,7 @@ export class AppModule {
         InboundModule,
         CasesModule,
         RequestsModule,
+        EvidenceModule,
         OperationsModule,
       ],
     };

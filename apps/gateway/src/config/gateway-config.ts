@@ -56,6 +56,8 @@ export interface GatewayConfig {
     watchdogIntervalMs: number;
     /** How often cases are swept for overdue steps and re-derived after a refused message. */
     caseSweepIntervalMs: number;
+    /** How often the evidence log signs a checkpoint when it has grown. */
+    checkpointIntervalMs: number;
   };
   transport: {
     prefetch: number;
@@ -259,6 +261,7 @@ export function loadGatewayConfig(env: Env): GatewayConfig {
       maxRetransmitIntervalMs: integer('COMITY_RETRANSMIT_MAX_SECONDS', 600, 1, 86_400) * 1000,
       watchdogIntervalMs: integer('COMITY_WATCHDOG_INTERVAL_MS', 1000, 50, 60_000),
       caseSweepIntervalMs: integer('COMITY_CASE_SWEEP_MS', 1000, 50, 3_600_000),
+      checkpointIntervalMs: integer('COMITY_CHECKPOINT_INTERVAL_SECONDS', 60, 1, 86_400) * 1000,
     },
     transport: {
       prefetch: integer('COMITY_PREFETCH', 64, 1, 1000),

@@ -16,6 +16,7 @@ import { LeanHotPath1764450000000 } from './migrations/1764450000000-lean-hot-pa
 import { Cases1764460000000 } from './migrations/1764460000000-cases';
 import { PeopleSessions1764470000000 } from './migrations/1764470000000-people-sessions';
 import { RequestDrafts1764480000000 } from './migrations/1764480000000-request-drafts';
+import { EvidenceLog1764570000000 } from './migrations/1764570000000-evidence-log';
 
 export const ENTITIES = [
   OutboundMessageEntity,
@@ -44,6 +45,7 @@ export function dataSourceOptions(databaseUrl: string): DataSourceOptions {
       Cases1764460000000,
       PeopleSessions1764470000000,
       RequestDrafts1764480000000,
+      EvidenceLog1764570000000,
     ],
     // Run by SchemaMigrator under an advisory lock, so replicas starting together do not race.
     migrationsRun: false,

@@ -18,6 +18,7 @@ import { OutboxRepository } from './outbox.repository';
 import { PoolErrorGuard } from './pool-error-guard';
 import { QuarantineRepository } from './quarantine.repository';
 import { RequestDraftRepository } from './request-draft.repository';
+import { EvidenceLogRepository } from './evidence-log.repository';
 import { SchemaMigrator } from './schema-migrator';
 import { SenderCopyKeyRepository } from './sender-copy-key.repository';
 import { TrafficRepository } from './traffic.repository';
@@ -37,6 +38,7 @@ const REPOSITORIES = [
   PersonSessionRepository,
   QuarantineRepository,
   RequestDraftRepository,
+  EvidenceLogRepository,
   SenderCopyKeyRepository,
   TrafficRepository,
 ];

@@ -1,0 +1,14 @@
+import { Module } from '@nestjs/common';
+import { PersistenceModule } from '../persistence/persistence.module';
+import { TrustModule } from '../trust/trust.module';
+import { EvidenceController } from './evidence.controller';
+import { EvidenceLog } from './evidence-log.service';
+
+/** The tamper-evident evidence log: leaves, checkpoints, audit (docs/evidence.md). */
+@Module({
+  imports: [PersistenceModule, TrustModule],
+  controllers: [EvidenceController],
+  providers: [EvidenceLog],
+  exports: [EvidenceLog],
+})
+export class EvidenceModule {}

@@ -1,0 +1,253 @@
+import { Injectable } from '@nestjs/common';
+import type { EvidenceSource } from '@comity/protocol';
+import { Database } from './database';
+
+/** A leaf as the sequencer appends it. */
+export interface NewLeaf {
+  source: 'evidence' | 'audit';
+  sourceId: string;
+  leaf: Buffer;
+  leafHash: Buffer;
+}
+
+/** The tree's right edge, as stored: its size and the roots of its perfect subtrees. */
+export interface StoredTree {
+  size: number;
+  frontier: Buffer[];
+}
+
+export interface StoredLeaf {
+  index: number;
+  source: 'evidence' | 'audit';
+  sourceId: string;
+  leaf: Buffer;
+  leafHash: Buffer;
+}
+
+export interface StoredCheckpoint {
+  size: number;
+  root: Buffer;
+  note: string;
+  signedAt: Date;
+}
+
+/** Serialises the sequencers of all replicas of a node on one database. */
+const SEQUENCER_LOCK = 0x636f6d69;
+
+const EVIDENCE_SOURCE_SQL = `
+  SELECT id::text AS id, message_id, direction, type,
+         ((extract(epoch FROM at) * 1000000)::bigint)::text AS at_micros, reason, detail, signed
+    FROM evidence WHERE id = ANY($1::bigint[])`;
+const AUDIT_SOURCE_SQL = `
+  SELECT id::text AS id, ((extract(epoch FROM at) * 1000000)::bigint)::text AS at_micros,
+         principal, role, action, outcome, status, reason, client
+    FROM audit_event WHERE id = ANY($1::bigint[])`;
+
+/**
+ * The evidence log's tables (migration `evidence-log`): the queue the triggers fill, the
+ * leaves, the tree's right edge and the signed checkpoints.
+ */
+@Injectable()
+export class EvidenceLogRepository {
+  constructor(private readonly database: Database) {}
+
+  /**
+   * Drains up to `limit` queued rows into leaves, in queue order, in one transaction under the
+   * sequencer lock: `extend` turns the source rows (a missing one is `null`) into leaves and
+   * the new tree. Returns how many leaves were appended.
+   */
+  async sequence(
+    limit: number,
+    extend: (
+      tree: StoredTree,
+      sources: Array<{
+        source: 'evidence' | 'audit';
+        sourceId: string;
+        row: EvidenceSource | null;
+      }>,
+    ) => { leaves: NewLeaf[]; tree: StoredTree },
+    now: Date,
+  ): Promise<number> {
+    const client = await this.database.pool.connect();
+    try {
+      await client.query('BEGIN');
+      await client.query('SELECT pg_advisory_xact_lock($1)', [SEQUENCER_LOCK]);
+      const pending = await client.query<{
+        seq: string;
+        source: 'evidence' | 'audit';
+        source_id: string;
+      }>(
+        `SELECT seq::text AS seq, source, source_id::text AS source_id
+           FROM evidence_pending ORDER BY seq LIMIT $1`,
+        [limit],
+      );
+      if (pending.rows.length === 0) {
+        await client.query('COMMIT');
+        return 0;
+      }
+      const ids = (source: string) =>
+        pending.rows.filter((row) => row.source === source).map((row) => row.source_id);
+      const found = new Map<string, EvidenceSource>();
+      const messageRows = await client.query<Record<string, unknown>>(EVIDENCE_SOURCE_SQL, [
+        ids('evidence'),
+      ]);
+      for (const row of messageRows.rows)
+        found.set(`evidence:${String(row.id)}`, messageSource(row));
+      const auditRows = await client.query<Record<string, unknown>>(AUDIT_SOURCE_SQL, [
+        ids('audit'),
+      ]);
+      for (const row of auditRows.rows) found.set(`audit:${String(row.id)}`, auditSource(row));
+      const treeRow = await client.query<{ size: string; frontier: Buffer[] }>(
+        `SELECT size::text AS size, frontier FROM evidence_tree WHERE id = 1 FOR UPDATE`,
+      );
+      const stored = treeRow.rows[0]!;
+      const { leaves, tree } = extend(
+        { size: Number(stored.size), frontier: stored.frontier },
+        pending.rows.map((row) => ({
+          source: row.source,
+          sourceId: row.source_id,
+          row: found.get(`${row.source}:${row.source_id}`) ?? null,
+        })),
+      );
+      await client.query(
+        `INSERT INTO evidence_leaf (leaf_index, source, source_id, leaf, leaf_hash, logged_at)
+         SELECT $1::bigint + t.position - 1, t.source, t.source_id, t.leaf, t.leaf_hash, $6
+           FROM unnest($2::text[], $3::bigint[], $4::bytea[], $5::bytea[])
+                WITH ORDINALITY AS t(source, source_id, leaf, leaf_hash, position)`,
+        [
+          stored.size,
+          leaves.map((leaf) => leaf.source),
+          leaves.map((leaf) => leaf.sourceId),
+          leaves.map((leaf) => leaf.leaf),
+          leaves.map((leaf) => leaf.leafHash),
+          now,
+        ],
+      );
+      await client.query(`UPDATE evidence_tree SET size = $1, frontier = $2 WHERE id = 1`, [
+        tree.size,
+        tree.frontier,
+      ]);
+      await client.query(`DELETE FROM evidence_pending WHERE seq = ANY($1::bigint[])`, [
+        pending.rows.map((row) => row.seq),
+      ]);
+      await client.query('COMMIT');
+      return leaves.length;
+    } catch (error) {
+      await client.query('ROLLBACK').catch(() => undefined);
+      throw error;
+    } finally {
+      client.release();
+    }
+  }
+
+  async tree(): Promise<StoredTree> {
+    const rows = await this.database.query<Array<{ size: string; frontier: Buffer[] }>>(
+      `SELECT size::text AS size, frontier FROM evidence_tree WHERE id = 1`,
+    );
+    return { size: Number(rows[0]!.size), frontier: rows[0]!.frontier };
+  }
+
+  async pendingCount(): Promise<number> {
+    const rows = await this.database.query<Array<{ count: number }>>(
+      `SELECT count(*)::int AS count FROM evidence_pending`,
+    );
+    return rows[0]!.count;
+  }
+
+  async latestCheckpoint(): Promise<StoredCheckpoint | null> {
+    const rows = await this.database.query<Array<Record<string, unknown>>>(
+      `SELECT size::text AS size, root, note, signed_at FROM evidence_checkpoint ORDER BY size DESC LIMIT 1`,
+    );
+    return rows[0] ? checkpointOf(rows[0]) : null;
+  }
+
+  async checkpoints(): Promise<StoredCheckpoint[]> {
+    const rows = await this.database.query<Array<Record<string, unknown>>>(
+      `SELECT size::text AS size, root, note, signed_at FROM evidence_checkpoint ORDER BY size`,
+    );
+    return rows.map(checkpointOf);
+  }
+
+  /** Stores a checkpoint; false when one of that size exists already. */
+  async addCheckpoint(checkpoint: StoredCheckpoint): Promise<boolean> {
+    const rows = await this.database.query<unknown[]>(
+      `INSERT INTO evidence_checkpoint (size, root, note, signed_at) VALUES ($1, $2, $3, $4)
+       ON CONFLICT (size) DO NOTHING RETURNING size`,
+      [checkpoint.size, checkpoint.root, checkpoint.note, checkpoint.signedAt],
+    );
+    return rows.length > 0;
+  }
+
+  /** Leaves [from, from + limit), in order. */
+  async leaves(from: number, limit: number): Promise<StoredLeaf[]> {
+    const rows = await this.database.query<Array<Record<string, unknown>>>(
+      `SELECT leaf_index::text AS leaf_index, source, source_id::text AS source_id, leaf, leaf_hash
+         FROM evidence_leaf WHERE leaf_index >= $1 ORDER BY leaf_index LIMIT $2`,
+      [from, limit],
+    );
+    return rows.map((row) => ({
+      index: Number(row.leaf_index),
+      source: row.source as 'evidence' | 'audit',
+      sourceId: String(row.source_id),
+      leaf: row.leaf as Buffer,
+      leafHash: row.leaf_hash as Buffer,
+    }));
+  }
+
+  /** The source rows of some leaves, as they are now (a deleted row is absent). */
+  async sources(
+    refs: Array<{ source: 'evidence' | 'audit'; sourceId: string }>,
+  ): Promise<Map<string, EvidenceSource>> {
+    const ids = (source: string) =>
+      refs.filter((ref) => ref.source === source).map((ref) => ref.sourceId);
+    const found = new Map<string, EvidenceSource>();
+    const messageRows = await this.database.query<Array<Record<string, unknown>>>(
+      EVIDENCE_SOURCE_SQL,
+      [ids('evidence')],
+    );
+    for (const row of messageRows) found.set(`evidence:${String(row.id)}`, messageSource(row));
+    const auditRows = await this.database.query<Array<Record<string, unknown>>>(AUDIT_SOURCE_SQL, [
+      ids('audit'),
+    ]);
+    for (const row of auditRows) found.set(`audit:${String(row.id)}`, auditSource(row));
+    return found;
+  }
+}
+
+function messageSource(row: Record<string, unknown>): EvidenceSource {
+  return {
+    log: 'message',
+    id: String(row.id),
+    messageId: String(row.message_id),
+    direction: row.direction as 'outbound' | 'inbound',
+    type: String(row.type),
+    atMicros: String(row.at_micros),
+    reason: (row.reason as string | null) ?? null,
+    detail: (row.detail as string | null) ?? null,
+    signed: (row.signed as Buffer | null) ?? null,
+  };
+}
+
+function auditSource(row: Record<string, unknown>): EvidenceSource {
+  return {
+    log: 'audit',
+    id: String(row.id),
+    atMicros: String(row.at_micros),
+    principal: (row.principal as string | null) ?? null,
+    role: (row.role as string | null) ?? null,
+    action: String(row.action),
+    outcome: String(row.outcome),
+    status: Number(row.status),
+    reason: String(row.reason),
+    client: (row.client as string | null) ?? null,
+  };
+}
+
+function checkpointOf(row: Record<string, unknown>): StoredCheckpoint {
+  return {
+    size: Number(row.size),
+    root: row.root as Buffer,
+    note: String(row.note),
+    signedAt: row.signed_at as Date,
+  };
+}
