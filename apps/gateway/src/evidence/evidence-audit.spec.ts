@@ -114,6 +114,13 @@ describe('auditing the evidence log', () => {
       'leaf 3: its stored hash is not the hash of the leaf',
     );
 
+    const twice = world(10, []);
+    twice.leaves[6] = { ...twice.leaves[2]!, index: 6 };
+    twice.tree.size = 10;
+    expect((await auditEvidenceLog(twice.source, verifier)).problem).toBe(
+      'leaf 6: its evidence row 3 is leaf 2 already',
+    );
+
     const other = world(10, [10]);
     const stranger = generateKeyPairSync('ed25519');
     expect(

@@ -53,6 +53,7 @@ export async function auditEvidenceLog(
   const frontier = TreeFrontier.empty();
   let checked = 0;
   let next = 0;
+  const logged = new Map<string, number>();
   const bad = (leaf: number | null, problem: string): EvidenceAuditReport => ({
     ok: false,
     leaves: next,
@@ -96,7 +97,16 @@ export async function auditEvidenceLog(
     const rows = await source.sources(page);
     for (const stored of page) {
       if (stored.index !== next) return bad(next, `leaf ${next} is missing`);
-      const row = rows.get(`${stored.source}:${stored.sourceId}`);
+      const key = `${stored.source}:${stored.sourceId}`;
+      const earlier = logged.get(key);
+      if (earlier !== undefined) {
+        return bad(
+          next,
+          `leaf ${next}: its ${stored.source} row ${stored.sourceId} is leaf ${earlier} already`,
+        );
+      }
+      logged.set(key, next);
+      const row = rows.get(key);
       if (!row) {
         return bad(next, `leaf ${next}: its ${stored.source} row ${stored.sourceId} was deleted`);
       }

@@ -72,15 +72,24 @@ export class EvidenceLogRepository {
     try {
       await client.query('BEGIN');
       await client.query('SELECT pg_advisory_xact_lock($1)', [SEQUENCER_LOCK]);
-      const pending = await client.query<{
+      // Whole queue rows (one per statement that added rows) until about `limit` rows.
+      const queued = await client.query<{
         seq: string;
         source: 'evidence' | 'audit';
-        source_id: string;
+        ids: string[];
       }>(
-        `SELECT seq::text AS seq, source, source_id::text AS source_id
-           FROM evidence_pending ORDER BY seq LIMIT $1`,
+        `SELECT seq::text AS seq, source, source_ids::text[] AS ids FROM (
+           SELECT seq, source, source_ids,
+                  sum(cardinality(source_ids)) OVER (ORDER BY seq) - cardinality(source_ids) AS before
+             FROM evidence_pending ORDER BY seq LIMIT $1) AS q
+          WHERE before < $1 ORDER BY seq`,
         [limit],
       );
+      const pending = {
+        rows: queued.rows.flatMap((row) =>
+          row.ids.map((id) => ({ seq: row.seq, source: row.source, source_id: id })),
+        ),
+      };
       if (pending.rows.length === 0) {
         await client.query('COMMIT');
         return 0;
@@ -128,7 +137,7 @@ export class EvidenceLogRepository {
         tree.frontier,
       ]);
       await client.query(`DELETE FROM evidence_pending WHERE seq = ANY($1::bigint[])`, [
-        pending.rows.map((row) => row.seq),
+        queued.rows.map((row) => row.seq),
       ]);
       await client.query('COMMIT');
       return leaves.length;
@@ -149,7 +158,7 @@ export class EvidenceLogRepository {
 
   async pendingCount(): Promise<number> {
     const rows = await this.database.query<Array<{ count: number }>>(
-      `SELECT count(*)::int AS count FROM evidence_pending`,
+      `SELECT coalesce(sum(cardinality(source_ids)), 0)::int AS count FROM evidence_pending`,
     );
     return rows[0]!.count;
   }

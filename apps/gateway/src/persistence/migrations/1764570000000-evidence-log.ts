@@ -13,15 +13,16 @@ export class EvidenceLog1764570000000 implements MigrationInterface {
 
   async up(queryRunner: QueryRunner): Promise<void> {
     for (const statement of [
+      // One queue row per statement (a group commit writes many rows in one), not per row.
       `CREATE TABLE evidence_pending (
          seq bigserial PRIMARY KEY,
          source text NOT NULL CHECK (source IN ('evidence', 'audit')),
-         source_id bigint NOT NULL
+         source_ids bigint[] NOT NULL
        )`,
       `CREATE FUNCTION evidence_log_queue() RETURNS trigger LANGUAGE plpgsql AS $$
        BEGIN
-         INSERT INTO evidence_pending (source, source_id)
-           SELECT TG_ARGV[0], id FROM inserted ORDER BY id;
+         INSERT INTO evidence_pending (source, source_ids)
+           SELECT TG_ARGV[0], array_agg(id ORDER BY id) FROM inserted HAVING count(*) > 0;
          RETURN NULL;
        END $$`,
       `CREATE TRIGGER evidence_log_queue AFTER INSERT ON evidence
@@ -36,8 +37,7 @@ export class EvidenceLog1764570000000 implements MigrationInterface {
          source_id bigint NOT NULL,
          leaf bytea NOT NULL,
          leaf_hash bytea NOT NULL,
-         logged_at timestamptz NOT NULL,
-         UNIQUE (source, source_id)
+         logged_at timestamptz NOT NULL
        )`,
       `CREATE TABLE evidence_tree (
          id smallint PRIMARY KEY CHECK (id = 1),
@@ -60,10 +60,10 @@ export class EvidenceLog1764570000000 implements MigrationInterface {
       `CREATE TRIGGER evidence_checkpoint_append_only BEFORE UPDATE OR DELETE ON evidence_checkpoint
          FOR EACH ROW EXECUTE FUNCTION evidence_log_append_only()`,
       // Rows added before the log existed become its first leaves, in their order.
-      `INSERT INTO evidence_pending (source, source_id)
-         SELECT 'evidence', id FROM evidence ORDER BY id`,
-      `INSERT INTO evidence_pending (source, source_id)
-         SELECT 'audit', id FROM audit_event ORDER BY id`,
+      `INSERT INTO evidence_pending (source, source_ids)
+         SELECT 'evidence', array_agg(id ORDER BY id) FROM evidence HAVING count(*) > 0`,
+      `INSERT INTO evidence_pending (source, source_ids)
+         SELECT 'audit', array_agg(id ORDER BY id) FROM audit_event HAVING count(*) > 0`,
     ]) {
       await queryRunner.query(statement);
     }
