@@ -165,6 +165,24 @@ export async function runDemo(options: DemoOptions): Promise<void> {
       requested: { state: 'FR', client: france },
     });
 
+    // Each node's evidence log holds all of it: signed, then recomputed from the database.
+    console.log(
+      '\nevidence logs (every evidence and audit event a leaf; checkpoint signed, then audited):',
+    );
+    for (const state of ['AT', 'FR']) {
+      const auditor = new GatewayClient(
+        federation.node(state).url,
+        devApiKey(stateDirectory(state), 'auditor'),
+      );
+      const checkpoint = await auditor.signEvidenceCheckpoint();
+      const report = await auditor.evidenceAudit();
+      console.log(
+        `  ${state}  ${checkpoint.size} leaves, root ${checkpoint.root.slice(0, 16)}…, audit ${report.ok ? `valid (${report.checkpoints} checkpoint${report.checkpoints === 1 ? '' : 's'} verified)` : `INVALID: ${report.problem}`}`,
+      );
+      if (!report.ok)
+        throw new Error(`the evidence log of ${state} does not audit: ${report.problem}`);
+    }
+
     if (options.once) return;
     // Where the key is, not the key: even development secrets stay out of terminals and logs.
     console.log('\noperator consoles (sign in with the "operator" key from the file shown):');

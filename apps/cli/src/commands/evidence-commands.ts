@@ -23,7 +23,7 @@ export function registerEvidenceCommands(program: Command): void {
       if (options.json) console.log(JSON.stringify(report, null, 2));
       else if (report.ok) {
         console.log(
-          `valid: ${report.leaves} leaves recomputed from their rows, ${report.checkpoints} signed checkpoints verified`,
+          `valid: ${report.leaves} leaves recomputed from their rows, ${report.checkpoints} signed checkpoint${report.checkpoints === 1 ? '' : 's'} verified`,
         );
       } else {
         console.log(

@@ -82,7 +82,7 @@ export class EvidenceLogRepository {
            SELECT seq, source, source_ids,
                   sum(cardinality(source_ids)) OVER (ORDER BY seq) - cardinality(source_ids) AS before
              FROM evidence_pending ORDER BY seq LIMIT $1) AS q
-          WHERE before < $1 ORDER BY seq`,
+          WHERE q.before < $1 ORDER BY q.seq`,
         [limit],
       );
       const pending = {
@@ -165,14 +165,15 @@ export class EvidenceLogRepository {
 
   async latestCheckpoint(): Promise<StoredCheckpoint | null> {
     const rows = await this.database.query<Array<Record<string, unknown>>>(
-      `SELECT size::text AS size, root, note, signed_at FROM evidence_checkpoint ORDER BY size DESC LIMIT 1`,
+      // Ordered by the table's bigint columns, never by their text aliases ('10' < '9').
+      `SELECT size::text AS size, root, note, signed_at FROM evidence_checkpoint c ORDER BY c.size DESC LIMIT 1`,
     );
     return rows[0] ? checkpointOf(rows[0]) : null;
   }
 
   async checkpoints(): Promise<StoredCheckpoint[]> {
     const rows = await this.database.query<Array<Record<string, unknown>>>(
-      `SELECT size::text AS size, root, note, signed_at FROM evidence_checkpoint ORDER BY size`,
+      `SELECT size::text AS size, root, note, signed_at FROM evidence_checkpoint c ORDER BY c.size`,
     );
     return rows.map(checkpointOf);
   }
@@ -191,7 +192,7 @@ export class EvidenceLogRepository {
   async leaves(from: number, limit: number): Promise<StoredLeaf[]> {
     const rows = await this.database.query<Array<Record<string, unknown>>>(
       `SELECT leaf_index::text AS leaf_index, source, source_id::text AS source_id, leaf, leaf_hash
-         FROM evidence_leaf WHERE leaf_index >= $1 ORDER BY leaf_index LIMIT $2`,
+         FROM evidence_leaf l WHERE l.leaf_index >= $1 ORDER BY l.leaf_index LIMIT $2`,
       [from, limit],
     );
     return rows.map((row) => ({
