@@ -1,9 +1,13 @@
 import { execFile } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { strFromU8, strToU8, unzipSync, zipSync } from 'fflate';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { Client } from 'pg';
 import { createPublicKey } from 'node:crypto';
-import { verifySignedCheckpoint } from '@comity/protocol';
+import { parseSignedCheckpoint, signCheckpoint, verifySignedCheckpoint } from '@comity/protocol';
 import { repoRoot } from '../../apps/cli/src/federation/repo-root';
 import { GatewayClient } from '../../apps/cli/src/gateway-client';
 import { mlaRequest, startTestFederation, type TestFederation } from '../support/test-federation';
@@ -83,6 +87,162 @@ describe('the evidence log', () => {
     );
     expect(ok.code).toBe(0);
   }, 90_000);
+
+  describe('bundles', () => {
+    let dir: string;
+    let bundle: Buffer;
+    let messageId: string;
+
+    beforeAll(async () => {
+      dir = mkdtempSync(join(tmpdir(), 'comity-bundle-'));
+      const { id } = await world.client('AT').submit(mlaRequest({ subject: 'Bundle me' }));
+      await world.client('AT').waitForStatus(id, ['delivered']);
+      messageId = id;
+      const out = join(dir, 'bundle.zip');
+      await run(process.execPath, [
+        cli,
+        'evidence',
+        'export',
+        id,
+        '--out',
+        out,
+        '--node',
+        world.federation.node('AT').url,
+        '--api-key',
+        world.apiKey('AT', 'auditor'),
+      ]);
+      bundle = readFileSync(out);
+    }, 60_000);
+
+    afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+    const verify = async (bytes: Buffer): Promise<{ code: number; out: string }> => {
+      const file = join(dir, `candidate-${Math.random().toString(36).slice(2)}.zip`);
+      writeFileSync(file, bytes);
+      try {
+        const { stdout } = await run(process.execPath, [
+          cli,
+          'evidence',
+          'verify',
+          file,
+          '--anchor',
+          world.trustAnchorPath,
+        ]);
+        return { code: 0, out: stdout };
+      } catch (error) {
+        const failed = error as { code: number; stdout: string; stderr: string };
+        return { code: failed.code, out: `${failed.stdout}${failed.stderr}` };
+      }
+    };
+
+    /** The bundle with one file replaced; `manifest: true` also updates the manifest's digest. */
+    const tampered = (
+      name: string,
+      change: (bytes: Uint8Array) => Uint8Array,
+      manifest: boolean,
+    ): Buffer => {
+      const files: Record<string, Uint8Array> = unzipSync(bundle);
+      files[name] = change(files[name]!);
+      if (manifest) {
+        const parsed = JSON.parse(strFromU8(files['manifest.json']!)) as {
+          files: Record<string, string>;
+        };
+        parsed.files[name] = createHash('sha256').update(files[name]!).digest('base64url');
+        files['manifest.json'] = strToU8(JSON.stringify(parsed));
+      }
+      return Buffer.from(zipSync(files));
+    };
+    const flip = (bytes: Uint8Array, at = 40): Uint8Array => {
+      const copy = Uint8Array.from(bytes);
+      copy[at] = copy[at]! ^ 1;
+      return copy;
+    };
+    const firstLeaf = () =>
+      Object.keys(unzipSync(bundle)).find((name) => name.startsWith('leaves/'))!;
+
+    it('holds the envelope, the receipt and the leaves, and verifies offline with the root alone', async () => {
+      const names = Object.keys(unzipSync(bundle)).sort();
+      expect(names).toEqual(
+        expect.arrayContaining([
+          'checkpoint.txt',
+          'directory.jws',
+          'envelope.json',
+          'manifest.json',
+          'receipt.jws',
+          'signing-chain.pem',
+        ]),
+      );
+      expect(names.filter((name) => name.startsWith('leaves/')).length).toBeGreaterThanOrEqual(3);
+      const result = await verify(bundle);
+      expect(result.out).toContain(`AT/at-central-authority sent mla_request ${messageId}`);
+      expect(result.out).toMatch(/delivered at .*signed by FR's gateway/);
+      expect(result.out).toMatch(/submitted/);
+      expect(result.code).toBe(0);
+    }, 60_000);
+
+    it.each([
+      ['truncated', () => bundle.subarray(0, bundle.length - 200), 'not a readable zip file'],
+      ['a leaf changed, manifest kept', () => tampered(firstLeaf(), flip, false), 'was altered'],
+      [
+        'a leaf changed, manifest updated',
+        () => tampered(firstLeaf(), (b) => flip(b, 20), true),
+        'is not in the signed tree',
+      ],
+      [
+        'the envelope changed',
+        () => tampered('envelope.json', (b) => flip(b, 200), true),
+        'envelope.json',
+      ],
+      [
+        'the receipt changed',
+        () => tampered('receipt.jws', (b) => flip(b, 100), true),
+        'receipt.jws',
+      ],
+      [
+        'a proof for another tree size',
+        () =>
+          tampered(
+            firstLeaf().replace('leaves/', 'proofs/').replace('.json', '.txt'),
+            (b) =>
+              strToU8(
+                strFromU8(b).replace(/\n(\d+)\n/, (_m, size: string) => `\n${Number(size) + 1}\n`),
+              ),
+            true,
+          ),
+        'leads to another checkpoint',
+      ],
+      [
+        'a checkpoint signed by another key',
+        () =>
+          tampered(
+            'checkpoint.txt',
+            (b) => {
+              const text = strFromU8(b);
+              const body = text.slice(0, text.lastIndexOf('\n\n') + 1);
+              const { origin, size, root } = parseSignedCheckpoint(text).checkpoint;
+              const fr = world.signingIdentity('FR');
+              return strToU8(
+                signCheckpoint(
+                  { origin, size, root },
+                  { keyName: origin, suite: fr.suite, key: fr.key },
+                ).note.replace(body, body),
+              );
+            },
+            true,
+          ),
+        'checkpoint.txt: the checkpoint carries no signature',
+      ],
+    ])(
+      'refuses a bundle with %s, exit 1 with the reason',
+      async (_what, make, reason) => {
+        const result = await verify(make());
+        expect(result.out).toContain('invalid:');
+        expect(result.out).toContain(reason);
+        expect(result.code).toBe(1);
+      },
+      30_000,
+    );
+  });
 
   it('refuses to change or delete a leaf, and the audit finds a row changed behind its back', async () => {
     await expect(database.query(`UPDATE evidence_leaf SET leaf_hash = leaf_hash`)).rejects.toThrow(

@@ -36,6 +36,8 @@ export interface TestFederation {
   /** A development account of the State's workspace (username and password). */
   account(state: string, person: DevPerson): { username: string; password: string };
   verifier: CertificateVerifier;
+  /** The federation root certificate file (COMITY_TRUST_ANCHOR), for offline verifiers. */
+  trustAnchorPath: string;
   signingIdentity(state: string): SigningIdentity;
   /** A State's gateway encryption certificate, verified now (to seal envelopes by hand). */
   encryptionCertificate(state: string): VerifiedCertificate;
@@ -111,6 +113,7 @@ export async function startTestFederation(
     verifier: new CertificateVerifier(
       readCertificatesPem(readFileSync(pki.layout.trustAnchor, 'utf8')),
     ),
+    trustAnchorPath: pki.layout.trustAnchor,
     signingIdentity: (state) => signingIdentityOf(credentials(state)),
     encryptionCertificate: (state) => {
       const { encryptionCertificate, encryptionChain } = credentials(state);

@@ -302,6 +302,11 @@ export class GatewayClient {
     return this.json('GET', '/v1/evidence/audit');
   }
 
+  /** GET /v1/evidence/{id}: a message's evidence bundle (zip). */
+  evidenceBundle(id: string): Promise<Buffer> {
+    return this.bytes(`/v1/evidence/${encodeURIComponent(id)}`);
+  }
+
   /** POST /v1/evidence/checkpoints: sign the log's head now if it grew; the latest checkpoint. */
   signEvidenceCheckpoint(): Promise<EvidenceCheckpoint> {
     return this.json('POST', '/v1/evidence/checkpoints');

@@ -24,3 +24,4 @@ export * from './uuid-v7';
 export * from './merkle-tree';
 export * from './checkpoint';
 export * from './evidence-leaf';
+export * from './evidence-bundle';

@@ -1,7 +1,7 @@
-import { join, relative } from 'node:path';
+import { dirname, join, relative } from 'node:path';
 import { CertificateVerifier, readCertificatesPem } from '@comity/pki';
 import { verifyReceiptOffline } from '@comity/protocol';
-import { readFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { devApiKey } from '../federation/dev-api-keys';
 import { ensureDevCertificates } from '../federation/dev-certificates';
 import { DEV_STATES } from '../federation/dev-directory';
@@ -9,6 +9,7 @@ import { Federation } from '../federation/federation-launcher';
 import { repoRoot } from '../federation/repo-root';
 import { GatewayClient } from '../gateway-client';
 import { runDemoCase } from './demo-case';
+import { checkBundleFile } from './evidence-commands';
 
 export interface DemoOptions {
   once: boolean;
@@ -182,6 +183,21 @@ export async function runDemo(options: DemoOptions): Promise<void> {
       if (!report.ok)
         throw new Error(`the evidence log of ${state} does not audit: ${report.problem}`);
     }
+
+    // The request's evidence bundle, checked offline with the federation root alone.
+    const bundlePath = join(root, 'var', `evidence-${submitted.id}.zip`);
+    const bundle = await new GatewayClient(
+      federation.node('AT').url,
+      devApiKey(stateDirectory('AT'), 'auditor'),
+    ).evidenceBundle(submitted.id);
+    mkdirSync(dirname(bundlePath), { recursive: true });
+    writeFileSync(bundlePath, bundle);
+    const check = checkBundleFile(bundlePath, certificates.layout.trustAnchor);
+    console.log(
+      `\nevidence bundle ${relative(process.cwd(), bundlePath)} (${bundle.length} bytes), \`comity evidence verify\` offline:`,
+    );
+    for (const line of check.lines) console.log(`  ${line}`);
+    if (!check.valid) throw new Error('the evidence bundle does not verify');
 
     if (options.once) return;
     // Where the key is, not the key: even development secrets stay out of terminals and logs.

@@ -1,4 +1,7 @@
+import { readFileSync, writeFileSync } from 'node:fs';
 import type { Command } from 'commander';
+import { CertificateVerifier, readCertificatesPem } from '@comity/pki';
+import { BundleError, verifyEvidenceBundle } from '@comity/protocol';
 import { calling, gatewayClient, withGateway, type GatewayOptions } from './gateway-options';
 
 type Options = GatewayOptions & { json?: boolean };
@@ -44,4 +47,49 @@ export function registerEvidenceCommands(program: Command): void {
       if (options.json) console.log(JSON.stringify(checkpoint, null, 2));
       else process.stdout.write(checkpoint.note);
     });
+  withGateway(
+    evidence
+      .command('export <id>')
+      .description("a message's evidence bundle (zip) from the node, for `comity evidence verify`"),
+    "an auditor's",
+  )
+    .requiredOption('--out <file>', 'where to write the bundle')
+    .action(async (id: string, options: Options & { out: string }) => {
+      const bytes = await calling(() => gatewayClient(options).evidenceBundle(id));
+      writeFileSync(options.out, bytes);
+      console.log(`${options.out}: ${bytes.length} bytes`);
+    });
+  evidence
+    .command('verify <file>')
+    .description(
+      'check a bundle offline against the federation root: exit 0 valid (with an account of what it proves), 1 invalid with the reason',
+    )
+    .requiredOption('--anchor <pem>', "the federation's root certificate(s)")
+    .action((file: string, options: { anchor: string }) => {
+      const result = checkBundleFile(file, options.anchor);
+      for (const line of result.lines) console.log(line);
+      if (!result.valid) process.exitCode = 1;
+    });
+}
+
+/** Offline: the bundle file and the trust anchor, nothing else. */
+export function checkBundleFile(file: string, anchor: string): { valid: boolean; lines: string[] } {
+  let verifier: CertificateVerifier;
+  let bundle: Buffer;
+  try {
+    verifier = new CertificateVerifier(readCertificatesPem(readFileSync(anchor, 'utf8')));
+    bundle = readFileSync(file);
+  } catch (error) {
+    return {
+      valid: false,
+      lines: [`invalid: cannot read the inputs: ${(error as Error).message}`],
+    };
+  }
+  try {
+    const { account } = verifyEvidenceBundle(bundle, verifier);
+    return { valid: true, lines: ['valid:', ...account.map((line) => `  ${line}`)] };
+  } catch (error) {
+    if (error instanceof BundleError) return { valid: false, lines: [`invalid: ${error.message}`] };
+    return { valid: false, lines: [`invalid: ${(error as Error).message}`] };
+  }
 }

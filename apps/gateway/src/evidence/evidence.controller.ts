@@ -1,8 +1,19 @@
-import { Controller, Get, HttpCode, NotFoundException, Post, Res } from '@nestjs/common';
+import {
+  Controller,
+  Get,
+  HttpCode,
+  NotFoundException,
+  Param,
+  ParseUUIDPipe,
+  Post,
+  Res,
+  StreamableFile,
+} from '@nestjs/common';
 import { ApiOkResponse, ApiOperation, ApiProduces, ApiTags } from '@nestjs/swagger';
 import type { Response } from 'express';
 import { Roles } from '../auth/roles.decorator';
 import type { StoredCheckpoint } from '../persistence/evidence-log.repository';
+import { EvidenceBundles } from './evidence-bundles.service';
 import { EvidenceLog } from './evidence-log.service';
 
 class CheckpointView {
@@ -26,7 +37,10 @@ function viewOf(checkpoint: StoredCheckpoint): CheckpointView {
 @ApiTags('evidence')
 @Controller('v1/evidence')
 export class EvidenceController {
-  constructor(private readonly log: EvidenceLog) {}
+  constructor(
+    private readonly log: EvidenceLog,
+    private readonly bundles: EvidenceBundles,
+  ) {}
 
   @Get('checkpoint')
   @Roles('auditor', 'operator')
@@ -59,5 +73,20 @@ export class EvidenceController {
   })
   audit(): ReturnType<EvidenceLog['audit']> {
     return this.log.audit();
+  }
+
+  @Get(':id')
+  @Roles('auditor')
+  @ApiOperation({
+    summary:
+      "A message's evidence bundle (zip): envelope, receipt, the log's leaves with inclusion proofs, checkpoint, certificates, directory",
+  })
+  @ApiProduces('application/zip')
+  async bundle(@Param('id', new ParseUUIDPipe()) id: string): Promise<StreamableFile> {
+    const bytes = await this.bundles.ofMessage(id.toLowerCase());
+    return new StreamableFile(bytes, {
+      type: 'application/zip',
+      disposition: `attachment; filename="evidence-${id}.zip"`,
+    });
   }
 }

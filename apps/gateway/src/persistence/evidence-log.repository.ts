@@ -31,6 +31,16 @@ export interface StoredCheckpoint {
   signedAt: Date;
 }
 
+/** What a bundle carries of one message, as this node holds it. */
+export interface MessageDocuments {
+  direction: 'outbound' | 'inbound';
+  /** The authority of this node that is party to it (for scoping). */
+  authority: string;
+  envelope: Buffer;
+  receipt: Buffer | null;
+  nonDelivery: Buffer | null;
+}
+
 /** Serialises the sequencers of all replicas of a node on one database. */
 const SEQUENCER_LOCK = 0x636f6d69;
 
@@ -202,6 +212,63 @@ export class EvidenceLogRepository {
       leaf: row.leaf as Buffer,
       leafHash: row.leaf_hash as Buffer,
     }));
+  }
+
+  /** A message this node sent or received: its envelope and signed documents. */
+  async messageDocuments(id: string): Promise<MessageDocuments | null> {
+    const sent = await this.database.query<Array<Record<string, unknown>>>(
+      `SELECT from_authority AS authority, envelope, receipt,
+              (SELECT signed FROM evidence WHERE message_id = $1 AND direction = 'outbound'
+                  AND type = 'failed' AND signed IS NOT NULL ORDER BY id DESC LIMIT 1) AS non_delivery
+         FROM outbound_message WHERE id = $1`,
+      [id],
+    );
+    if (sent[0]) {
+      return {
+        direction: 'outbound',
+        authority: String(sent[0].authority),
+        envelope: sent[0].envelope as Buffer,
+        receipt: (sent[0].receipt as Buffer | null) ?? null,
+        nonDelivery: (sent[0].non_delivery as Buffer | null) ?? null,
+      };
+    }
+    const received = await this.database.query<Array<Record<string, unknown>>>(
+      `SELECT to_authority AS authority, envelope, receipt FROM inbound_message WHERE id = $1`,
+      [id],
+    );
+    if (!received[0]) return null;
+    return {
+      direction: 'inbound',
+      authority: String(received[0].authority),
+      envelope: received[0].envelope as Buffer,
+      receipt: (received[0].receipt as Buffer | null) ?? null,
+      nonDelivery: null,
+    };
+  }
+
+  /** The leaves about one message below `size`, in order. */
+  async messageLeaves(
+    id: string,
+    direction: 'outbound' | 'inbound',
+    size: number,
+  ): Promise<Array<{ index: number; leaf: Buffer }>> {
+    const rows = await this.database.query<Array<{ leaf_index: string; leaf: Buffer }>>(
+      `SELECT l.leaf_index::text AS leaf_index, l.leaf
+         FROM evidence_leaf l JOIN evidence e ON l.source = 'evidence' AND e.id = l.source_id
+        WHERE e.message_id = $1 AND e.direction = $2 AND l.leaf_index < $3
+        ORDER BY l.leaf_index`,
+      [id, direction, size],
+    );
+    return rows.map((row) => ({ index: Number(row.leaf_index), leaf: row.leaf }));
+  }
+
+  /** Every leaf hash below `size`, in order (for proofs). */
+  async leafHashes(size: number): Promise<Buffer[]> {
+    const rows = await this.database.query<Array<{ leaf_hash: Buffer }>>(
+      `SELECT l.leaf_hash FROM evidence_leaf l WHERE l.leaf_index < $1 ORDER BY l.leaf_index`,
+      [size],
+    );
+    return rows.map((row) => row.leaf_hash);
   }
 
   /** The source rows of some leaves, as they are now (a deleted row is absent). */

@@ -43,6 +43,7 @@ export class FederationTrust implements OnApplicationBootstrap, OnApplicationShu
   private readonly logger = new Logger(FederationTrust.name);
   readonly verifier: CertificateVerifier;
   private current: FederationDirectory;
+  private currentSigned: string;
   private refreshTimer: NodeJS.Timeout | null = null;
   readonly credentials: GatewayCredentials;
   readonly signing: SigningIdentity;
@@ -60,11 +61,8 @@ export class FederationTrust implements OnApplicationBootstrap, OnApplicationShu
     this.anchors = readCertificatesPem(readText(config.trustAnchorPath, 'COMITY_TRUST_ANCHOR'));
     this.verifier = new CertificateVerifier(this.anchors);
     try {
-      this.current = verifySignedDirectory(
-        readText(config.directoryPath, 'COMITY_DIRECTORY'),
-        this.verifier,
-        clock.now(),
-      );
+      this.currentSigned = readText(config.directoryPath, 'COMITY_DIRECTORY');
+      this.current = verifySignedDirectory(this.currentSigned, this.verifier, clock.now());
     } catch (error) {
       throw new Error(`COMITY_DIRECTORY: ${config.directoryPath}: ${(error as Error).message}`, {
         cause: error,
@@ -96,6 +94,11 @@ export class FederationTrust implements OnApplicationBootstrap, OnApplicationShu
       throw new Error(`the directory has no entry for this node's State ${config.state}`);
     }
     this.warnIfOwnCertificatesRevoked();
+  }
+
+  /** The signed directory in force, as published (for evidence bundles). */
+  get signedDirectory(): string {
+    return this.currentSigned;
   }
 
   /** The directory in force: replaced, without a restart, when a newer signed edition appears. */
@@ -140,6 +143,7 @@ export class FederationTrust implements OnApplicationBootstrap, OnApplicationShu
         throw new DirectoryError(`it has no entry for this node's State ${this.config.state}`);
       }
       this.current = next;
+      this.currentSigned = text;
       this.recipientCache.clear();
       this.logger.log(
         `directory version ${next.validity.version} in force (expires ${next.validity.expires})`,

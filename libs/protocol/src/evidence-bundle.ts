@@ -1,0 +1,295 @@
+import { createHash } from 'node:crypto';
+import { strFromU8, strToU8, unzipSync, zipSync } from 'fflate';
+import { readCertificatesPem, sha256Thumbprint, type CertificateVerifier } from '@comity/pki';
+import { CheckpointError, parseSignedCheckpoint, verifySignedCheckpoint } from './checkpoint';
+import { checkContentDigest, readUnverifiedHeader, verifyEnvelopeSignature } from './envelope';
+import { leafHash, verifyInclusion } from './merkle-tree';
+import { verifyReceiptOffline } from './offline-verification';
+import { verifySignedDirectory } from './signed-directory';
+
+/**
+ * An evidence bundle (docs/evidence.md, "Bundles"): one zip file holding a message's envelope,
+ * its receipt or non-delivery evidence, the leaves of the node's evidence log about it with
+ * inclusion proofs to a checkpoint the node signed, the node's signing certificate chain and
+ * the signed directory; enough to check it all offline with the federation's root alone.
+ */
+
+export const BUNDLE_FORMAT = 'comity-evidence-bundle/1';
+const PROOF_HEADER = 'c2sp.org/tlog-proof@v1';
+
+export interface BundleLeaf {
+  index: number;
+  leaf: Buffer;
+  proof: Buffer[];
+}
+
+export interface BundleInput {
+  node: string;
+  origin: string;
+  message: string;
+  direction: 'outbound' | 'inbound';
+  envelope: Buffer;
+  receipt: Buffer | null;
+  nonDelivery: Buffer | null;
+  leaves: BundleLeaf[];
+  checkpoint: { note: string; signedAt: Date };
+  directory: string;
+  signingChainPem: string;
+}
+
+interface Manifest {
+  format: string;
+  node: string;
+  origin: string;
+  message: string;
+  direction: 'outbound' | 'inbound';
+  checkpointSignedAt: string;
+  leaves: number[];
+  files: Record<string, string>;
+}
+
+export class BundleError extends Error {
+  override readonly name = 'BundleError';
+}
+
+const sha256 = (bytes: Uint8Array): string =>
+  createHash('sha256').update(bytes).digest('base64url');
+
+/** A C2SP tlog-proof: the leaf's index, its audit path, then the checkpoint it leads to. */
+export function tlogProof(index: number, proof: readonly Buffer[], checkpointNote: string): string {
+  return [
+    PROOF_HEADER,
+    `index ${index}`,
+    ...proof.map((hash) => hash.toString('base64')),
+    '',
+    checkpointNote,
+  ].join('\n');
+}
+
+function readTlogProof(text: string): { index: number; proof: Buffer[]; note: string } {
+  const split = text.indexOf('\n\n');
+  if (split < 0) throw new BundleError('a proof has no checkpoint');
+  const [header, indexLine, ...hashes] = text.slice(0, split).split('\n');
+  const index = /^index (0|[1-9]\d{0,15})$/.exec(indexLine ?? '')?.[1];
+  if (header !== PROOF_HEADER || index === undefined)
+    throw new BundleError(`a proof does not start "${PROOF_HEADER}", "index N"`);
+  const proof = hashes.map((line) => {
+    const hash = Buffer.from(line, 'base64');
+    if (hash.length !== 32 || hash.toString('base64') !== line)
+      throw new BundleError('a proof line is not a base64 hash');
+    return hash;
+  });
+  return { index: Number(index), proof, note: text.slice(split + 2) };
+}
+
+export function writeEvidenceBundle(input: BundleInput): Buffer {
+  const files: Record<string, Uint8Array> = {
+    'envelope.json': input.envelope,
+    'checkpoint.txt': strToU8(input.checkpoint.note),
+    'directory.jws': strToU8(input.directory),
+    'signing-chain.pem': strToU8(input.signingChainPem),
+  };
+  if (input.receipt) files['receipt.jws'] = input.receipt;
+  if (input.nonDelivery) files['non-delivery.jws'] = input.nonDelivery;
+  for (const leaf of input.leaves) {
+    files[`leaves/${leaf.index}.json`] = leaf.leaf;
+    files[`proofs/${leaf.index}.txt`] = strToU8(
+      tlogProof(leaf.index, leaf.proof, input.checkpoint.note),
+    );
+  }
+  const manifest: Manifest = {
+    format: BUNDLE_FORMAT,
+    node: input.node,
+    origin: input.origin,
+    message: input.message,
+    direction: input.direction,
+    checkpointSignedAt: input.checkpoint.signedAt.toISOString(),
+    leaves: input.leaves.map((leaf) => leaf.index),
+    files: Object.fromEntries(Object.entries(files).map(([name, bytes]) => [name, sha256(bytes)])),
+  };
+  files['manifest.json'] = strToU8(JSON.stringify(manifest, null, 2));
+  // Fixed file times: one bundle of the same evidence is the same bytes.
+  const fixed = new Date('2000-01-01T00:00:00Z');
+  return Buffer.from(
+    zipSync(
+      Object.fromEntries(
+        Object.entries(files).map(([name, bytes]) => [name, [bytes, { mtime: fixed }]]),
+      ),
+    ),
+  );
+}
+
+export interface BundleVerification {
+  /** A readable account of what the bundle proves. */
+  account: string[];
+}
+
+/** Checks a bundle offline; throws `BundleError` naming the first thing that does not hold. */
+export function verifyEvidenceBundle(
+  bundle: Uint8Array,
+  verifier: CertificateVerifier,
+): BundleVerification {
+  let files: Record<string, Uint8Array>;
+  try {
+    files = unzipSync(bundle);
+  } catch (error) {
+    throw new BundleError(`the bundle is not a readable zip file (${(error as Error).message})`);
+  }
+  const manifestBytes = files['manifest.json'];
+  if (!manifestBytes) throw new BundleError('the bundle has no manifest.json');
+  let manifest: Manifest;
+  try {
+    manifest = JSON.parse(strFromU8(manifestBytes)) as Manifest;
+  } catch {
+    throw new BundleError('manifest.json is not JSON');
+  }
+  if (manifest.format !== BUNDLE_FORMAT)
+    throw new BundleError(`the manifest's format is not ${BUNDLE_FORMAT}`);
+  for (const name of Object.keys(files)) {
+    if (name === 'manifest.json') continue;
+    const expected = manifest.files?.[name];
+    if (!expected) throw new BundleError(`${name} is not listed in the manifest`);
+    if (sha256(files[name]!) !== expected)
+      throw new BundleError(`${name} was altered: its digest is not the manifest's`);
+  }
+  for (const name of Object.keys(manifest.files ?? {})) {
+    if (!files[name]) throw new BundleError(`${name} is listed in the manifest but missing`);
+  }
+  const text = (name: string): string => strFromU8(files[name]!);
+
+  // The directory, signed under the root: who the node is, its certificates, revocations.
+  const signedAt = new Date(manifest.checkpointSignedAt);
+  if (Number.isNaN(signedAt.getTime()))
+    throw new BundleError('the manifest has no valid checkpoint time');
+  const directory = (() => {
+    try {
+      return verifySignedDirectory(
+        text('directory.jws'),
+        verifier,
+        directoryInstant(text('directory.jws')),
+      );
+    } catch (error) {
+      throw new BundleError(`directory.jws: ${(error as Error).message}`);
+    }
+  })();
+
+  // The node's signing key, certified under the root at the checkpoint's time, not revoked then.
+  const chain = readCertificatesPem(text('signing-chain.pem'));
+  let signer;
+  try {
+    signer = verifier.verifyChain(chain, 'signing', signedAt);
+  } catch (error) {
+    throw new BundleError(`signing-chain.pem: ${(error as Error).message}`);
+  }
+  if (signer.state !== manifest.node)
+    throw new BundleError(`the signing certificate is ${signer.state}'s, not ${manifest.node}'s`);
+  const revoked = directory.revocationOf(sha256Thumbprint(chain[0]!));
+  if (revoked && new Date(revoked.revokedAt) <= signedAt) {
+    throw new BundleError(
+      `the node's signing certificate was revoked at ${revoked.revokedAt}, before the checkpoint was signed`,
+    );
+  }
+
+  // The checkpoint, signed by that key as the log's origin.
+  if (manifest.origin !== parseSignedCheckpoint(text('checkpoint.txt')).checkpoint.origin) {
+    throw new BundleError("the checkpoint's origin is not the manifest's");
+  }
+  let checkpoint;
+  try {
+    checkpoint = verifySignedCheckpoint(text('checkpoint.txt'), {
+      keyName: manifest.origin,
+      suite: signer.suite,
+      key: signer.publicKey,
+    });
+  } catch (error) {
+    if (error instanceof CheckpointError) throw new BundleError(`checkpoint.txt: ${error.message}`);
+    throw error;
+  }
+
+  // Each leaf, proven to be in the signed tree.
+  const leaves = (manifest.leaves ?? []).map((index) => {
+    const leaf = files[`leaves/${index}.json`];
+    const proofText = files[`proofs/${index}.txt`];
+    if (!leaf || !proofText) throw new BundleError(`leaf ${index} or its proof is missing`);
+    const proof = readTlogProof(strFromU8(proofText));
+    if (proof.index !== index)
+      throw new BundleError(`proofs/${index}.txt proves leaf ${proof.index}`);
+    if (proof.note !== text('checkpoint.txt'))
+      throw new BundleError(`proofs/${index}.txt leads to another checkpoint`);
+    if (!verifyInclusion(leafHash(leaf), index, checkpoint.size, proof.proof, checkpoint.root)) {
+      throw new BundleError(
+        `leaf ${index} is not in the signed tree of ${checkpoint.size} (its inclusion proof fails)`,
+      );
+    }
+    const body = JSON.parse(strFromU8(leaf)) as Record<string, unknown>;
+    return Object.assign(body, { index });
+  });
+  for (const leaf of leaves) {
+    if (
+      leaf.log !== 'message' ||
+      leaf.message !== manifest.message ||
+      leaf.direction !== manifest.direction
+    ) {
+      throw new BundleError(`leaf ${String(leaf.id)} is not about message ${manifest.message}`);
+    }
+  }
+
+  // The documents themselves: the envelope, and the receipt bound to its exact bytes.
+  const envelopeBytes = Buffer.from(files['envelope.json']!);
+  const receiptBytes = files['receipt.jws'] ? Buffer.from(files['receipt.jws']) : null;
+  let account: string[];
+  try {
+    const header = readUnverifiedHeader(envelopeBytes);
+    if (header.id !== manifest.message)
+      throw new BundleError(`envelope.json is not message ${manifest.message}`);
+    const envelope = verifyEnvelopeSignature(envelopeBytes, verifier, new Date(header.created));
+    checkContentDigest(envelope);
+    account = [
+      `${header.from.state}/${header.from.authority} sent ${header.kind} ${header.id} to ${header.to.state}/${header.to.authority}, created ${header.created}, signed by ${header.from.state}'s gateway (verified)`,
+    ];
+    if (receiptBytes) {
+      const { receipt } = verifyReceiptOffline({
+        envelope: envelopeBytes,
+        receipt: receiptBytes,
+        verifier,
+      });
+      account.push(
+        `${receipt.statement.status} at ${receipt.statement.time}: receipt ${receipt.statement.id} signed by ${receipt.signer.state}'s gateway, binding the envelope's SHA-256 ${receipt.statement.envelopeDigest} (verified)`,
+      );
+      const digest = sha256(receiptBytes);
+      if (!leaves.some((leaf) => leaf.signedSha256 === digest)) {
+        throw new BundleError("no leaf of the log records this receipt's digest");
+      }
+    }
+  } catch (error) {
+    if (error instanceof BundleError) throw error;
+    throw new BundleError(
+      `${receiptBytes ? 'envelope.json or receipt.jws' : 'envelope.json'}: ${(error as Error).message}`,
+    );
+  }
+  for (const leaf of leaves) {
+    account.push(
+      `  ${String(leaf.at)}  ${String(leaf.type)}${leaf.reason ? ` (${String(leaf.reason)})` : ''}  — leaf ${leaf.index} of ${manifest.node}'s log`,
+    );
+  }
+  account.push(
+    `${leaves.length} leaves proven in ${manifest.node}'s evidence log of ${checkpoint.size} leaves, checkpoint signed by ${manifest.node}'s gateway (certificate x5t#S256 ${sha256Thumbprint(chain[0]!)})`,
+  );
+  return { account };
+}
+
+/** The instant a directory claims to be issued at: when it was in force, for an old bundle. */
+function directoryInstant(signed: string): Date {
+  try {
+    const payload = JSON.parse(
+      Buffer.from(signed.trim().split('.')[1] ?? '', 'base64url').toString('utf8'),
+    ) as {
+      issued?: string;
+    };
+    const instant = new Date(payload.issued ?? '');
+    if (!Number.isNaN(instant.getTime())) return instant;
+  } catch {
+    // fall through
+  }
+  throw new BundleError('directory.jws has no issued time');
+}
