@@ -81,6 +81,33 @@ describe('the evidence log', () => {
     expect(signed.size).toBe(checkpoint.size);
     const leaves = await database.query<{ leaf: Buffer }>(`SELECT leaf FROM evidence_leaf`);
     expect(leaves.rows.map((row) => row.leaf.toString()).join('\n')).not.toMatch(/Evidence \d/);
+    // Who submitted is on the timeline; who read the content is an audit event, both leaves.
+    const last = await database.query<{ detail: string; message_id: string }>(
+      `SELECT detail, message_id FROM evidence WHERE type = 'submitted' ORDER BY id DESC LIMIT 1`,
+    );
+    expect(last.rows[0]!.detail).toBe('by at-central-clerk');
+    await world.client('FR').inbound(last.rows[0]!.message_id);
+    const fr = new Client({ connectionString: world.databaseUrls.FR });
+    await fr.connect();
+    try {
+      const frAuditor = new GatewayClient(
+        world.federation.node('FR').url,
+        world.apiKey('FR', 'auditor'),
+      );
+      await frAuditor.signEvidenceCheckpoint();
+      const read = await fr.query<{ leaf: Buffer }>(
+        `SELECT l.leaf FROM evidence_leaf l JOIN audit_event a ON l.source = 'audit' AND a.id = l.source_id
+          WHERE a.action = $1`,
+        [`read inbound message ${last.rows[0]!.message_id}`],
+      );
+      expect(JSON.parse(read.rows[0]!.leaf.toString())).toMatchObject({
+        log: 'audit',
+        principal: 'fr-central-clerk',
+        outcome: 'read',
+      });
+    } finally {
+      await fr.end();
+    }
     const ok = await audit();
     expect(ok.out).toMatch(
       /^valid: \d+ leaves recomputed from their rows, \d+ signed checkpoints? verified/,

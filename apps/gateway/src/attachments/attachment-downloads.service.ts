@@ -6,6 +6,7 @@ import {
   type LargeAttachmentRef,
   type RequestContent,
 } from '@comity/protocol';
+import { AuditLog } from '../auth/audit-log.service';
 import type { Principal } from '../auth/principal';
 import { requireInScope } from '../auth/scope';
 import { contentUnavailable } from '../common/content-unavailable';
@@ -40,12 +41,14 @@ export class AttachmentDownloads {
     private readonly uploads: AttachmentUploadRepository,
     private readonly trust: FederationTrust,
     private readonly senderCopies: SenderCopies,
+    private readonly audit: AuditLog,
   ) {}
 
   async inbound(id: string, index: number, principal: Principal): Promise<Download> {
     const row = await this.inboundMessages.findInbound(id);
     if (!row) throw new NotFoundException(`no inbound message ${id}`);
     requireInScope(principal, row.toAuthority, id);
+    await this.audit.contentRead(principal, `inbound message ${id} attachment ${index}`);
     let content: RequestContent;
     try {
       const envelope = verifyEnvelopeSignature(row.envelope, this.trust.verifier, row.receivedAt);
@@ -66,6 +69,7 @@ export class AttachmentDownloads {
     const row = await this.outboundMessages.findOutbound(id);
     if (!row) throw new NotFoundException(`no outbound message ${id}`);
     requireInScope(principal, row.fromAuthority, id);
+    await this.audit.contentRead(principal, `outbound message ${id} attachment ${index}`);
     const ref = refAt(await this.senderCopies.open(row), id, index);
     return {
       ref,

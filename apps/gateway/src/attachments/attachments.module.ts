@@ -1,3 +1,4 @@
+import { AuthModule } from '../auth/auth.module';
 import { Module } from '@nestjs/common';
 import { ContentModule } from '../content/content.module';
 import { OutboxModule } from '../outbox/outbox.module';
@@ -20,7 +21,14 @@ import { ENVELOPE_RELEASE } from './envelope-release';
  * and verified before the envelope's receipt, and streamed back to the clerks concerned.
  */
 @Module({
-  imports: [ContentModule, OutboxModule, PersistenceModule, TransportModule, TrustModule],
+  imports: [
+    AuthModule,
+    ContentModule,
+    OutboxModule,
+    PersistenceModule,
+    TransportModule,
+    TrustModule,
+  ],
   controllers: [AttachmentsController, AttachmentDownloadsController, ChunkInboxController],
   providers: [
     // The transfer's port to the outbox, bound here: the transfer itself knows only the port.

@@ -40,6 +40,23 @@ export class AuditLog {
     await this.events.append({ ...event, at: this.clock.now(), status: 200, client: null });
   }
 
+  /**
+   * A person or system read decrypted content (a message, an attachment): who, what, when. It
+   * is written before the content is handed out; if it cannot be written, nothing is handed out.
+   */
+  async contentRead(principal: { id: string; role: string }, what: string): Promise<void> {
+    await this.events.append({
+      at: this.clock.now(),
+      principal: principal.id,
+      role: principal.role,
+      action: `read ${what}`,
+      outcome: 'read',
+      status: 200,
+      reason: '',
+      client: null,
+    });
+  }
+
   list(limit: number, before?: string): Promise<AuditEventView[]> {
     return this.events.list(limit, before);
   }

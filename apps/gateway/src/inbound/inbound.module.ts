@@ -1,3 +1,4 @@
+import { AuthModule } from '../auth/auth.module';
 import { Module } from '@nestjs/common';
 import { AttachmentsModule } from '../attachments/attachments.module';
 import { ContentModule } from '../content/content.module';
@@ -11,7 +12,14 @@ import { InboundService } from './inbound.service';
 
 /** The envelopes sent to this State: received once, answered with a signed receipt, read by its clerks. */
 @Module({
-  imports: [AttachmentsModule, ContentModule, OutboxModule, PersistenceModule, TrustModule],
+  imports: [
+    AuthModule,
+    AttachmentsModule,
+    ContentModule,
+    OutboxModule,
+    PersistenceModule,
+    TrustModule,
+  ],
   controllers: [EnvelopeInboxController, InboundController],
   providers: [EnvelopeIntake, InboundService],
   exports: [EnvelopeIntake, InboundService],

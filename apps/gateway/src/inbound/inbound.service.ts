@@ -9,6 +9,7 @@ import {
 } from '../common/message-views';
 import { contentForView } from '../attachments/attachment-views';
 import type { InboundMessageEntity } from '../persistence/entities/inbound-message.entity';
+import { AuditLog } from '../auth/audit-log.service';
 import type { Principal } from '../auth/principal';
 import { authorityScope, mayReadContent, requireInScope } from '../auth/scope';
 import { EvidenceRepository } from '../persistence/evidence.repository';
@@ -23,6 +24,7 @@ export class InboundService {
     private readonly messages: InboundMessageRepository,
     private readonly evidence: EvidenceRepository,
     private readonly trust: FederationTrust,
+    private readonly audit: AuditLog,
   ) {}
 
   async list(principal: Principal, limit: number, before?: string): Promise<MessagePageView> {
@@ -36,6 +38,7 @@ export class InboundService {
     const evidences = await this.evidence.timeline(id, 'inbound');
     const view: MessageDetailView = { ...this.summary(row), timeline: timelineOf(evidences) };
     if (mayReadContent(principal)) {
+      await this.audit.contentRead(principal, `inbound message ${id}`);
       // The stored bytes were authenticated on arrival; they are checked again at the time they
       // arrived (certificates may have expired since), then decrypted for this reader only.
       try {

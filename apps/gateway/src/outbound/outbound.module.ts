@@ -1,3 +1,4 @@
+import { AuthModule } from '../auth/auth.module';
 import { Module } from '@nestjs/common';
 import { AttachmentsModule } from '../attachments/attachments.module';
 import { ContentModule } from '../content/content.module';
@@ -13,7 +14,14 @@ import { ReceiptSummaries } from './receipt-summaries.service';
 
 /** The requests this node sends: submit, seal, track to a verified receipt or non-delivery. */
 @Module({
-  imports: [AttachmentsModule, ContentModule, OutboxModule, PersistenceModule, TrustModule],
+  imports: [
+    AuthModule,
+    AttachmentsModule,
+    ContentModule,
+    OutboxModule,
+    PersistenceModule,
+    TrustModule,
+  ],
   controllers: [OutboundController, ReceiptInboxController],
   providers: [OutboundService, ReceiptIntake, ReceiptSummaries, DeliveryWatchdog],
   exports: [OutboundService, ReceiptIntake, ReceiptSummaries],

@@ -1,3 +1,4 @@
+import type { AuditLog } from '../auth/audit-log.service';
 // Tier 1 (unit): OutboundService.submit with real sealing (the test federation's keys) and
 // in-memory fakes at its ports. No database, no broker.
 import {
@@ -124,6 +125,10 @@ function setUp() {
   };
   const senderCopies = { seal: jest.fn().mockResolvedValue('sealed-sender-copy') };
   const caseOpenings = { rowFor: jest.fn().mockResolvedValue(null) };
+  const audit = {
+    reads: [] as string[],
+    contentRead: async (_p: unknown, what: string) => void audit.reads.push(what),
+  };
   const service = new OutboundService(
     CONFIG as unknown as GatewayConfig,
     messages as unknown as OutboundMessageRepository,
@@ -135,8 +140,9 @@ function setUp() {
     transfers as unknown as AttachmentTransfer,
     senderCopies as unknown as SenderCopies,
     caseOpenings as unknown as CaseOpenings,
+    audit as unknown as AuditLog,
   );
-  return { service, messages, evidence, relay, transfers };
+  return { service, messages, evidence, relay, transfers, audit };
 }
 
 describe('OutboundService.submit', () => {
@@ -164,7 +170,7 @@ describe('OutboundService.submit', () => {
         createdAt: f.now,
       }),
       routingKey: 'inbox.FR',
-      detail: null,
+      detail: `by ${CLERK.id}`,
       retryOf: null,
       leaseUntil: new Date(f.now.getTime() + 60_000),
       together: null,
@@ -192,7 +198,9 @@ describe('OutboundService.submit', () => {
       status: 'submitted',
       thread: message.id,
       envelopeDigest: accepted.row.envelopeDigest,
-      timeline: [{ type: 'submitted', at: f.now.toISOString(), reason: null, detail: null }],
+      timeline: [
+        { type: 'submitted', at: f.now.toISOString(), reason: null, detail: `by ${CLERK.id}` },
+      ],
     });
   });
 

@@ -24,6 +24,7 @@ import type { VerifiedCertificate } from '@comity/pki';
 import { AttachmentTransfer } from '../attachments/attachment-transfer.service';
 import { AttachmentUploads } from '../attachments/attachment-uploads.service';
 import { contentForView } from '../attachments/attachment-views';
+import { AuditLog } from '../auth/audit-log.service';
 import type { Principal } from '../auth/principal';
 import { authorityScope, mayReadContent, requireInScope } from '../auth/scope';
 import { Clock } from '../common/clock';
@@ -63,6 +64,7 @@ export class OutboundService {
     private readonly transfers: AttachmentTransfer,
     private readonly senderCopies: SenderCopies,
     private readonly caseOpenings: CaseOpenings,
+    private readonly audit: AuditLog,
   ) {}
 
   /**
@@ -170,7 +172,7 @@ export class OutboundService {
         content,
         idempotencyKey: idempotencyKey ?? null,
         requestDigest,
-        submittedDetail: null,
+        submittedDetail: `by ${principal.id}`,
       });
     } catch (error) {
       // The same key submitted concurrently: the other submit won; answer with its message.
@@ -394,6 +396,7 @@ export class OutboundService {
     const evidences = await this.evidence.timeline(id, 'outbound');
     const view: MessageDetailView = { ...this.summary(row), timeline: timelineOf(evidences) };
     if (principal && mayReadContent(principal)) {
+      await this.audit.contentRead(principal, `outbound message ${id}`);
       view.content = contentForView(await this.senderCopies.open(row));
     }
     return view;
