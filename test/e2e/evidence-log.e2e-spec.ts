@@ -193,9 +193,9 @@ describe('the evidence log', () => {
         expect.arrayContaining([
           'checkpoint.txt',
           'directory.jws',
-          'envelope.json',
+          `messages/${messageId}/envelope.json`,
           'manifest.json',
-          'receipt.jws',
+          `messages/${messageId}/receipt.jws`,
           'signing-chain.pem',
         ]),
       );
@@ -204,6 +204,34 @@ describe('the evidence log', () => {
       expect(result.out).toContain(`AT/at-central-authority sent mla_request ${messageId}`);
       expect(result.out).toMatch(/delivered at .*signed by FR's gateway/);
       expect(result.out).toMatch(/submitted/);
+      expect(result.code).toBe(0);
+    }, 60_000);
+
+    it('bundles a whole case: the request and every case message, each proven', async () => {
+      await world.client('FR').waitForCase(messageId, () => true);
+      await world
+        .client('FR')
+        .caseAction(messageId, { kind: 'acknowledgement', reference: 'FR-EV-1' });
+      await world.client('AT').waitForCase(messageId, (view) => view.state === 'in_progress');
+      const out = join(dir, 'case.zip');
+      await run(process.execPath, [
+        cli,
+        'evidence',
+        'export',
+        messageId,
+        '--out',
+        out,
+        '--node',
+        world.federation.node('AT').url,
+        '--api-key',
+        world.apiKey('AT', 'auditor'),
+      ]);
+      const result = await verify(readFileSync(out));
+      expect(result.out).toContain(`case ${messageId}: 2 messages`);
+      expect(result.out).toContain('in_progress');
+      expect(result.out).toMatch(
+        /FR\/fr-central-authority sent acknowledgement .* to AT\/at-central-authority/,
+      );
       expect(result.code).toBe(0);
     }, 60_000);
 
@@ -217,12 +245,12 @@ describe('the evidence log', () => {
       ],
       [
         'the envelope changed',
-        () => tampered('envelope.json', (b) => flip(b, 200), true),
+        () => tampered(`messages/${messageId}/envelope.json`, (b) => flip(b, 200), true),
         'envelope.json',
       ],
       [
         'the receipt changed',
-        () => tampered('receipt.jws', (b) => flip(b, 100), true),
+        () => tampered(`messages/${messageId}/receipt.jws`, (b) => flip(b, 100), true),
         'receipt.jws',
       ],
       [

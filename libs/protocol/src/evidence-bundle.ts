@@ -23,28 +23,40 @@ export interface BundleLeaf {
   proof: Buffer[];
 }
 
-export interface BundleInput {
-  node: string;
-  origin: string;
-  message: string;
+/** One message of a bundle: its documents and the leaves of the log about it. */
+export interface BundleMessage {
+  id: string;
   direction: 'outbound' | 'inbound';
   envelope: Buffer;
   receipt: Buffer | null;
   nonDelivery: Buffer | null;
   leaves: BundleLeaf[];
+}
+
+export interface BundleInput {
+  node: string;
+  origin: string;
+  /** A case bundle: the case id and its state as the node derived it (not signed). */
+  case: { id: string; state: string } | null;
+  messages: BundleMessage[];
   checkpoint: { note: string; signedAt: Date };
   directory: string;
   signingChainPem: string;
+}
+
+interface ManifestMessage {
+  id: string;
+  direction: 'outbound' | 'inbound';
+  leaves: number[];
 }
 
 interface Manifest {
   format: string;
   node: string;
   origin: string;
-  message: string;
-  direction: 'outbound' | 'inbound';
+  case: { id: string; state: string } | null;
+  messages: ManifestMessage[];
   checkpointSignedAt: string;
-  leaves: number[];
   files: Record<string, string>;
 }
 
@@ -84,27 +96,32 @@ function readTlogProof(text: string): { index: number; proof: Buffer[]; note: st
 
 export function writeEvidenceBundle(input: BundleInput): Buffer {
   const files: Record<string, Uint8Array> = {
-    'envelope.json': input.envelope,
     'checkpoint.txt': strToU8(input.checkpoint.note),
     'directory.jws': strToU8(input.directory),
     'signing-chain.pem': strToU8(input.signingChainPem),
   };
-  if (input.receipt) files['receipt.jws'] = input.receipt;
-  if (input.nonDelivery) files['non-delivery.jws'] = input.nonDelivery;
-  for (const leaf of input.leaves) {
-    files[`leaves/${leaf.index}.json`] = leaf.leaf;
-    files[`proofs/${leaf.index}.txt`] = strToU8(
-      tlogProof(leaf.index, leaf.proof, input.checkpoint.note),
-    );
+  for (const message of input.messages) {
+    files[`messages/${message.id}/envelope.json`] = message.envelope;
+    if (message.receipt) files[`messages/${message.id}/receipt.jws`] = message.receipt;
+    if (message.nonDelivery) files[`messages/${message.id}/non-delivery.jws`] = message.nonDelivery;
+    for (const leaf of message.leaves) {
+      files[`leaves/${leaf.index}.json`] = leaf.leaf;
+      files[`proofs/${leaf.index}.txt`] = strToU8(
+        tlogProof(leaf.index, leaf.proof, input.checkpoint.note),
+      );
+    }
   }
   const manifest: Manifest = {
     format: BUNDLE_FORMAT,
     node: input.node,
     origin: input.origin,
-    message: input.message,
-    direction: input.direction,
+    case: input.case,
+    messages: input.messages.map((message) => ({
+      id: message.id,
+      direction: message.direction,
+      leaves: message.leaves.map((leaf) => leaf.index),
+    })),
     checkpointSignedAt: input.checkpoint.signedAt.toISOString(),
-    leaves: input.leaves.map((leaf) => leaf.index),
     files: Object.fromEntries(Object.entries(files).map(([name, bytes]) => [name, sha256(bytes)])),
   };
   files['manifest.json'] = strToU8(JSON.stringify(manifest, null, 2));
@@ -207,7 +224,7 @@ export function verifyEvidenceBundle(
   }
 
   // Each leaf, proven to be in the signed tree.
-  const leaves = (manifest.leaves ?? []).map((index) => {
+  const provenLeaf = (index: number): Record<string, unknown> & { index: number } => {
     const leaf = files[`leaves/${index}.json`];
     const proofText = files[`proofs/${index}.txt`];
     if (!leaf || !proofText) throw new BundleError(`leaf ${index} or its proof is missing`);
@@ -223,57 +240,76 @@ export function verifyEvidenceBundle(
     }
     const body = JSON.parse(strFromU8(leaf)) as Record<string, unknown>;
     return Object.assign(body, { index });
-  });
-  for (const leaf of leaves) {
-    if (
-      leaf.log !== 'message' ||
-      leaf.message !== manifest.message ||
-      leaf.direction !== manifest.direction
-    ) {
-      throw new BundleError(`leaf ${String(leaf.id)} is not about message ${manifest.message}`);
-    }
-  }
+  };
 
-  // The documents themselves: the envelope, and the receipt bound to its exact bytes.
-  const envelopeBytes = Buffer.from(files['envelope.json']!);
-  const receiptBytes = files['receipt.jws'] ? Buffer.from(files['receipt.jws']) : null;
-  let account: string[];
-  try {
-    const header = readUnverifiedHeader(envelopeBytes);
-    if (header.id !== manifest.message)
-      throw new BundleError(`envelope.json is not message ${manifest.message}`);
-    const envelope = verifyEnvelopeSignature(envelopeBytes, verifier, new Date(header.created));
-    checkContentDigest(envelope);
-    account = [
-      `${header.from.state}/${header.from.authority} sent ${header.kind} ${header.id} to ${header.to.state}/${header.to.authority}, created ${header.created}, signed by ${header.from.state}'s gateway (verified)`,
-    ];
-    if (receiptBytes) {
-      const { receipt } = verifyReceiptOffline({
-        envelope: envelopeBytes,
-        receipt: receiptBytes,
-        verifier,
-      });
-      account.push(
-        `${receipt.statement.status} at ${receipt.statement.time}: receipt ${receipt.statement.id} signed by ${receipt.signer.state}'s gateway, binding the envelope's SHA-256 ${receipt.statement.envelopeDigest} (verified)`,
-      );
-      const digest = sha256(receiptBytes);
-      if (!leaves.some((leaf) => leaf.signedSha256 === digest)) {
-        throw new BundleError("no leaf of the log records this receipt's digest");
+  const messages = manifest.messages ?? [];
+  if (messages.length === 0) throw new BundleError('the manifest lists no message');
+  const account: string[] = manifest.case
+    ? [
+        `case ${manifest.case.id}: ${messages.length} messages; its state as ${manifest.node} derived it: ${manifest.case.state}`,
+      ]
+    : [];
+  let proven = 0;
+  for (const message of messages) {
+    const leaves = (message.leaves ?? []).map(provenLeaf);
+    proven += leaves.length;
+    for (const leaf of leaves) {
+      if (
+        leaf.log !== 'message' ||
+        leaf.message !== message.id ||
+        leaf.direction !== message.direction
+      ) {
+        throw new BundleError(`leaf ${leaf.index} is not about message ${message.id}`);
       }
     }
-  } catch (error) {
-    if (error instanceof BundleError) throw error;
-    throw new BundleError(
-      `${receiptBytes ? 'envelope.json or receipt.jws' : 'envelope.json'}: ${(error as Error).message}`,
-    );
-  }
-  for (const leaf of leaves) {
-    account.push(
-      `  ${String(leaf.at)}  ${String(leaf.type)}${leaf.reason ? ` (${String(leaf.reason)})` : ''}  — leaf ${leaf.index} of ${manifest.node}'s log`,
-    );
+    const at = `messages/${message.id}`;
+    const envelopeEntry = files[`${at}/envelope.json`];
+    if (!envelopeEntry) throw new BundleError(`${at}/envelope.json is missing`);
+    const envelopeBytes = Buffer.from(envelopeEntry);
+    const receiptEntry = files[`${at}/receipt.jws`];
+    const receiptBytes = receiptEntry ? Buffer.from(receiptEntry) : null;
+    try {
+      const header = readUnverifiedHeader(envelopeBytes);
+      if (header.id !== message.id)
+        throw new BundleError(`${at}/envelope.json is not message ${message.id}`);
+      const envelope = verifyEnvelopeSignature(envelopeBytes, verifier, new Date(header.created));
+      checkContentDigest(envelope);
+      account.push(
+        `${header.from.state}/${header.from.authority} sent ${header.kind} ${header.id} to ${header.to.state}/${header.to.authority}, created ${header.created}, signed by ${header.from.state}'s gateway (verified)`,
+      );
+      if (receiptBytes) {
+        const { receipt } = verifyReceiptOffline({
+          envelope: envelopeBytes,
+          receipt: receiptBytes,
+          verifier,
+        });
+        account.push(
+          `  ${receipt.statement.status} at ${receipt.statement.time}: receipt ${receipt.statement.id} signed by ${receipt.signer.state}'s gateway, binding the envelope's SHA-256 ${receipt.statement.envelopeDigest} (verified)`,
+        );
+        // A sent message's log records the digest of the receipt it got (a received one's
+        // receipt is the node's own, verified above).
+        const digest = sha256(receiptBytes);
+        if (
+          message.direction === 'outbound' &&
+          !leaves.some((leaf) => leaf.signedSha256 === digest)
+        ) {
+          throw new BundleError(`no leaf of the log records the digest of ${at}/receipt.jws`);
+        }
+      }
+    } catch (error) {
+      if (error instanceof BundleError) throw error;
+      throw new BundleError(
+        `${receiptBytes ? `${at}/envelope.json or ${at}/receipt.jws` : `${at}/envelope.json`}: ${(error as Error).message}`,
+      );
+    }
+    for (const leaf of leaves) {
+      account.push(
+        `    ${String(leaf.at)}  ${String(leaf.type)}${leaf.reason ? ` (${String(leaf.reason)})` : ''}  — leaf ${leaf.index} of ${manifest.node}'s log`,
+      );
+    }
   }
   account.push(
-    `${leaves.length} leaves proven in ${manifest.node}'s evidence log of ${checkpoint.size} leaves, checkpoint signed by ${manifest.node}'s gateway (certificate x5t#S256 ${sha256Thumbprint(chain[0]!)})`,
+    `${proven} leaves proven in ${manifest.node}'s evidence log of ${checkpoint.size} leaves, checkpoint signed by ${manifest.node}'s gateway (certificate x5t#S256 ${sha256Thumbprint(chain[0]!)})`,
   );
   return { account };
 }

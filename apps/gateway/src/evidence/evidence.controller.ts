@@ -79,11 +79,11 @@ export class EvidenceController {
   @Roles('auditor')
   @ApiOperation({
     summary:
-      "A message's evidence bundle (zip): envelope, receipt, the log's leaves with inclusion proofs, checkpoint, certificates, directory",
+      "The evidence bundle (zip) of a message or of a case (its request and every case message): envelopes, receipts, the log's leaves with inclusion proofs, checkpoint, certificates, directory",
   })
   @ApiProduces('application/zip')
   async bundle(@Param('id', new ParseUUIDPipe()) id: string): Promise<StreamableFile> {
-    const bytes = await this.bundles.ofMessage(id.toLowerCase());
+    const bytes = await this.bundles.of(id.toLowerCase());
     return new StreamableFile(bytes, {
       type: 'application/zip',
       disposition: `attachment; filename="evidence-${id}.zip"`,

@@ -246,6 +246,20 @@ export class EvidenceLogRepository {
     };
   }
 
+  /** A case held at this node: its state and its messages (the request first), or null. */
+  async caseMessages(id: string): Promise<{ state: string; messages: string[] } | null> {
+    const cases = await this.database.query<Array<{ state: string }>>(
+      `SELECT state FROM case_file WHERE id = $1`,
+      [id],
+    );
+    if (!cases[0]) return null;
+    const rows = await this.database.query<Array<{ envelope_id: string }>>(
+      `SELECT envelope_id FROM case_message WHERE case_id = $1 ORDER BY envelope_id`,
+      [id],
+    );
+    return { state: cases[0].state, messages: [id, ...rows.map((row) => row.envelope_id)] };
+  }
+
   /** The leaves about one message below `size`, in order. */
   async messageLeaves(
     id: string,
