@@ -10,6 +10,7 @@ import { createPublicKey } from 'node:crypto';
 import { parseSignedCheckpoint, signCheckpoint, verifySignedCheckpoint } from '@comity/protocol';
 import { repoRoot } from '../../apps/cli/src/federation/repo-root';
 import { GatewayClient } from '../../apps/cli/src/gateway-client';
+import { startLocalTsa, type LocalTsa } from '../support/local-tsa';
 import { mlaRequest, startTestFederation, type TestFederation } from '../support/test-federation';
 
 const run = promisify(execFile);
@@ -25,9 +26,17 @@ describe('the evidence log', () => {
   let world: TestFederation;
   let auditor: GatewayClient;
   let database: Client;
+  let tsa: LocalTsa;
 
   beforeAll(async () => {
-    world = await startTestFederation('evidence', { COMITY_CHECKPOINT_INTERVAL_SECONDS: '1' });
+    tsa = await startLocalTsa();
+    // AT time-stamps its checkpoints at a local RFC 3161 TSA (openssl); FR's nodes share the
+    // setting, harmlessly.
+    world = await startTestFederation('evidence', {
+      COMITY_CHECKPOINT_INTERVAL_SECONDS: '1',
+      COMITY_TSA_URL: tsa.url,
+      COMITY_TSA_CA: tsa.caPath,
+    });
     auditor = new GatewayClient(world.federation.node('AT').url, world.apiKey('AT', 'auditor'));
     database = new Client({ connectionString: world.databaseUrls.AT });
     await database.connect();
@@ -36,6 +45,7 @@ describe('the evidence log', () => {
   afterAll(async () => {
     await database?.end();
     await world?.stop();
+    await tsa?.stop();
   }, 60_000);
 
   const audit = async (): Promise<{ code: number; out: string }> => {
@@ -204,7 +214,25 @@ describe('the evidence log', () => {
       expect(result.out).toContain(`AT/at-central-authority sent mla_request ${messageId}`);
       expect(result.out).toMatch(/delivered at .*signed by FR's gateway/);
       expect(result.out).toMatch(/submitted/);
+      expect(result.out).toMatch(
+        /checkpoint time-stamped at .* by CN=Comity test TSA \(RFC 3161; TSA certificate not checked/,
+      );
       expect(result.code).toBe(0);
+      // With the TSA's CA, the token's chain is checked too.
+      const file = join(dir, 'with-tsa.zip');
+      writeFileSync(file, bundle);
+      const { stdout } = await run(process.execPath, [
+        cli,
+        'evidence',
+        'verify',
+        file,
+        '--anchor',
+        world.trustAnchorPath,
+        '--tsa-anchor',
+        tsa.caPath,
+      ]);
+      expect(stdout).toContain('TSA certificate chained to the TSA anchor');
+      expect(tsa.answered).toBeGreaterThan(0);
     }, 60_000);
 
     it('bundles a whole case: the request and every case message, each proven', async () => {
@@ -265,6 +293,11 @@ describe('the evidence log', () => {
             true,
           ),
         'leads to another checkpoint',
+      ],
+      [
+        'a time-stamp token changed',
+        () => tampered('checkpoint.tsr', (b) => flip(b, b.length - 20), true),
+        'checkpoint.tsr: the token',
       ],
       [
         'a checkpoint signed by another key',

@@ -42,3 +42,4 @@ export {
   type DevFederationOptions,
   type DevStateSpec,
 } from './dev-federation';
+export * from './timestamp';

@@ -1,6 +1,11 @@
-import { createHash } from 'node:crypto';
+import { createHash, type X509Certificate } from 'node:crypto';
 import { strFromU8, strToU8, unzipSync, zipSync } from 'fflate';
-import { readCertificatesPem, sha256Thumbprint, type CertificateVerifier } from '@comity/pki';
+import {
+  readCertificatesPem,
+  sha256Thumbprint,
+  verifyTimestampToken,
+  type CertificateVerifier,
+} from '@comity/pki';
 import { CheckpointError, parseSignedCheckpoint, verifySignedCheckpoint } from './checkpoint';
 import { checkContentDigest, readUnverifiedHeader, verifyEnvelopeSignature } from './envelope';
 import { leafHash, verifyInclusion } from './merkle-tree';
@@ -39,7 +44,7 @@ export interface BundleInput {
   /** A case bundle: the case id and its state as the node derived it (not signed). */
   case: { id: string; state: string } | null;
   messages: BundleMessage[];
-  checkpoint: { note: string; signedAt: Date };
+  checkpoint: { note: string; signedAt: Date; timestamp: Buffer | null };
   directory: string;
   signingChainPem: string;
 }
@@ -100,6 +105,7 @@ export function writeEvidenceBundle(input: BundleInput): Buffer {
     'directory.jws': strToU8(input.directory),
     'signing-chain.pem': strToU8(input.signingChainPem),
   };
+  if (input.checkpoint.timestamp) files['checkpoint.tsr'] = input.checkpoint.timestamp;
   for (const message of input.messages) {
     files[`messages/${message.id}/envelope.json`] = message.envelope;
     if (message.receipt) files[`messages/${message.id}/receipt.jws`] = message.receipt;
@@ -145,6 +151,7 @@ export interface BundleVerification {
 export function verifyEvidenceBundle(
   bundle: Uint8Array,
   verifier: CertificateVerifier,
+  options: { tsaAnchors?: readonly X509Certificate[] } = {},
 ): BundleVerification {
   let files: Record<string, Uint8Array>;
   try {
@@ -221,6 +228,19 @@ export function verifyEvidenceBundle(
   } catch (error) {
     if (error instanceof CheckpointError) throw new BundleError(`checkpoint.txt: ${error.message}`);
     throw error;
+  }
+
+  // An RFC 3161 time-stamp on the signed note, where the node had a TSA.
+  let stamped: string | null = null;
+  if (files['checkpoint.tsr']) {
+    try {
+      const token = verifyTimestampToken(files['checkpoint.tsr'], files['checkpoint.txt']!, {
+        anchors: options.tsaAnchors,
+      });
+      stamped = `checkpoint time-stamped at ${token.genTime.toISOString()} by ${token.tsa.subject.replace(/\n/g, ', ')} (RFC 3161; ${options.tsaAnchors ? 'TSA certificate chained to the TSA anchor' : 'TSA certificate not checked against a TSA anchor: give --tsa-anchor'})`;
+    } catch (error) {
+      throw new BundleError(`checkpoint.tsr: ${(error as Error).message}`);
+    }
   }
 
   // Each leaf, proven to be in the signed tree.
@@ -311,6 +331,7 @@ export function verifyEvidenceBundle(
   account.push(
     `${proven} leaves proven in ${manifest.node}'s evidence log of ${checkpoint.size} leaves, checkpoint signed by ${manifest.node}'s gateway (certificate x5t#S256 ${sha256Thumbprint(chain[0]!)})`,
   );
+  if (stamped) account.push(stamped);
   return { account };
 }
 

@@ -1,3 +1,4 @@
+import type { X509Certificate } from 'node:crypto';
 import { readFileSync, writeFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { CertificateVerifier, readCertificatesPem } from '@comity/pki';
@@ -65,19 +66,29 @@ export function registerEvidenceCommands(program: Command): void {
       'check a bundle offline against the federation root: exit 0 valid (with an account of what it proves), 1 invalid with the reason',
     )
     .requiredOption('--anchor <pem>', "the federation's root certificate(s)")
-    .action((file: string, options: { anchor: string }) => {
-      const result = checkBundleFile(file, options.anchor);
+    .option(
+      '--tsa-anchor <pem>',
+      "the time-stamping authority's CA, to check the checkpoint's RFC 3161 token chain",
+    )
+    .action((file: string, options: { anchor: string; tsaAnchor?: string }) => {
+      const result = checkBundleFile(file, options.anchor, options.tsaAnchor);
       for (const line of result.lines) console.log(line);
       if (!result.valid) process.exitCode = 1;
     });
 }
 
 /** Offline: the bundle file and the trust anchor, nothing else. */
-export function checkBundleFile(file: string, anchor: string): { valid: boolean; lines: string[] } {
+export function checkBundleFile(
+  file: string,
+  anchor: string,
+  tsaAnchor?: string,
+): { valid: boolean; lines: string[] } {
   let verifier: CertificateVerifier;
   let bundle: Buffer;
+  let tsaAnchors: X509Certificate[] | undefined;
   try {
     verifier = new CertificateVerifier(readCertificatesPem(readFileSync(anchor, 'utf8')));
+    tsaAnchors = tsaAnchor ? readCertificatesPem(readFileSync(tsaAnchor, 'utf8')) : undefined;
     bundle = readFileSync(file);
   } catch (error) {
     return {
@@ -86,7 +97,7 @@ export function checkBundleFile(file: string, anchor: string): { valid: boolean;
     };
   }
   try {
-    const { account } = verifyEvidenceBundle(bundle, verifier);
+    const { account } = verifyEvidenceBundle(bundle, verifier, { tsaAnchors });
     return { valid: true, lines: ['valid:', ...account.map((line) => `  ${line}`)] };
   } catch (error) {
     if (error instanceof BundleError) return { valid: false, lines: [`invalid: ${error.message}`] };

@@ -33,6 +33,8 @@ export interface GatewayConfig {
   amqpUrl: string;
   /** For amqps:// — the CA certificate(s) (PEM) that issued the broker's TLS certificate. */
   amqpCaPath: string | null;
+  /** RFC 3161 time-stamps on evidence checkpoints: the TSA's URL and, optionally, its CA. */
+  timestamping: { url: string; caPath: string | null } | null;
   trustAnchorPath: string;
   directoryPath: string;
   /** How often the directory file is read again for a newer signed edition. */
@@ -180,6 +182,18 @@ export function loadGatewayConfig(env: Env): GatewayConfig {
     return fallback;
   };
 
+  const timestampingOf = (): GatewayConfig['timestamping'] => {
+    const url = env.COMITY_TSA_URL?.trim();
+    const caPath = env.COMITY_TSA_CA?.trim() || null;
+    if (!url) {
+      if (caPath) problems.push('COMITY_TSA_CA is set but COMITY_TSA_URL is not');
+      return null;
+    }
+    if (!/^https?:\/\/[^\s]+$/.test(url)) {
+      problems.push(`COMITY_TSA_URL must be an http(s) URL (got "${url}")`);
+    }
+    return { url, caPath };
+  };
   const httpsFiles = (): GatewayConfig['http']['tls'] => {
     const certificatePath = env.COMITY_HTTPS_CERT?.trim();
     const keyPath = env.COMITY_HTTPS_KEY?.trim();
@@ -214,6 +228,7 @@ export function loadGatewayConfig(env: Env): GatewayConfig {
       tls: httpsFiles(),
     },
     amqpCaPath: env.COMITY_AMQP_CA?.trim() || null,
+    timestamping: timestampingOf(),
     apiKeysPath: text('COMITY_API_KEYS'),
     accountsPath: env.COMITY_ACCOUNTS?.trim() || null,
     sessions: {

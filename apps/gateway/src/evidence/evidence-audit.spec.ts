@@ -53,7 +53,7 @@ function world(n: number, at: number[]) {
     if (at.includes(i + 1)) {
       const root = frontier.root();
       const { note } = signCheckpoint({ origin: signer.keyName, size: i + 1, root }, signer);
-      checkpoints.push({ size: i + 1, root, note, signedAt: new Date() });
+      checkpoints.push({ size: i + 1, root, note, signedAt: new Date(), timestamp: null });
     }
   }
   const tree = { size: frontier.treeSize, frontier: frontier.hashes };

@@ -53,7 +53,11 @@ export class EvidenceBundles {
       origin: this.log.origin,
       case: kase ? { id, state: kase.state } : null,
       messages,
-      checkpoint: { note: checkpoint.note, signedAt: checkpoint.signedAt },
+      checkpoint: {
+        note: checkpoint.note,
+        signedAt: checkpoint.signedAt,
+        timestamp: checkpoint.timestamp,
+      },
       directory: this.trust.signedDirectory,
       signingChainPem: certificatesToPem(this.trust.credentials.signingChain),
     });

@@ -17,6 +17,7 @@ import {
 } from '../persistence/evidence-log.repository';
 import { FederationTrust } from '../trust/federation-trust';
 import { auditEvidenceLog, type EvidenceAuditReport } from './evidence-audit';
+import { CheckpointTimestamps } from './checkpoint-timestamps';
 
 const BATCH = 2000;
 
@@ -37,6 +38,7 @@ export class EvidenceLog implements OnApplicationBootstrap, BeforeApplicationShu
     private readonly log: EvidenceLogRepository,
     private readonly trust: FederationTrust,
     private readonly clock: Clock,
+    private readonly timestamps: CheckpointTimestamps,
   ) {
     this.sequencer = new BackgroundLoop({
       name: 'evidence sequencer',
@@ -114,7 +116,13 @@ export class EvidenceLog implements OnApplicationBootstrap, BeforeApplicationShu
       { origin: this.origin, size: tree.size, root },
       { keyName: this.origin, suite: this.trust.signing.suite, key: this.trust.signing.key },
     );
-    const stored = { size: tree.size, root, note: signed.note, signedAt: this.clock.now() };
+    const stored = {
+      size: tree.size,
+      root,
+      note: signed.note,
+      signedAt: this.clock.now(),
+      timestamp: await this.timestamps.stamp(Buffer.from(signed.note, 'utf8')),
+    };
     await this.log.addCheckpoint(stored);
     return (await this.log.latestCheckpoint()) ?? stored;
   }

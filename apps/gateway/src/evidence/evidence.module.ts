@@ -2,6 +2,7 @@ import { Module } from '@nestjs/common';
 import { PersistenceModule } from '../persistence/persistence.module';
 import { TrustModule } from '../trust/trust.module';
 import { EvidenceController } from './evidence.controller';
+import { CheckpointTimestamps } from './checkpoint-timestamps';
 import { EvidenceBundles } from './evidence-bundles.service';
 import { EvidenceLog } from './evidence-log.service';
 
@@ -9,7 +10,7 @@ import { EvidenceLog } from './evidence-log.service';
 @Module({
   imports: [PersistenceModule, TrustModule],
   controllers: [EvidenceController],
-  providers: [EvidenceLog, EvidenceBundles],
+  providers: [EvidenceLog, EvidenceBundles, CheckpointTimestamps],
   exports: [EvidenceLog],
 })
 export class EvidenceModule {}

@@ -49,7 +49,8 @@ export class EvidenceLog1764570000000 implements MigrationInterface {
          size bigint PRIMARY KEY,
          root bytea NOT NULL,
          note text NOT NULL,
-         signed_at timestamptz NOT NULL
+         signed_at timestamptz NOT NULL,
+         timestamp_token bytea
        )`,
       `CREATE FUNCTION evidence_log_append_only() RETURNS trigger LANGUAGE plpgsql AS $$
        BEGIN
