@@ -1,10 +1,6 @@
 import { X509Certificate } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import {
-  readTimestampResponse,
-  timestampRequest,
-  verifyTimestampToken,
-} from '../../libs/pki/src/timestamp';
+import { readTimestampResponse, timestampRequest, verifyTimestampToken } from '@comity/pki';
 import { startLocalTsa, type LocalTsa } from '../support/local-tsa';
 
 /** RFC 3161 against a real TSA: `openssl ts -reply` behind an HTTP server. */
