@@ -47,9 +47,10 @@ export interface VerifiedTimestamp {
 }
 
 export function timestampRequest(data: Uint8Array): TimestampRequest {
-  // A positive INTEGER: the high bit of the first byte clear.
+  // A positive INTEGER in minimal DER: the first byte from 0x01 to 0x7f (a leading 0x00 before
+  // a byte below 0x80 is not DER, and a TSA rejects the request).
   const nonce = randomBytes(8);
-  nonce[0] = nonce[0]! & 0x7f;
+  nonce[0] = (nonce[0]! & 0x7f) | 0x01;
   const request = new TimeStampReq({
     messageImprint: new MessageImprint({
       hashAlgorithm: new AlgorithmIdentifier({ algorithm: SHA256 }),
