@@ -17,6 +17,7 @@ import { Cases1764460000000 } from './migrations/1764460000000-cases';
 import { PeopleSessions1764470000000 } from './migrations/1764470000000-people-sessions';
 import { RequestDrafts1764480000000 } from './migrations/1764480000000-request-drafts';
 import { EvidenceLog1764570000000 } from './migrations/1764570000000-evidence-log';
+import { CheckpointTimestamps1764580000000 } from './migrations/1764580000000-checkpoint-timestamps';
 
 export const ENTITIES = [
   OutboundMessageEntity,
@@ -46,6 +47,7 @@ export function dataSourceOptions(databaseUrl: string): DataSourceOptions {
       PeopleSessions1764470000000,
       RequestDrafts1764480000000,
       EvidenceLog1764570000000,
+      CheckpointTimestamps1764580000000,
     ],
     // Run by SchemaMigrator under an advisory lock, so replicas starting together do not race.
     migrationsRun: false,

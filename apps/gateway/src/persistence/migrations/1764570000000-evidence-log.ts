@@ -49,8 +49,7 @@ export class EvidenceLog1764570000000 implements MigrationInterface {
          size bigint PRIMARY KEY,
          root bytea NOT NULL,
          note text NOT NULL,
-         signed_at timestamptz NOT NULL,
-         timestamp_token bytea
+         signed_at timestamptz NOT NULL
        )`,
       `CREATE FUNCTION evidence_log_append_only() RETURNS trigger LANGUAGE plpgsql AS $$
        BEGIN
