@@ -1,3 +1,4 @@
+import { GatewayClient } from '../../apps/cli/src/gateway-client';
 import { copyFileSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createPrivateKey, X509Certificate } from 'node:crypto';
@@ -81,6 +82,13 @@ describe('key rotation with messages in flight', () => {
     const austria = world.client('AT');
     const france = world.federation.node('FR');
 
+    // FR's evidence log signs a checkpoint with the old key before the switch.
+    const frAuditor = () =>
+      new GatewayClient(world.federation.node('FR').url, world.apiKey('FR', 'auditor'));
+    const first = await austria.submit(mlaRequest({ subject: 'Before the checkpoint' }));
+    await austria.waitForStatus(first.id, ['delivered']);
+    const beforeSwitch = await frAuditor().signEvidenceCheckpoint();
+
     // In flight: sealed to FR's old encryption key while FR is down for the switch.
     await france.stop();
     const before = await Promise.all(
@@ -145,5 +153,9 @@ describe('key rotation with messages in flight', () => {
     const frClerk = world.client('FR');
     expect((await frClerk.inbound(before[0]!.id)).content?.subject).toBe('Before the switch');
     expect((await frClerk.inbound(after[0]!.id)).content?.subject).toBe('After the switch');
+    // FR's log: the checkpoint signed with the old key still verifies beside the new ones.
+    const afterSwitch = await frAuditor().signEvidenceCheckpoint();
+    expect(afterSwitch.size).toBeGreaterThan(beforeSwitch.size);
+    expect(await frAuditor().evidenceAudit()).toMatchObject({ ok: true, problem: null });
   }, 120_000);
 });

@@ -5,7 +5,7 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { devApiKey } from '../federation/dev-api-keys';
 import { ensureDevCertificates } from '../federation/dev-certificates';
 import { DEV_STATES } from '../federation/dev-directory';
-import { Federation } from '../federation/federation-launcher';
+import { Federation, dropDatabase } from '../federation/federation-launcher';
 import { repoRoot } from '../federation/repo-root';
 import { GatewayClient } from '../gateway-client';
 import { runDemoCase } from './demo-case';
@@ -31,6 +31,12 @@ export async function runDemo(options: DemoOptions): Promise<void> {
   console.log(
     `dev PKI and directory ready in certs-dev/ (${DEV_STATES.map((s) => `${s.code}:${s.suite}`).join(', ')})`,
   );
+
+  // A demo starts from empty databases: what an earlier run (perhaps under another dev PKI)
+  // left there would not verify under this one.
+  for (const state of DEV_STATES) {
+    await dropDatabase(options.postgresUrl, `comity_${state.code.toLowerCase()}`);
+  }
 
   const federation = await Federation.launch({
     layout: certificates.layout,

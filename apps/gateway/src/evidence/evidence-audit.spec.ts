@@ -53,7 +53,14 @@ function world(n: number, at: number[]) {
     if (at.includes(i + 1)) {
       const root = frontier.root();
       const { note } = signCheckpoint({ origin: signer.keyName, size: i + 1, root }, signer);
-      checkpoints.push({ size: i + 1, root, note, signedAt: new Date(), timestamp: null });
+      checkpoints.push({
+        size: i + 1,
+        root,
+        note,
+        signedAt: new Date(),
+        timestamp: null,
+        signerChain: null,
+      });
     }
   }
   const tree = { size: frontier.treeSize, frontier: frontier.hashes };
@@ -69,7 +76,7 @@ function world(n: number, at: number[]) {
 describe('auditing the evidence log', () => {
   it('passes an untouched log', async () => {
     const { source } = world(20, [5, 12, 20]);
-    expect(await auditEvidenceLog(source, verifier)).toEqual({
+    expect(await auditEvidenceLog(source, () => verifier)).toEqual({
       ok: true,
       leaves: 20,
       checkpoints: 3,
@@ -82,7 +89,7 @@ describe('auditing the evidence log', () => {
     const { leaves, source } = world(20, [5, 12, 20]);
     const forged = evidenceLeaf({ ...row(8), type: 'delivered' });
     leaves[7] = { ...leaves[7]!, leaf: forged, leafHash: leafHash(forged) };
-    const report = await auditEvidenceLog(source, verifier);
+    const report = await auditEvidenceLog(source, () => verifier);
     // The row itself still says "submitted": the leaf no longer matches it.
     expect(report.problem).toBe('leaf 7: its evidence row 8 was changed');
     expect(report.firstBadLeaf).toBe(7);
@@ -97,7 +104,7 @@ describe('auditing the evidence log', () => {
       leaf: evidenceLeaf(changed),
       leafHash: leafHash(evidenceLeaf(changed)),
     };
-    const report = await auditEvidenceLog(source, verifier);
+    const report = await auditEvidenceLog(source, () => verifier);
     expect(report.ok).toBe(false);
     expect(report.problem).toContain('checkpoint 12: the leaves no longer hash to its signed root');
     expect(report.firstBadLeaf).toBe(5);
@@ -106,25 +113,26 @@ describe('auditing the evidence log', () => {
   it('finds a missing leaf, a hash that is not the leaf’s, and a checkpoint of another key', async () => {
     const gap = world(10, [10]);
     gap.leaves.splice(4, 1);
-    expect((await auditEvidenceLog(gap.source, verifier)).problem).toBe('leaf 4 is missing');
+    expect((await auditEvidenceLog(gap.source, () => verifier)).problem).toBe('leaf 4 is missing');
 
     const hash = world(10, [10]);
     hash.leaves[3] = { ...hash.leaves[3]!, leafHash: Buffer.alloc(32) };
-    expect((await auditEvidenceLog(hash.source, verifier)).problem).toBe(
+    expect((await auditEvidenceLog(hash.source, () => verifier)).problem).toBe(
       'leaf 3: its stored hash is not the hash of the leaf',
     );
 
     const twice = world(10, []);
     twice.leaves[6] = { ...twice.leaves[2]!, index: 6 };
     twice.tree.size = 10;
-    expect((await auditEvidenceLog(twice.source, verifier)).problem).toBe(
+    expect((await auditEvidenceLog(twice.source, () => verifier)).problem).toBe(
       'leaf 6: its evidence row 3 is leaf 2 already',
     );
 
     const other = world(10, [10]);
     const stranger = generateKeyPairSync('ed25519');
     expect(
-      (await auditEvidenceLog(other.source, { ...verifier, key: stranger.publicKey })).problem,
+      (await auditEvidenceLog(other.source, () => ({ ...verifier, key: stranger.publicKey })))
+        .problem,
     ).toBe('checkpoint 10: the checkpoint carries no signature of test/AT/evidence with this key');
   });
 });

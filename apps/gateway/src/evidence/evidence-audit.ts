@@ -7,7 +7,7 @@ import {
   verifySignedCheckpoint,
   type EvidenceSource,
 } from '@comity/protocol';
-import type { KeySuite } from '@comity/pki';
+import { PkiError, type KeySuite } from '@comity/pki';
 import type {
   StoredCheckpoint,
   StoredLeaf,
@@ -46,7 +46,7 @@ const PAGE = 5000;
  */
 export async function auditEvidenceLog(
   source: EvidenceAuditSource,
-  signer: { keyName: string; suite: KeySuite; key: KeyObject },
+  signerOf: (checkpoint: StoredCheckpoint) => { keyName: string; suite: KeySuite; key: KeyObject },
 ): Promise<EvidenceAuditReport> {
   const checkpoints = await source.checkpoints();
   const tree = await source.tree();
@@ -66,7 +66,7 @@ export async function auditEvidenceLog(
       const stored = checkpoints[checked]!;
       if (stored.size !== frontier.treeSize) break;
       try {
-        const signed = verifySignedCheckpoint(stored.note, signer);
+        const signed = verifySignedCheckpoint(stored.note, signerOf(stored));
         if (signed.size !== stored.size || !signed.root.equals(stored.root)) {
           return bad(
             null,
@@ -74,7 +74,7 @@ export async function auditEvidenceLog(
           );
         }
       } catch (error) {
-        if (error instanceof CheckpointError) {
+        if (error instanceof CheckpointError || error instanceof PkiError) {
           return bad(null, `checkpoint ${stored.size}: ${error.message}`);
         }
         throw error;

@@ -1,4 +1,5 @@
 import { Injectable, NotFoundException } from '@nestjs/common';
+import { X509Certificate } from 'node:crypto';
 import { certificatesToPem } from '@comity/pki';
 import { inclusionProof, writeEvidenceBundle, type BundleMessage } from '@comity/protocol';
 import { EvidenceLogRepository } from '../persistence/evidence-log.repository';
@@ -59,7 +60,14 @@ export class EvidenceBundles {
         timestamp: checkpoint.timestamp,
       },
       directory: this.trust.signedDirectory,
-      signingChainPem: certificatesToPem(this.trust.credentials.signingChain),
+      // The chain that signed this checkpoint (a key rotated since still proves it).
+      signingChainPem: checkpoint.signerChain
+        ? certificatesToPem(
+            checkpoint.signerChain.map(
+              (entry) => new X509Certificate(Buffer.from(entry, 'base64')),
+            ),
+          )
+        : certificatesToPem(this.trust.credentials.signingChain),
     });
   }
 }

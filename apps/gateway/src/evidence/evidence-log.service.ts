@@ -6,7 +6,13 @@ import {
   type BeforeApplicationShutdown,
   type OnApplicationBootstrap,
 } from '@nestjs/common';
-import { TreeFrontier, evidenceLeaf, leafHash, signCheckpoint } from '@comity/protocol';
+import {
+  CheckpointError,
+  TreeFrontier,
+  evidenceLeaf,
+  leafHash,
+  signCheckpoint,
+} from '@comity/protocol';
 import { BackgroundLoop } from '../common/background-loop';
 import { Clock } from '../common/clock';
 import { GATEWAY_CONFIG, type GatewayConfig } from '../config/gateway-config';
@@ -122,6 +128,7 @@ export class EvidenceLog implements OnApplicationBootstrap, BeforeApplicationShu
       note: signed.note,
       signedAt: this.clock.now(),
       timestamp: await this.timestamps.stamp(Buffer.from(signed.note, 'utf8')),
+      signerChain: this.trust.signing.x5c,
     };
     await this.log.addCheckpoint(stored);
     return (await this.log.latestCheckpoint()) ?? stored;
@@ -131,11 +138,29 @@ export class EvidenceLog implements OnApplicationBootstrap, BeforeApplicationShu
     return this.log.latestCheckpoint();
   }
 
+  /**
+   * The audit checks each checkpoint with the key that signed it: the chain stored with it,
+   * verified under the federation root at its signing time and naming this State (the current
+   * key for checkpoints stored without one). A key rotated since still verifies its checkpoints.
+   */
   audit(): Promise<EvidenceAuditReport> {
-    return auditEvidenceLog(this.log, {
-      keyName: this.origin,
+    const current = {
       suite: this.trust.signing.suite,
       key: createPublicKey(this.trust.signing.key),
+    };
+    return auditEvidenceLog(this.log, (checkpoint) => {
+      if (!checkpoint.signerChain) return { keyName: this.origin, ...current };
+      const signer = this.trust.verifier.verifyChain(
+        checkpoint.signerChain,
+        'signing',
+        checkpoint.signedAt,
+      );
+      if (signer.state !== this.trust.state) {
+        throw new CheckpointError(
+          `its signer is ${signer.state}'s gateway, not ${this.trust.state}'s`,
+        );
+      }
+      return { keyName: this.origin, suite: signer.suite, key: signer.publicKey };
     });
   }
 }

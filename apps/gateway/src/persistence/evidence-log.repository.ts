@@ -31,6 +31,8 @@ export interface StoredCheckpoint {
   signedAt: Date;
   /** An RFC 3161 time-stamp token over the note, where a TSA is configured. */
   timestamp: Buffer | null;
+  /** The signing certificate chain (x5c) that signed it; null for checkpoints stored before. */
+  signerChain: string[] | null;
 }
 
 /** What a bundle carries of one message, as this node holds it. */
@@ -178,14 +180,14 @@ export class EvidenceLogRepository {
   async latestCheckpoint(): Promise<StoredCheckpoint | null> {
     const rows = await this.database.query<Array<Record<string, unknown>>>(
       // Ordered by the table's bigint columns, never by their text aliases ('10' < '9').
-      `SELECT size::text AS size, root, note, signed_at, timestamp_token FROM evidence_checkpoint c ORDER BY c.size DESC LIMIT 1`,
+      `SELECT size::text AS size, root, note, signed_at, timestamp_token, signer_chain FROM evidence_checkpoint c ORDER BY c.size DESC LIMIT 1`,
     );
     return rows[0] ? checkpointOf(rows[0]) : null;
   }
 
   async checkpoints(): Promise<StoredCheckpoint[]> {
     const rows = await this.database.query<Array<Record<string, unknown>>>(
-      `SELECT size::text AS size, root, note, signed_at, timestamp_token FROM evidence_checkpoint c ORDER BY c.size`,
+      `SELECT size::text AS size, root, note, signed_at, timestamp_token, signer_chain FROM evidence_checkpoint c ORDER BY c.size`,
     );
     return rows.map(checkpointOf);
   }
@@ -193,14 +195,15 @@ export class EvidenceLogRepository {
   /** Stores a checkpoint; false when one of that size exists already. */
   async addCheckpoint(checkpoint: StoredCheckpoint): Promise<boolean> {
     const rows = await this.database.query<unknown[]>(
-      `INSERT INTO evidence_checkpoint (size, root, note, signed_at, timestamp_token)
-       VALUES ($1, $2, $3, $4, $5) ON CONFLICT (size) DO NOTHING RETURNING size`,
+      `INSERT INTO evidence_checkpoint (size, root, note, signed_at, timestamp_token, signer_chain)
+       VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (size) DO NOTHING RETURNING size`,
       [
         checkpoint.size,
         checkpoint.root,
         checkpoint.note,
         checkpoint.signedAt,
         checkpoint.timestamp,
+        checkpoint.signerChain,
       ],
     );
     return rows.length > 0;
@@ -349,5 +352,6 @@ function checkpointOf(row: Record<string, unknown>): StoredCheckpoint {
     note: String(row.note),
     signedAt: row.signed_at as Date,
     timestamp: (row.timestamp_token as Buffer | null) ?? null,
+    signerChain: (row.signer_chain as string[] | null) ?? null,
   };
 }
