@@ -48,23 +48,24 @@ describe('the evidence log', () => {
     await tsa?.stop();
   }, 60_000);
 
-  const audit = async (): Promise<{ code: number; out: string }> => {
+  /** Runs `comity evidence …`; the exit code and everything it printed. */
+  const comity = async (...args: string[]): Promise<{ code: number; out: string }> => {
     try {
-      const { stdout } = await run(process.execPath, [
-        cli,
-        'evidence',
-        'audit',
-        '--node',
-        world.federation.node('AT').url,
-        '--api-key',
-        world.apiKey('AT', 'auditor'),
-      ]);
+      const { stdout } = await run(process.execPath, [cli, 'evidence', ...args]);
       return { code: 0, out: stdout };
     } catch (error) {
       const failed = error as { code: number; stdout: string; stderr: string };
       return { code: failed.code, out: `${failed.stdout}${failed.stderr}` };
     }
   };
+  /** `--node` and `--api-key` of AT's auditor. */
+  const atAuditor = () => [
+    '--node',
+    world.federation.node('AT').url,
+    '--api-key',
+    world.apiKey('AT', 'auditor'),
+  ];
+  const audit = () => comity('audit', ...atAuditor());
 
   it('logs every evidence of a request as a leaf and signs checkpoints over them', async () => {
     for (let i = 0; i < 5; i++) {
@@ -136,18 +137,7 @@ describe('the evidence log', () => {
       await world.client('AT').waitForStatus(id, ['delivered']);
       messageId = id;
       const out = join(dir, 'bundle.zip');
-      await run(process.execPath, [
-        cli,
-        'evidence',
-        'export',
-        id,
-        '--out',
-        out,
-        '--node',
-        world.federation.node('AT').url,
-        '--api-key',
-        world.apiKey('AT', 'auditor'),
-      ]);
+      expect((await comity('export', id, '--out', out, ...atAuditor())).code).toBe(0);
       bundle = readFileSync(out);
     }, 60_000);
 
@@ -156,20 +146,7 @@ describe('the evidence log', () => {
     const verify = async (bytes: Buffer): Promise<{ code: number; out: string }> => {
       const file = join(dir, `candidate-${Math.random().toString(36).slice(2)}.zip`);
       writeFileSync(file, bytes);
-      try {
-        const { stdout } = await run(process.execPath, [
-          cli,
-          'evidence',
-          'verify',
-          file,
-          '--anchor',
-          world.trustAnchorPath,
-        ]);
-        return { code: 0, out: stdout };
-      } catch (error) {
-        const failed = error as { code: number; stdout: string; stderr: string };
-        return { code: failed.code, out: `${failed.stdout}${failed.stderr}` };
-      }
+      return comity('verify', file, '--anchor', world.trustAnchorPath);
     };
 
     /** The bundle with one file replaced; `manifest: true` also updates the manifest's digest. */
@@ -221,17 +198,16 @@ describe('the evidence log', () => {
       // With the TSA's CA, the token's chain is checked too.
       const file = join(dir, 'with-tsa.zip');
       writeFileSync(file, bundle);
-      const { stdout } = await run(process.execPath, [
-        cli,
-        'evidence',
+      const chained = await comity(
         'verify',
         file,
         '--anchor',
         world.trustAnchorPath,
         '--tsa-anchor',
         tsa.caPath,
-      ]);
-      expect(stdout).toContain('TSA certificate chained to the TSA anchor');
+      );
+      expect(chained.code).toBe(0);
+      expect(chained.out).toContain('TSA certificate chained to the TSA anchor');
       expect(tsa.answered).toBeGreaterThan(0);
     }, 60_000);
 
@@ -242,18 +218,7 @@ describe('the evidence log', () => {
         .caseAction(messageId, { kind: 'acknowledgement', reference: 'FR-EV-1' });
       await world.client('AT').waitForCase(messageId, (view) => view.state === 'in_progress');
       const out = join(dir, 'case.zip');
-      await run(process.execPath, [
-        cli,
-        'evidence',
-        'export',
-        messageId,
-        '--out',
-        out,
-        '--node',
-        world.federation.node('AT').url,
-        '--api-key',
-        world.apiKey('AT', 'auditor'),
-      ]);
+      expect((await comity('export', messageId, '--out', out, ...atAuditor())).code).toBe(0);
       const result = await verify(readFileSync(out));
       expect(result.out).toContain(`case ${messageId}: 2 messages`);
       expect(result.out).toContain('in_progress');

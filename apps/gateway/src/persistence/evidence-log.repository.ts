@@ -108,18 +108,10 @@ export class EvidenceLogRepository {
         await client.query('COMMIT');
         return 0;
       }
-      const ids = (source: string) =>
-        pending.rows.filter((row) => row.source === source).map((row) => row.source_id);
-      const found = new Map<string, EvidenceSource>();
-      const messageRows = await client.query<Record<string, unknown>>(EVIDENCE_SOURCE_SQL, [
-        ids('evidence'),
-      ]);
-      for (const row of messageRows.rows)
-        found.set(`evidence:${String(row.id)}`, messageSource(row));
-      const auditRows = await client.query<Record<string, unknown>>(AUDIT_SOURCE_SQL, [
-        ids('audit'),
-      ]);
-      for (const row of auditRows.rows) found.set(`audit:${String(row.id)}`, auditSource(row));
+      const found = await readSources(
+        (sql, values) => client.query<Record<string, unknown>>(sql, values).then((r) => r.rows),
+        pending.rows.map((row) => ({ source: row.source, sourceId: row.source_id })),
+      );
       const treeRow = await client.query<{ size: string; frontier: Buffer[] }>(
         `SELECT size::text AS size, frontier FROM evidence_tree WHERE id = 1 FOR UPDATE`,
       );
@@ -168,13 +160,6 @@ export class EvidenceLogRepository {
       `SELECT size::text AS size, frontier FROM evidence_tree WHERE id = 1`,
     );
     return { size: Number(rows[0]!.size), frontier: rows[0]!.frontier };
-  }
-
-  async pendingCount(): Promise<number> {
-    const rows = await this.database.query<Array<{ count: number }>>(
-      `SELECT coalesce(sum(cardinality(source_ids)), 0)::int AS count FROM evidence_pending`,
-    );
-    return rows[0]!.count;
   }
 
   async latestCheckpoint(): Promise<StoredCheckpoint | null> {
@@ -300,20 +285,28 @@ export class EvidenceLogRepository {
   async sources(
     refs: Array<{ source: 'evidence' | 'audit'; sourceId: string }>,
   ): Promise<Map<string, EvidenceSource>> {
-    const ids = (source: string) =>
-      refs.filter((ref) => ref.source === source).map((ref) => ref.sourceId);
-    const found = new Map<string, EvidenceSource>();
-    const messageRows = await this.database.query<Array<Record<string, unknown>>>(
-      EVIDENCE_SOURCE_SQL,
-      [ids('evidence')],
+    return readSources(
+      (sql, values) => this.database.query<Array<Record<string, unknown>>>(sql, values),
+      refs,
     );
-    for (const row of messageRows) found.set(`evidence:${String(row.id)}`, messageSource(row));
-    const auditRows = await this.database.query<Array<Record<string, unknown>>>(AUDIT_SOURCE_SQL, [
-      ids('audit'),
-    ]);
-    for (const row of auditRows) found.set(`audit:${String(row.id)}`, auditSource(row));
-    return found;
   }
+}
+
+/** The rows behind some leaves, keyed `<source>:<id>`, through the caller's connection. */
+async function readSources(
+  query: (sql: string, values: unknown[]) => Promise<Array<Record<string, unknown>>>,
+  refs: Array<{ source: 'evidence' | 'audit'; sourceId: string }>,
+): Promise<Map<string, EvidenceSource>> {
+  const ids = (source: string) =>
+    refs.filter((ref) => ref.source === source).map((ref) => ref.sourceId);
+  const found = new Map<string, EvidenceSource>();
+  for (const row of await query(EVIDENCE_SOURCE_SQL, [ids('evidence')])) {
+    found.set(`evidence:${String(row.id)}`, messageSource(row));
+  }
+  for (const row of await query(AUDIT_SOURCE_SQL, [ids('audit')])) {
+    found.set(`audit:${String(row.id)}`, auditSource(row));
+  }
+  return found;
 }
 
 function messageSource(row: Record<string, unknown>): EvidenceSource {
