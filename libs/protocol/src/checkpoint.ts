@@ -64,7 +64,8 @@ function signatureType(suite: KeySuite): Buffer {
   return suite === 'rsa' ? RSA_TYPE : Buffer.of(0x01);
 }
 
-function publicKeyBytes(suite: KeySuite, key: KeyObject): Buffer {
+/** A note key's public bytes: the raw 32 bytes for Ed25519, the SPKI DER for RSA. */
+export function notePublicKeyBytes(suite: KeySuite, key: KeyObject): Buffer {
   const publicKey = key.type === 'private' ? createPublicKey(key) : key;
   if (suite === 'rsa') return publicKey.export({ type: 'spki', format: 'der' });
   const jwk = publicKey.export({ format: 'jwk' });
@@ -73,22 +74,34 @@ function publicKeyBytes(suite: KeySuite, key: KeyObject): Buffer {
 
 /** The 4-byte key id binding a signature line to (name, signature type, public key). */
 export function noteKeyId(keyName: string, suite: KeySuite, key: KeyObject): Buffer {
+  return noteKeyIdOfType(keyName, signatureType(suite), notePublicKeyBytes(suite, key));
+}
+
+/** SHA-256(name || 0x0A || signature type || public key bytes)[:4]. */
+export function noteKeyIdOfType(keyName: string, type: Buffer, publicKey: Buffer): Buffer {
   return createHash('sha256')
     .update(keyName, 'utf8')
     .update(Buffer.of(0x0a))
-    .update(signatureType(suite))
-    .update(publicKeyBytes(suite, key))
+    .update(type)
+    .update(publicKey)
     .digest()
     .subarray(0, 4);
 }
 
-function signText(suite: KeySuite, key: KeyObject, text: Buffer): Buffer {
+/** Signs note bytes with a gateway key: Ed25519, or RSASSA-PSS SHA-256 with a 32-byte salt. */
+export function signNoteBytes(suite: KeySuite, key: KeyObject, text: Buffer): Buffer {
   return suite === 'rsa'
     ? sign('sha256', text, { key, padding: constants.RSA_PKCS1_PSS_PADDING, saltLength: 32 })
     : sign(null, text, key);
 }
 
-function verifyText(suite: KeySuite, key: KeyObject, text: Buffer, signature: Buffer): boolean {
+/** Verifies what signNoteBytes signed; false on any failure. */
+export function verifyNoteBytes(
+  suite: KeySuite,
+  key: KeyObject,
+  text: Buffer,
+  signature: Buffer,
+): boolean {
   try {
     return suite === 'rsa'
       ? verify(
@@ -111,7 +124,7 @@ export function signCheckpoint(
   if (!KEY_NAME.test(signer.keyName)) throw new CheckpointError('a key name is one word');
   const text = checkpointText(checkpoint);
   const keyId = noteKeyId(signer.keyName, signer.suite, signer.key);
-  const signature = signText(signer.suite, signer.key, Buffer.from(text, 'utf8'));
+  const signature = signNoteBytes(signer.suite, signer.key, Buffer.from(text, 'utf8'));
   const note = `${text}\n${DASH}${signer.keyName} ${Buffer.concat([keyId, signature]).toString('base64')}\n`;
   return { checkpoint, note, signatures: [{ keyName: signer.keyName, keyId, signature }] };
 }
@@ -173,7 +186,7 @@ export function verifySignedCheckpoint(
       `the checkpoint carries no signature of ${verifier.keyName} with this key`,
     );
   const text = Buffer.from(note.slice(0, note.lastIndexOf('\n\n') + 1), 'utf8');
-  if (!verifyText(verifier.suite, verifier.key, text, line.signature)) {
+  if (!verifyNoteBytes(verifier.suite, verifier.key, text, line.signature)) {
     throw new CheckpointError(
       `the signature of ${verifier.keyName} on the checkpoint does not verify`,
     );

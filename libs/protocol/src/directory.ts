@@ -4,6 +4,7 @@ import { readCertificatesPem } from '@comity/pki';
 import { LARGE_ATTACHMENT_LIMITS } from './large-attachments';
 import {
   AUTHORITY_ID,
+  MESSAGE_KINDS,
   MESSAGE_KINDS_V1,
   STATE_CODE,
   isCaseMessageKind,
@@ -77,6 +78,12 @@ export interface FederationPolicy {
   maxAttachmentBytes: number | null;
   /** Time frames of case steps (protocol §8.5); the protocol's defaults where absent. */
   timeFrames: TimeFramePolicy;
+  /**
+   * Seconds within which a delivered envelope of a kind should be opened by its recipient
+   * authority (protocol §10.1); past it the recipient's gateway signs non-retrieval evidence.
+   * Kinds not listed have no retrieval time frame.
+   */
+  retrievalTimeoutSeconds: Readonly<Record<string, number>>;
 }
 
 const NO_POLICY: FederationPolicy = {
@@ -84,6 +91,7 @@ const NO_POLICY: FederationPolicy = {
   clockSkewSeconds: null,
   maxAttachmentBytes: null,
   timeFrames: NO_TIME_FRAME_POLICY,
+  retrievalTimeoutSeconds: {},
 };
 
 export interface DirectoryValidity {
@@ -221,6 +229,7 @@ export interface DirectoryDocument {
     clockSkewSeconds?: number;
     maxAttachmentBytes?: number;
     timeFrames?: Record<string, unknown>;
+    retrievalTimeoutSeconds?: Record<string, number>;
   };
   states: Array<{
     code: string;
@@ -252,9 +261,9 @@ function readProtocolVersions(
   if (
     !Array.isArray(value) ||
     !value.includes(1) ||
-    value.some((version) => version !== 1 && version !== 2 && version !== 3)
+    value.some((version) => ![1, 2, 3, 4].includes(version as number))
   ) {
-    return fail(`${where}.protocolVersions`, 'must list 1 and, where spoken, 2 and 3');
+    return fail(`${where}.protocolVersions`, 'must list 1 and, where spoken, 2, 3 and 4');
   }
   return [...new Set(value as number[])].sort();
 }
@@ -279,7 +288,35 @@ function readPolicy(
     clockSkewSeconds: limit('clockSkewSeconds', 0, 3600),
     maxAttachmentBytes: limit('maxAttachmentBytes', 1024 * 1024, LARGE_ATTACHMENT_LIMITS.maxBytes),
     timeFrames: readTimeFramePolicy(policy.timeFrames, fail),
+    retrievalTimeoutSeconds: readRetrievalTimeouts(policy.retrievalTimeoutSeconds, fail),
   };
+}
+
+/** Retrieval time frames per message kind: 60 s to a year each. */
+function readRetrievalTimeouts(
+  value: unknown,
+  fail: (where: string, what: string) => never,
+): Record<string, number> {
+  if (value === undefined || value === null) return {};
+  if (typeof value !== 'object' || Array.isArray(value)) {
+    return fail('policy.retrievalTimeoutSeconds', 'must be an object of message kinds');
+  }
+  const timeouts: Record<string, number> = {};
+  for (const [kind, seconds] of Object.entries(value)) {
+    if (!(MESSAGE_KINDS as readonly string[]).includes(kind)) {
+      fail(`policy.retrievalTimeoutSeconds.${kind}`, 'is not a message kind');
+    }
+    if (
+      typeof seconds !== 'number' ||
+      !Number.isInteger(seconds) ||
+      seconds < 1 ||
+      seconds > 31_536_000
+    ) {
+      fail(`policy.retrievalTimeoutSeconds.${kind}`, 'must be an integer from 1 to 31536000');
+    }
+    timeouts[kind] = seconds;
+  }
+  return timeouts;
 }
 
 function readValidity(

@@ -25,3 +25,5 @@ export * from './merkle-tree';
 export * from './checkpoint';
 export * from './evidence-leaf';
 export * from './evidence-bundle';
+export * from './retrieval-evidence';
+export * from './witness';

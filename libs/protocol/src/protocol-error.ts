@@ -47,6 +47,13 @@ export const REASON_CODES = [
   'case-transition-not-allowed',
   // Structured requests (protocol §9): a required field is missing.
   'request-incomplete',
+  // Retrieval evidence and witnessed checkpoints (protocol §10), refused on arrival.
+  'malformed-evidence',
+  'evidence-signer-mismatch',
+  'evidence-envelope-mismatch',
+  'evidence-digest-mismatch',
+  'malformed-checkpoint',
+  'checkpoint-signer-mismatch',
   // Chunk messages refused on arrival (quarantine header, logs and metrics).
   'malformed-chunk',
   'chunk-too-large',

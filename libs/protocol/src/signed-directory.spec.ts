@@ -167,6 +167,7 @@ describe('the signed directory', () => {
       clockSkewSeconds: 60,
       maxAttachmentBytes: null,
       timeFrames: { defaults: {}, kinds: {}, authorities: {} },
+      retrievalTimeoutSeconds: {},
     });
     expect(
       reasonOf(() =>
@@ -177,6 +178,39 @@ describe('the signed directory', () => {
         ),
       ),
     ).toMatch(/policy.clockSkewSeconds/);
+  });
+
+  it('carries retrieval time frames per message kind, and refuses a kind or a time out of range', () => {
+    const withTimeouts = verifySignedDirectory(
+      signDirectory(
+        document({ policy: { retrievalTimeoutSeconds: { mla_request: 864_000 } } }),
+        signer,
+      ),
+      f.verifier,
+      f.now,
+    );
+    expect(withTimeouts.policy.retrievalTimeoutSeconds).toEqual({ mla_request: 864_000 });
+    for (const [bad, message] of [
+      [{ letter: 60 }, /policy.retrievalTimeoutSeconds.letter is not a message kind/],
+      [{ mla_request: 0 }, /policy.retrievalTimeoutSeconds.mla_request must be an integer from 1/],
+      [{ mla_request: '60' }, /must be an integer/],
+      [[60], /policy.retrievalTimeoutSeconds must be an object/],
+    ] as const) {
+      expect(
+        reasonOf(() =>
+          verifySignedDirectory(
+            signDirectory(
+              document({
+                policy: { retrievalTimeoutSeconds: bad as unknown as Record<string, number> },
+              }),
+              signer,
+            ),
+            f.verifier,
+            f.now,
+          ),
+        ),
+      ).toMatch(message);
+    }
   });
 
   it('carries the maximum size of large attachments, and refuses one out of range', () => {
