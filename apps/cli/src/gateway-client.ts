@@ -20,6 +20,20 @@ export interface EvidenceAuditReport {
   problem: string | null;
 }
 
+export interface WitnessingStatus {
+  logSize: number;
+  witnessedBy: Array<{ state: string; cosignedSize: number }>;
+  peers: Array<{ state: string; size: number; root: string; receivedAt: string }>;
+  alerts: Array<{
+    state: string;
+    kind: 'peer-fork' | 'own-fork';
+    detail: string;
+    at: string;
+    note: string;
+    conflictingNote: string | null;
+  }>;
+}
+
 export interface EvidenceCheckpoint {
   size: number;
   root: string;
@@ -310,6 +324,16 @@ export class GatewayClient {
   /** POST /v1/evidence/checkpoints: sign the log's head now if it grew; the latest checkpoint. */
   signEvidenceCheckpoint(): Promise<EvidenceCheckpoint> {
     return this.json('POST', '/v1/evidence/checkpoints');
+  }
+
+  /** GET /v1/witnessing: who cosigned this node's log, the peers' logs it witnesses, forks seen. */
+  witnessing(): Promise<WitnessingStatus> {
+    return this.json('GET', '/v1/witnessing');
+  }
+
+  /** POST /v1/witnessing/announcements: sign a checkpoint if the log grew and send it to peers now. */
+  announceCheckpoint(): Promise<{ size: number; sentTo: string[] }> {
+    return this.json('POST', '/v1/witnessing/announcements');
   }
 
   /** Polls until the message reaches one of `statuses`; returns it, or throws after the timeout. */

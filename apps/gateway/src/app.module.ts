@@ -10,8 +10,10 @@ import { ObservabilityModule } from './observability/observability.module';
 import { OperationsModule } from './operations/operations.module';
 import { OutboundModule } from './outbound/outbound.module';
 import { RequestsModule } from './requests/requests.module';
+import { RetrievalModule } from './retrieval/retrieval.module';
 import { EvidenceModule } from './evidence/evidence.module';
 import { TrustModule } from './trust/trust.module';
+import { WitnessModule } from './witness/witness.module';
 
 /**
  * One gateway node: the feature modules, composed. The configuration is read and validated
@@ -33,9 +35,11 @@ export class AppModule {
         AttachmentsModule,
         OutboundModule,
         InboundModule,
+        RetrievalModule,
         CasesModule,
         RequestsModule,
         EvidenceModule,
+        WitnessModule,
         OperationsModule,
       ],
     };

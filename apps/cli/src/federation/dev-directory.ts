@@ -41,7 +41,7 @@ export function buildDevDirectory(
         name: state.name,
         routingKey: state.code,
         ...(options.brokerUsers ? { brokerUser: brokerUserOf(state.code) } : {}),
-        protocolVersions: [1, 2, 3],
+        protocolVersions: [1, 2, 3, 4],
         caCertificates: [readFileSync(paths.stateCaCertificate, 'utf8')],
         signingCertificates: [readFileSync(paths.signingCertificate, 'utf8')],
         encryptionCertificates: [readFileSync(paths.encryptionCertificate, 'utf8')],

@@ -10,6 +10,7 @@ import {
   CheckpointError,
   TreeFrontier,
   evidenceLeaf,
+  evidenceLogName,
   leafHash,
   signCheckpoint,
 } from '@comity/protocol';
@@ -75,7 +76,7 @@ export class EvidenceLog implements OnApplicationBootstrap, BeforeApplicationShu
 
   /** The log's name: its checkpoints' origin and the key name of their signature. */
   get origin(): string {
-    return `${this.trust.directory.federation.replace(/[\s+]+/g, '-')}/${this.trust.state}/evidence`;
+    return evidenceLogName(this.trust.directory.federation, this.trust.state);
   }
 
   /** Appends what is queued, a batch at a time; returns the number of leaves added. */

@@ -4,6 +4,7 @@ import { AttachmentsModule } from '../attachments/attachments.module';
 import { ContentModule } from '../content/content.module';
 import { OutboxModule } from '../outbox/outbox.module';
 import { PersistenceModule } from '../persistence/persistence.module';
+import { RetrievalModule } from '../retrieval/retrieval.module';
 import { TrustModule } from '../trust/trust.module';
 import { EnvelopeInboxController } from './envelope-inbox.controller';
 import { EnvelopeIntake } from './envelope-intake.service';
@@ -18,6 +19,7 @@ import { InboundService } from './inbound.service';
     ContentModule,
     OutboxModule,
     PersistenceModule,
+    RetrievalModule,
     TrustModule,
   ],
   controllers: [EnvelopeInboxController, InboundController],

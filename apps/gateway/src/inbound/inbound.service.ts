@@ -15,6 +15,7 @@ import { authorityScope, mayReadContent, requireInScope } from '../auth/scope';
 import { EvidenceRepository } from '../persistence/evidence.repository';
 import { InboundMessageRepository } from '../persistence/inbound-message.repository';
 import { contentUnavailable } from '../common/content-unavailable';
+import { RetrievalEvidence } from '../retrieval/retrieval-evidence.service';
 import { FederationTrust } from '../trust/federation-trust';
 
 /** Reading the requests delivered to this node. Content is decrypted on read, never stored in clear. */
@@ -25,6 +26,7 @@ export class InboundService {
     private readonly evidence: EvidenceRepository,
     private readonly trust: FederationTrust,
     private readonly audit: AuditLog,
+    private readonly retrieval: RetrievalEvidence,
   ) {}
 
   async list(principal: Principal, limit: number, before?: string): Promise<MessagePageView> {
@@ -49,6 +51,8 @@ export class InboundService {
       } catch (error) {
         throw contentUnavailable(id, error);
       }
+      // The first opening by the recipient authority's clerk is signed retrieval evidence.
+      await this.retrieval.opened(id, principal);
     }
     return view;
   }

@@ -6,6 +6,8 @@ import {
   type OnApplicationBootstrap,
 } from '@nestjs/common';
 import {
+  CHECKPOINT_MEDIA_TYPE,
+  COSIGNATURE_MEDIA_TYPE,
   ENVELOPE_MEDIA_TYPE,
   RECEIPT_MEDIA_TYPE,
   issueNonDeliveryEvidence,
@@ -15,6 +17,7 @@ import { Clock } from '../common/clock';
 import { GATEWAY_CONFIG, type GatewayConfig } from '../config/gateway-config';
 import { UnitOfWork, type Transaction } from '../persistence/database';
 import { OutboundMessageRepository } from '../persistence/outbound-message.repository';
+import type { OutboxPayloadType } from '../persistence/entities/outbox-entry.entity';
 import { OutboxRepository, type ClaimedOutboxEntry } from '../persistence/outbox.repository';
 import {
   MESSAGE_TRANSPORT,
@@ -22,6 +25,15 @@ import {
   type MessageTransport,
 } from '../transport/message-transport';
 import { FederationTrust } from '../trust/federation-trust';
+
+/** The AMQP content type of each kind of outbox entry. */
+const CONTENT_TYPES: Record<OutboxPayloadType, string> = {
+  envelope: ENVELOPE_MEDIA_TYPE,
+  receipt: RECEIPT_MEDIA_TYPE,
+  evidence: RECEIPT_MEDIA_TYPE,
+  checkpoint: CHECKPOINT_MEDIA_TYPE,
+  cosignature: COSIGNATURE_MEDIA_TYPE,
+};
 
 /** How long a fresh outbox entry is left to the relay of the process that wrote it. */
 export const OUTBOX_LEASE_MS = 60_000;
@@ -175,7 +187,8 @@ export class OutboxRelay implements OnApplicationBootstrap, BeforeApplicationShu
       const entry = entries[index]!;
       if (outcome.status === 'fulfilled') {
         published.push(entry.id);
-        (entry.payloadType === 'envelope' ? sentEnvelopes : sentReceipts).push(entry.messageId);
+        if (entry.payloadType === 'envelope') sentEnvelopes.push(entry.messageId);
+        else if (entry.payloadType === 'receipt') sentReceipts.push(entry.messageId);
       } else if (outcome.reason instanceof UnroutableError) {
         published.push(entry.id);
         unroutable.push({ entry, detail: outcome.reason.message });
@@ -189,7 +202,7 @@ export class OutboxRelay implements OnApplicationBootstrap, BeforeApplicationShu
           await this.failUnroutable(db!, entry.messageId, detail, now);
         } else {
           this.logger.warn({
-            message: `a receipt is unroutable: ${detail}`,
+            message: `a ${entry.payloadType} message is unroutable: ${detail}`,
             envelopeId: entry.messageId,
           });
         }
@@ -247,7 +260,7 @@ export class OutboxRelay implements OnApplicationBootstrap, BeforeApplicationShu
       payload: entry.payload,
       messageId: `${entry.payloadType}:${entry.messageId}:${entry.id}`,
       type: entry.payloadType,
-      contentType: entry.payloadType === 'envelope' ? ENVELOPE_MEDIA_TYPE : RECEIPT_MEDIA_TYPE,
+      contentType: CONTENT_TYPES[entry.payloadType],
     });
   }
 }

@@ -170,6 +170,15 @@ export class EvidenceLogRepository {
     return rows[0] ? checkpointOf(rows[0]) : null;
   }
 
+  /** The checkpoint of exactly this size, if the log signed one. */
+  async checkpointAt(size: number): Promise<StoredCheckpoint | null> {
+    const rows = await this.database.query<Array<Record<string, unknown>>>(
+      `SELECT size::text AS size, root, note, signed_at, timestamp_token, signer_chain FROM evidence_checkpoint WHERE size = $1`,
+      [size],
+    );
+    return rows[0] ? checkpointOf(rows[0]) : null;
+  }
+
   async checkpoints(): Promise<StoredCheckpoint[]> {
     const rows = await this.database.query<Array<Record<string, unknown>>>(
       `SELECT size::text AS size, root, note, signed_at, timestamp_token, signer_chain FROM evidence_checkpoint c ORDER BY c.size`,

@@ -18,10 +18,12 @@ import { OutboxRepository } from './outbox.repository';
 import { PoolErrorGuard } from './pool-error-guard';
 import { QuarantineRepository } from './quarantine.repository';
 import { RequestDraftRepository } from './request-draft.repository';
+import { RetrievalRepository } from './retrieval.repository';
 import { EvidenceLogRepository } from './evidence-log.repository';
 import { SchemaMigrator } from './schema-migrator';
 import { SenderCopyKeyRepository } from './sender-copy-key.repository';
 import { TrafficRepository } from './traffic.repository';
+import { WitnessRepository } from './witness.repository';
 
 const REPOSITORIES = [
   AttachmentTransferRepository,
@@ -38,9 +40,11 @@ const REPOSITORIES = [
   PersonSessionRepository,
   QuarantineRepository,
   RequestDraftRepository,
+  RetrievalRepository,
   EvidenceLogRepository,
   SenderCopyKeyRepository,
   TrafficRepository,
+  WitnessRepository,
 ];
 
 /**

@@ -4,7 +4,14 @@
  */
 
 /** What travels between nodes, as the broker's `type` property names it. */
-export const MESSAGE_TYPES = ['envelope', 'receipt', 'chunk'] as const;
+export const MESSAGE_TYPES = [
+  'envelope',
+  'receipt',
+  'chunk',
+  'evidence',
+  'checkpoint',
+  'cosignature',
+] as const;
 export type MessageType = (typeof MESSAGE_TYPES)[number];
 
 /** The broker had no queue for the routing key: with a mandatory publish that is a failure, not silence. */

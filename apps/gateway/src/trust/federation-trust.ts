@@ -251,6 +251,32 @@ export class FederationTrust implements OnApplicationBootstrap, OnApplicationShu
     );
   }
 
+  /**
+   * A State's gateway signing certificates from the directory that verify against the trust
+   * anchor now and are not revoked (a State may list two during a key rotation).
+   */
+  stateSigningCertificates(state: string): VerifiedCertificate[] {
+    const entry = this.directory.state(state);
+    if (!entry) return [];
+    const now = this.clock.now();
+    const usable: VerifiedCertificate[] = [];
+    for (const certificate of entry.signingCertificates) {
+      try {
+        const verified = this.verifier.verifyChain(
+          [certificate, ...entry.caCertificates],
+          'signing',
+          now,
+        );
+        if (verified.state !== state) continue;
+        this.checkNotRevoked(verified);
+        usable.push(verified);
+      } catch {
+        // not usable today: expired, revoked or not under the anchor
+      }
+    }
+    return usable;
+  }
+
   routingKeyOf(state: string): string {
     return this.directory.state(state)?.routingKey ?? state;
   }

@@ -11,6 +11,9 @@ export const EVIDENCE_TYPES = [
   'duplicate',
   'retransmitted',
   'retried',
+  // Protocol §10.1: opened by the recipient authority, or not within the retrieval time frame.
+  'retrieved',
+  'not-retrieved',
 ] as const;
 export type EvidenceType = (typeof EVIDENCE_TYPES)[number];
 

@@ -1,6 +1,6 @@
 import { Column, Entity, PrimaryGeneratedColumn } from 'typeorm';
 
-export type OutboxPayloadType = 'envelope' | 'receipt';
+export type OutboxPayloadType = 'envelope' | 'receipt' | 'evidence' | 'checkpoint' | 'cosignature';
 
 /**
  * Transactional outbox: written in the same transaction as the message or receipt it carries,

@@ -172,7 +172,7 @@ export class AmqpInboxServer extends Server implements CustomTransportStrategy {
       return {
         action: 'quarantine',
         reason: 'unknown-message-type',
-        detail: `the AMQP type property "${type.slice(0, 64)}" is not envelope, receipt or chunk`,
+        detail: `the AMQP type property "${type.slice(0, 64)}" is not one this node handles`,
       };
     }
     try {
