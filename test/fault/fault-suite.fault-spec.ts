@@ -141,6 +141,31 @@ describe(`fault suite: ${REQUESTS} requests in flight`, () => {
         problem: null,
       });
     }
+    // Each log is witnessed by the others after the crash: cosigned up to its head, no fork.
+    const heads = new Map<string, number>();
+    for (const [state, url] of Object.entries(nodes)) {
+      const auditor = new GatewayClient(url, world.apiKey(state, 'auditor'));
+      heads.set(state, (await auditor.announceCheckpoint()).size);
+    }
+    for (const [state, url] of Object.entries(nodes)) {
+      const auditor = new GatewayClient(url, world.apiKey(state, 'auditor'));
+      const deadline = Date.now() + 30_000;
+      let status = await auditor.witnessing();
+      while (
+        status.witnessedBy.some((entry) => entry.cosignedSize < heads.get(state)!) &&
+        Date.now() < deadline
+      ) {
+        await sleep(250);
+        status = await auditor.witnessing();
+      }
+      const behind = status.witnessedBy.filter((entry) => entry.cosignedSize < heads.get(state)!);
+      expect({
+        state,
+        witnesses: status.witnessedBy.length,
+        behind,
+        alerts: status.alerts,
+      }).toEqual({ state, witnesses: 2, behind: [], alerts: [] });
+    }
   }
 
   async function restart(node: GatewayProcess): Promise<void> {

@@ -154,6 +154,12 @@ export async function runDemo(options: DemoOptions): Promise<void> {
           : ''),
     );
 
+    // FR's gateway signs retrieval evidence on that first opening and sends it to AT.
+    const opened = await waitFor('the retrieval evidence at AT', async () =>
+      (await austria.outbound(submitted.id)).timeline.find((entry) => entry.type === 'retrieved'),
+    );
+    console.log(`AT holds FR's signed retrieval evidence: ${opened.detail ?? ''}`);
+
     const verifier = new CertificateVerifier(
       readCertificatesPem(readFileSync(certificates.layout.trustAnchor, 'utf8')),
     );
@@ -188,6 +194,27 @@ export async function runDemo(options: DemoOptions): Promise<void> {
       );
       if (!report.ok)
         throw new Error(`the evidence log of ${state} does not audit: ${report.problem}`);
+    }
+
+    // Each log is witnessed by the other gateways: they cosign its checkpoints.
+    console.log('\nwitnessing (the checkpoints of each log cosigned by the peers, no fork seen):');
+    for (const state of ['AT', 'FR']) {
+      const auditor = new GatewayClient(
+        federation.node(state).url,
+        devApiKey(stateDirectory(state), 'auditor'),
+      );
+      const { size } = await auditor.announceCheckpoint();
+      const status = await waitFor(`the peers to cosign ${state}'s log`, async () => {
+        const current = await auditor.witnessing();
+        return current.witnessedBy.every((entry) => entry.cosignedSize >= size)
+          ? current
+          : undefined;
+      });
+      const by = status.witnessedBy.map((entry) => `${entry.state} (up to ${entry.cosignedSize})`);
+      console.log(
+        `  ${state}  size ${size}, cosigned by ${by.join(', ')}; ${status.alerts.length} fork alert(s)`,
+      );
+      if (status.alerts.length > 0) throw new Error(`${state} reports a forked log`);
     }
 
     // The request's evidence bundle, checked offline with the federation root alone.
@@ -230,5 +257,16 @@ export async function runDemo(options: DemoOptions): Promise<void> {
   } finally {
     await federation.stop();
     console.log('gateways stopped.');
+  }
+}
+
+/** Polls `probe` until it returns a value (at most 30 s). */
+async function waitFor<T>(what: string, probe: () => Promise<T | undefined>): Promise<T> {
+  const deadline = Date.now() + 30_000;
+  for (;;) {
+    const value = await probe();
+    if (value !== undefined) return value;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
   }
 }
