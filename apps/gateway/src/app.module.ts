@@ -10,6 +10,7 @@ import { ObservabilityModule } from './observability/observability.module';
 import { OperationsModule } from './operations/operations.module';
 import { OutboundModule } from './outbound/outbound.module';
 import { RequestsModule } from './requests/requests.module';
+import { RetentionModule } from './retention/retention.module';
 import { EvidenceModule } from './evidence/evidence.module';
 import { TrustModule } from './trust/trust.module';
 
@@ -36,6 +37,7 @@ export class AppModule {
         CasesModule,
         RequestsModule,
         EvidenceModule,
+        RetentionModule,
         OperationsModule,
       ],
     };

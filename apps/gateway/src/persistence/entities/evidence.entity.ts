@@ -11,6 +11,7 @@ export const EVIDENCE_TYPES = [
   'duplicate',
   'retransmitted',
   'retried',
+  'content-purged',
 ] as const;
 export type EvidenceType = (typeof EVIDENCE_TYPES)[number];
 
