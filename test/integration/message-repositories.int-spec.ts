@@ -288,7 +288,7 @@ describe('the message, outbox and evidence repositories on a real PostgreSQL', (
     expect(claimed.map((entry) => [entry.messageId, entry.payload.toString('latin1')])).toEqual([
       [id, row.envelope.toString('latin1')],
     ]);
-    expect((await repos.outbound.findOutbound(id))!.envelope.equals(row.envelope)).toBe(true);
+    expect((await repos.outbound.findOutbound(id))!.envelope!.equals(row.envelope)).toBe(true);
   });
 
   it('registers a large attachment transfer in the same transaction as its message, or not at all', async () => {

@@ -11,6 +11,7 @@ import { OperationsModule } from './operations/operations.module';
 import { OutboundModule } from './outbound/outbound.module';
 import { RequestsModule } from './requests/requests.module';
 import { RetrievalModule } from './retrieval/retrieval.module';
+import { RetentionModule } from './retention/retention.module';
 import { EvidenceModule } from './evidence/evidence.module';
 import { TrustModule } from './trust/trust.module';
 import { WitnessModule } from './witness/witness.module';
@@ -40,6 +41,7 @@ export class AppModule {
         RequestsModule,
         EvidenceModule,
         WitnessModule,
+        RetentionModule,
         OperationsModule,
       ],
     };

@@ -194,6 +194,19 @@ export function verifyEnvelopeSignature(
   at: Date,
 ): SignedEnvelope {
   const { headerJws, contentJwe } = readEnvelopeParts(bytes);
+  const { header, sender } = verifyEnvelopeHeader(headerJws, verifier, at);
+  return { header, sender, bytes, digest: sha256Base64Url(bytes), contentJwe };
+}
+
+/**
+ * The outer signature alone (the `header` member of an envelope): what is left to check of an
+ * envelope whose encrypted content was purged under a retention policy (docs/evidence.md).
+ */
+export function verifyEnvelopeHeader(
+  headerJws: string,
+  verifier: CertificateVerifier,
+  at: Date,
+): { header: RoutingHeader; sender: VerifiedCertificate } {
   try {
     const parsed = parseJwsCompact(headerJws);
     requireOnlyHeaderMembers(parsed.header, ['alg', 'typ', 'x5c'], 'the envelope signature');
@@ -225,20 +238,24 @@ export function verifyEnvelopeSignature(
         `header.from.state is ${header.from.state} but the signing certificate belongs to ${sender.state}`,
       );
     }
-    return { header, sender, bytes, digest: sha256Base64Url(bytes), contentJwe };
+    return { header, sender };
   } catch (error) {
     throw toProtocolError(error, 'envelope signature', 'malformed-envelope');
   }
 }
 
-/** The routing header as claimed, signature NOT checked: only for choosing what to check next. */
-export function readUnverifiedHeader(bytes: Buffer): RoutingHeader {
-  const { headerJws } = readEnvelopeParts(bytes);
+/** The routing header of a header JWS as claimed, signature NOT checked. */
+export function readUnverifiedHeaderJws(headerJws: string): RoutingHeader {
   try {
     return readRoutingHeader(parseJsonObjectStrict(parseJwsCompact(headerJws).payload, 'header'));
   } catch (error) {
     throw toProtocolError(error, 'envelope header', 'malformed-envelope');
   }
+}
+
+/** The routing header as claimed, signature NOT checked: only for choosing what to check next. */
+export function readUnverifiedHeader(bytes: Buffer): RoutingHeader {
+  return readUnverifiedHeaderJws(readEnvelopeParts(bytes).headerJws);
 }
 
 /**

@@ -1,15 +1,28 @@
 import { createHash, type X509Certificate } from 'node:crypto';
 import { strFromU8, strToU8, unzipSync, zipSync } from 'fflate';
+import { parseJwsCompact, signJwsCompact, verifyJwsCompact } from '@comity/jose';
 import {
   readCertificatesPem,
   sha256Thumbprint,
   verifyTimestampToken,
   type CertificateVerifier,
+  type VerifiedCertificate,
 } from '@comity/pki';
+import { SIGNATURE_ALGORITHM, signaturePolicy } from './algorithm-policy';
 import { CheckpointError, parseSignedCheckpoint, verifySignedCheckpoint } from './checkpoint';
-import { checkContentDigest, readUnverifiedHeader, verifyEnvelopeSignature } from './envelope';
+import { CONTENT_PURGED, contentPurgedDetail } from './content-retention';
+import type { FederationDirectory } from './directory';
+import {
+  checkContentDigest,
+  readUnverifiedHeader,
+  readUnverifiedHeaderJws,
+  verifyEnvelopeHeader,
+  verifyEnvelopeSignature,
+} from './envelope';
+import type { SigningIdentity } from './gateway-identity';
 import { leafHash, verifyInclusion } from './merkle-tree';
-import { verifyReceiptOffline } from './offline-verification';
+import { verifyReceipt } from './receipt';
+import type { RoutingHeader } from './routing-header';
 import { verifySignedDirectory } from './signed-directory';
 
 /**
@@ -19,7 +32,10 @@ import { verifySignedDirectory } from './signed-directory';
  * the signed directory; enough to check it all offline with the federation's root alone.
  */
 
-export const BUNDLE_FORMAT = 'comity-evidence-bundle/1';
+export const BUNDLE_FORMAT = 'comity-evidence-bundle/2';
+/** Bundles made before manifests were signed: still verified, their case state reported unsigned. */
+const UNSIGNED_BUNDLE_FORMAT = 'comity-evidence-bundle/1';
+export const MANIFEST_TYPE = 'comity-evidence-manifest+jws';
 const PROOF_HEADER = 'c2sp.org/tlog-proof@v1';
 
 export interface BundleLeaf {
@@ -28,11 +44,21 @@ export interface BundleLeaf {
   proof: Buffer[];
 }
 
+/** What is left of an envelope whose content was purged: its signed header and its digest. */
+export interface PurgedEnvelope {
+  /** The envelope's `header` member: the compact JWS of the routing header. */
+  header: string;
+  /** SHA-256 of the envelope's exact bytes, as recorded before the purge. */
+  envelopeDigest: string;
+  purgedAt: Date;
+}
+
 /** One message of a bundle: its documents and the leaves of the log about it. */
 export interface BundleMessage {
   id: string;
   direction: 'outbound' | 'inbound';
-  envelope: Buffer;
+  /** The envelope, or what the retention policy left of it. */
+  envelope: Buffer | PurgedEnvelope;
   receipt: Buffer | null;
   nonDelivery: Buffer | null;
   leaves: BundleLeaf[];
@@ -41,29 +67,38 @@ export interface BundleMessage {
 export interface BundleInput {
   node: string;
   origin: string;
-  /** A case bundle: the case id and its state as the node derived it (not signed). */
+  /** A case bundle: the case id and its state as the node derived it (stated in the signed manifest). */
   case: { id: string; state: string } | null;
   messages: BundleMessage[];
   checkpoint: { note: string; signedAt: Date; timestamp: Buffer | null };
   directory: string;
   signingChainPem: string;
+  /** The exporting node's signing key: it signs the manifest (`manifest.jws`). */
+  signer: SigningIdentity;
+  exportedAt: Date;
 }
 
 interface ManifestMessage {
   id: string;
   direction: 'outbound' | 'inbound';
   leaves: number[];
+  /** Set when the message's content was purged: the envelope is `envelope-header.jws` alone. */
+  purged?: { at: string; envelopeDigest: string } | null;
 }
 
 interface Manifest {
   format: string;
   node: string;
   origin: string;
+  exportedAt?: string;
   case: { id: string; state: string } | null;
   messages: ManifestMessage[];
   checkpointSignedAt: string;
   files: Record<string, string>;
 }
+
+const isPurged = (envelope: Buffer | PurgedEnvelope): envelope is PurgedEnvelope =>
+  !Buffer.isBuffer(envelope);
 
 export class BundleError extends Error {
   override readonly name = 'BundleError';
@@ -81,6 +116,19 @@ export function tlogProof(index: number, proof: readonly Buffer[], checkpointNot
     '',
     checkpointNote,
   ].join('\n');
+}
+
+/**
+ * The exporting node's signature over the manifest: a compact JWS (its signing key, `x5c` its
+ * chain) whose payload is exactly the bytes of `manifest.json`. It is what makes the case state
+ * and the purge dates in the manifest the node's own statement.
+ */
+export function signBundleManifest(manifest: Uint8Array, signer: SigningIdentity): string {
+  return signJwsCompact(manifest, signer.key, {
+    alg: SIGNATURE_ALGORITHM[signer.suite],
+    typ: MANIFEST_TYPE,
+    x5c: signer.x5c,
+  });
 }
 
 function readTlogProof(text: string): { index: number; proof: Buffer[]; note: string } {
@@ -107,7 +155,11 @@ export function writeEvidenceBundle(input: BundleInput): Buffer {
   };
   if (input.checkpoint.timestamp) files['checkpoint.tsr'] = input.checkpoint.timestamp;
   for (const message of input.messages) {
-    files[`messages/${message.id}/envelope.json`] = message.envelope;
+    if (isPurged(message.envelope)) {
+      files[`messages/${message.id}/envelope-header.jws`] = strToU8(message.envelope.header);
+    } else {
+      files[`messages/${message.id}/envelope.json`] = message.envelope;
+    }
     if (message.receipt) files[`messages/${message.id}/receipt.jws`] = message.receipt;
     if (message.nonDelivery) files[`messages/${message.id}/non-delivery.jws`] = message.nonDelivery;
     for (const leaf of message.leaves) {
@@ -121,16 +173,24 @@ export function writeEvidenceBundle(input: BundleInput): Buffer {
     format: BUNDLE_FORMAT,
     node: input.node,
     origin: input.origin,
+    exportedAt: input.exportedAt.toISOString(),
     case: input.case,
     messages: input.messages.map((message) => ({
       id: message.id,
       direction: message.direction,
       leaves: message.leaves.map((leaf) => leaf.index),
+      purged: isPurged(message.envelope)
+        ? {
+            at: message.envelope.purgedAt.toISOString(),
+            envelopeDigest: message.envelope.envelopeDigest,
+          }
+        : null,
     })),
     checkpointSignedAt: input.checkpoint.signedAt.toISOString(),
     files: Object.fromEntries(Object.entries(files).map(([name, bytes]) => [name, sha256(bytes)])),
   };
   files['manifest.json'] = strToU8(JSON.stringify(manifest, null, 2));
+  files['manifest.jws'] = strToU8(signBundleManifest(files['manifest.json'], input.signer));
   // Fixed file times: one bundle of the same evidence is the same bytes.
   const fixed = new Date('2000-01-01T00:00:00Z');
   return Buffer.from(
@@ -167,10 +227,13 @@ export function verifyEvidenceBundle(
   } catch {
     throw new BundleError('manifest.json is not JSON');
   }
-  if (manifest.format !== BUNDLE_FORMAT)
+  if (manifest.format !== BUNDLE_FORMAT && manifest.format !== UNSIGNED_BUNDLE_FORMAT)
     throw new BundleError(`the manifest's format is not ${BUNDLE_FORMAT}`);
+  const signedManifest = manifest.format === BUNDLE_FORMAT;
+  if (signedManifest && !files['manifest.jws'])
+    throw new BundleError('the bundle has no manifest.jws (the manifest is not signed)');
   for (const name of Object.keys(files)) {
-    if (name === 'manifest.json') continue;
+    if (name === 'manifest.json' || (signedManifest && name === 'manifest.jws')) continue;
     const expected = manifest.files?.[name];
     if (!expected) throw new BundleError(`${name} is not listed in the manifest`);
     if (sha256(files[name]!) !== expected)
@@ -196,6 +259,7 @@ export function verifyEvidenceBundle(
       throw new BundleError(`directory.jws: ${(error as Error).message}`);
     }
   })();
+  const notRevoked = revocationCheck(directory);
 
   // The node's signing key, certified under the root at the checkpoint's time, not revoked then.
   const chain = readCertificatesPem(text('signing-chain.pem'));
@@ -207,12 +271,7 @@ export function verifyEvidenceBundle(
   }
   if (signer.state !== manifest.node)
     throw new BundleError(`the signing certificate is ${signer.state}'s, not ${manifest.node}'s`);
-  const revoked = directory.revocationOf(sha256Thumbprint(chain[0]!));
-  if (revoked && new Date(revoked.revokedAt) <= signedAt) {
-    throw new BundleError(
-      `the node's signing certificate was revoked at ${revoked.revokedAt}, before the checkpoint was signed`,
-    );
-  }
+  notRevoked(signer, signedAt, 'checkpoint.txt');
 
   // The checkpoint, signed by that key as the log's origin.
   if (manifest.origin !== parseSignedCheckpoint(text('checkpoint.txt')).checkpoint.origin) {
@@ -264,11 +323,7 @@ export function verifyEvidenceBundle(
 
   const messages = manifest.messages ?? [];
   if (messages.length === 0) throw new BundleError('the manifest lists no message');
-  const account: string[] = manifest.case
-    ? [
-        `case ${manifest.case.id}: ${messages.length} messages; its state as ${manifest.node} derived it: ${manifest.case.state}`,
-      ]
-    : [];
+  const account: string[] = [];
   let proven = 0;
   for (const message of messages) {
     const leaves = (message.leaves ?? []).map(provenLeaf);
@@ -283,26 +338,58 @@ export function verifyEvidenceBundle(
       }
     }
     const at = `messages/${message.id}`;
-    const envelopeEntry = files[`${at}/envelope.json`];
-    if (!envelopeEntry) throw new BundleError(`${at}/envelope.json is missing`);
-    const envelopeBytes = Buffer.from(envelopeEntry);
     const receiptEntry = files[`${at}/receipt.jws`];
     const receiptBytes = receiptEntry ? Buffer.from(receiptEntry) : null;
+    const envelopeName = message.purged ? `${at}/envelope-header.jws` : `${at}/envelope.json`;
+    const envelopeEntry = files[envelopeName];
+    if (!envelopeEntry) throw new BundleError(`${envelopeName} is missing`);
     try {
-      const header = readUnverifiedHeader(envelopeBytes);
-      if (header.id !== message.id)
-        throw new BundleError(`${at}/envelope.json is not message ${message.id}`);
-      const envelope = verifyEnvelopeSignature(envelopeBytes, verifier, new Date(header.created));
-      checkContentDigest(envelope);
-      account.push(
-        `${header.from.state}/${header.from.authority} sent ${header.kind} ${header.id} to ${header.to.state}/${header.to.authority}, created ${header.created}, signed by ${header.from.state}'s gateway (verified)`,
-      );
+      // The envelope: whole, or (content purged) its signed header and the digest the log recorded.
+      let header: RoutingHeader;
+      let envelopeDigest: string;
+      if (message.purged) {
+        const headerJws = strFromU8(envelopeEntry);
+        header = readUnverifiedHeaderJws(headerJws);
+        if (header.id !== message.id)
+          throw new BundleError(`${envelopeName} is not message ${message.id}`);
+        const verified = verifyEnvelopeHeader(headerJws, verifier, new Date(header.created));
+        notRevoked(verified.sender, new Date(header.created), envelopeName);
+        envelopeDigest = String(message.purged.envelopeDigest);
+        const detailSha256 = sha256(strToU8(contentPurgedDetail(envelopeDigest)));
+        const purge = leaves.find(
+          (leaf) => leaf.type === CONTENT_PURGED && leaf.detailSha256 === detailSha256,
+        );
+        if (!purge) {
+          throw new BundleError(
+            `no leaf of the log records the purge of ${message.id} with the envelope SHA-256 ${envelopeDigest}`,
+          );
+        }
+        account.push(
+          `${header.from.state}/${header.from.authority} sent ${header.kind} ${header.id} to ${header.to.state}/${header.to.authority}, created ${header.created}, header signed by ${header.from.state}'s gateway (verified)`,
+          `  content purged under ${manifest.node}'s retention policy on ${String(purge.at)} (leaf ${purge.index}): the envelope's SHA-256 ${envelopeDigest} is the one the log recorded; the content itself can no longer be checked`,
+        );
+      } else {
+        const envelopeBytes = Buffer.from(envelopeEntry);
+        header = readUnverifiedHeader(envelopeBytes);
+        if (header.id !== message.id)
+          throw new BundleError(`${envelopeName} is not message ${message.id}`);
+        const envelope = verifyEnvelopeSignature(envelopeBytes, verifier, new Date(header.created));
+        checkContentDigest(envelope);
+        notRevoked(envelope.sender, new Date(header.created), envelopeName);
+        envelopeDigest = envelope.digest;
+        account.push(
+          `${header.from.state}/${header.from.authority} sent ${header.kind} ${header.id} to ${header.to.state}/${header.to.authority}, created ${header.created}, signed by ${header.from.state}'s gateway (verified)`,
+        );
+      }
       if (receiptBytes) {
-        const { receipt } = verifyReceiptOffline({
-          envelope: envelopeBytes,
-          receipt: receiptBytes,
-          verifier,
+        // Checked at the instant the receipt claims; a forged instant can only make it fail.
+        const receipt = verifyReceipt(receiptBytes, verifier, {
+          envelopeId: header.id,
+          envelopeDigest,
+          recipientState: header.to.state,
+          senderState: header.from.state,
         });
+        notRevoked(receipt.signer, new Date(receipt.statement.time), `${at}/receipt.jws`);
         account.push(
           `  ${receipt.statement.status} at ${receipt.statement.time}: receipt ${receipt.statement.id} signed by ${receipt.signer.state}'s gateway, binding the envelope's SHA-256 ${receipt.statement.envelopeDigest} (verified)`,
         );
@@ -319,7 +406,7 @@ export function verifyEvidenceBundle(
     } catch (error) {
       if (error instanceof BundleError) throw error;
       throw new BundleError(
-        `${receiptBytes ? `${at}/envelope.json or ${at}/receipt.jws` : `${at}/envelope.json`}: ${(error as Error).message}`,
+        `${receiptBytes ? `${envelopeName} or ${at}/receipt.jws` : envelopeName}: ${(error as Error).message}`,
       );
     }
     for (const leaf of leaves) {
@@ -332,7 +419,80 @@ export function verifyEvidenceBundle(
     `${proven} leaves proven in ${manifest.node}'s evidence log of ${checkpoint.size} leaves, checkpoint signed by ${manifest.node}'s gateway (certificate x5t#S256 ${sha256Thumbprint(chain[0]!)})`,
   );
   if (stamped) account.push(stamped);
+
+  // Last, the node's signature over the manifest: what it states beyond the signed documents
+  // (the case state, the purge dates) is its own statement, made at the export time.
+  if (signedManifest) {
+    const exportedAt = verifyManifestSignature(files, manifest, verifier, notRevoked);
+    account.push(`manifest signed by ${manifest.node}'s gateway at ${exportedAt} (verified)`);
+    if (manifest.case) {
+      account.unshift(
+        `case ${manifest.case.id}: ${messages.length} messages; its state, as stated by ${manifest.node}'s gateway at ${exportedAt}: ${manifest.case.state}`,
+      );
+    }
+  } else if (manifest.case) {
+    account.unshift(
+      `case ${manifest.case.id}: ${messages.length} messages; its state as ${manifest.node} derived it (not signed: a bundle of format ${UNSIGNED_BUNDLE_FORMAT}): ${manifest.case.state}`,
+    );
+  }
   return { account };
+}
+
+type RevocationCheck = (signer: VerifiedCertificate, signedAt: Date, what: string) => void;
+
+/**
+ * A signature stands if its certificate was not revoked before it signed: a revocation after
+ * the signing time leaves older signatures valid (a key compromised later could not have made
+ * them), one at or before it refuses the bundle.
+ */
+function revocationCheck(directory: FederationDirectory): RevocationCheck {
+  return (signer, signedAt, what) => {
+    const revoked = directory.revocationOf(signer.sha256Thumbprint);
+    if (revoked && new Date(revoked.revokedAt).getTime() <= signedAt.getTime()) {
+      throw new BundleError(
+        `${what} was signed at ${signedAt.toISOString()} by ${signer.state}'s certificate x5t#S256 ${signer.sha256Thumbprint}, revoked at ${revoked.revokedAt} (${revoked.reason}), before it signed`,
+      );
+    }
+  };
+}
+
+/** Checks `manifest.jws`; returns the export time it signs. */
+function verifyManifestSignature(
+  files: Record<string, Uint8Array>,
+  manifest: Manifest,
+  verifier: CertificateVerifier,
+  notRevoked: RevocationCheck,
+): string {
+  const exportedAt = new Date(manifest.exportedAt ?? '');
+  if (Number.isNaN(exportedAt.getTime()))
+    throw new BundleError('the manifest has no valid export time');
+  let signer: VerifiedCertificate;
+  try {
+    const parsed = parseJwsCompact(files['manifest.jws']!);
+    const members = Object.keys(parsed.header);
+    if (
+      members.some((member) => !['alg', 'typ', 'x5c'].includes(member)) ||
+      parsed.header.typ !== MANIFEST_TYPE
+    ) {
+      throw new BundleError(`its header must be exactly alg, typ "${MANIFEST_TYPE}" and x5c`);
+    }
+    const x5c = parsed.header.x5c;
+    if (!Array.isArray(x5c) || !x5c.every((entry) => typeof entry === 'string'))
+      throw new BundleError('it carries no x5c chain');
+    signer = verifier.verifyChain(x5c as string[], 'signing', exportedAt);
+    verifyJwsCompact(parsed, signer.publicKey, signaturePolicy(signer.suite));
+    if (!parsed.payload.equals(Buffer.from(files['manifest.json']!)))
+      throw new BundleError('it signs another manifest than manifest.json');
+  } catch (error) {
+    throw new BundleError(`manifest.jws: ${(error as Error).message}`);
+  }
+  if (signer.state !== manifest.node) {
+    throw new BundleError(
+      `manifest.jws: signed by ${signer.state}'s gateway, not by the exporting node ${manifest.node}'s`,
+    );
+  }
+  notRevoked(signer, exportedAt, 'manifest.jws');
+  return exportedAt.toISOString();
 }
 
 /** The instant a directory claims to be issued at: when it was in force, for an old bundle. */

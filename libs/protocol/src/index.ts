@@ -23,6 +23,7 @@ export * from './time-frames';
 export * from './uuid-v7';
 export * from './merkle-tree';
 export * from './checkpoint';
+export * from './content-retention';
 export * from './evidence-leaf';
 export * from './evidence-bundle';
 export * from './retrieval-evidence';

@@ -9,6 +9,7 @@ import {
 import { AuditLog } from '../auth/audit-log.service';
 import type { Principal } from '../auth/principal';
 import { requireInScope } from '../auth/scope';
+import { requireEnvelope } from '../common/content-purged';
 import { contentUnavailable } from '../common/content-unavailable';
 import { SenderCopies } from '../content/sender-copies';
 import { AttachmentUploadRepository } from '../persistence/attachment-upload.repository';
@@ -48,10 +49,11 @@ export class AttachmentDownloads {
     const row = await this.inboundMessages.findInbound(id);
     if (!row) throw new NotFoundException(`no inbound message ${id}`);
     requireInScope(principal, row.toAuthority, id);
+    const bytes = requireEnvelope(row);
     await this.audit.contentRead(principal, `inbound message ${id} attachment ${index}`);
     let content: RequestContent;
     try {
-      const envelope = verifyEnvelopeSignature(row.envelope, this.trust.verifier, row.receivedAt);
+      const envelope = verifyEnvelopeSignature(bytes, this.trust.verifier, row.receivedAt);
       content = openEnvelope(envelope, this.trust.decryption).statement.content;
     } catch (error) {
       throw contentUnavailable(id, error);
@@ -69,6 +71,7 @@ export class AttachmentDownloads {
     const row = await this.outboundMessages.findOutbound(id);
     if (!row) throw new NotFoundException(`no outbound message ${id}`);
     requireInScope(principal, row.fromAuthority, id);
+    requireEnvelope(row);
     await this.audit.contentRead(principal, `outbound message ${id} attachment ${index}`);
     const ref = refAt(await this.senderCopies.open(row), id, index);
     return {

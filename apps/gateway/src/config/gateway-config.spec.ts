@@ -57,6 +57,54 @@ describe('loadGatewayConfig', () => {
     );
   });
 
+  it('reads the content retention per kind, keeps content without one, and refuses a bad one by name', () => {
+    expect(loadGatewayConfig(valid).retention).toBeNull();
+    const days = loadGatewayConfig({
+      ...valid,
+      COMITY_RETENTION_DAYS: 'mla_request=3650, extradition_request=7300,default=365,closure=keep',
+    }).retention!;
+    expect(days.afterMs.mla_request).toBe(3650 * 86_400_000);
+    expect(days.afterMs.extradition_request).toBe(7300 * 86_400_000);
+    expect(days.afterMs.reply).toBe(365 * 86_400_000);
+    expect(days.afterMs.closure).toBeUndefined();
+    expect(days.sweepIntervalMs).toBe(3_600_000);
+    // Without a default, a kind not named is kept.
+    const some = loadGatewayConfig({ ...valid, COMITY_RETENTION_SECONDS: 'mla_request=5' });
+    expect(some.retention!.afterMs).toEqual({ mla_request: 5000 });
+    for (const [variables, problem] of [
+      [
+        { COMITY_RETENTION_DAYS: 'mla_request=0' },
+        'COMITY_RETENTION_DAYS: mla_request must be an integer from 1 to 36500, or keep (got "0")',
+      ],
+      [
+        { COMITY_RETENTION_DAYS: 'mla_request=ten' },
+        'COMITY_RETENTION_DAYS: mla_request must be an integer',
+      ],
+      [
+        { COMITY_RETENTION_DAYS: 'letters=10' },
+        'COMITY_RETENTION_DAYS: "letters" is not a message kind',
+      ],
+      [
+        { COMITY_RETENTION_DAYS: 'mla_request' },
+        'COMITY_RETENTION_DAYS: "mla_request" is not kind=number',
+      ],
+      [
+        { COMITY_RETENTION_DAYS: 'default=1,default=2' },
+        'COMITY_RETENTION_DAYS: default is given twice',
+      ],
+      [
+        { COMITY_RETENTION_DAYS: 'default=1', COMITY_RETENTION_SECONDS: 'default=1' },
+        'are both set',
+      ],
+      [
+        { COMITY_RETENTION_DAYS: 'default=1', COMITY_RETENTION_SWEEP_SECONDS: '0' },
+        'COMITY_RETENTION_SWEEP_SECONDS must be an integer',
+      ],
+    ] as const) {
+      expect(() => loadGatewayConfig({ ...valid, ...variables })).toThrow(problem);
+    }
+  });
+
   it('reports every problem at once, naming each variable', () => {
     let error: unknown;
     try {

@@ -61,6 +61,15 @@ export interface GatewayConfig {
     /** How often the evidence log signs a checkpoint when it has grown. */
     checkpointIntervalMs: number;
   };
+  /**
+   * Content retention (docs/evidence.md, "Retention"): how long after it was sent or received a
+   * message's content is kept, per kind; a kind absent is kept for good. Null: nothing is purged.
+   */
+  retention: {
+    afterMs: Partial<Record<MessageKind, number>>;
+    /** How often messages are swept for content past its retention. */
+    sweepIntervalMs: number;
+  } | null;
   transport: {
     prefetch: number;
     /**
@@ -173,6 +182,58 @@ export function loadGatewayConfig(env: Env): GatewayConfig {
     return values;
   };
 
+  /**
+   * COMITY_RETENTION_DAYS="mla_request=3650,extradition_request=7300,default=3650": per kind,
+   * `default` for the kinds not named, `keep` for a kind never purged. COMITY_RETENTION_SECONDS
+   * takes the same form in seconds, for tests and demonstrations.
+   */
+  const retentionOf = (): GatewayConfig['retention'] => {
+    const days = env.COMITY_RETENTION_DAYS?.trim();
+    const seconds = env.COMITY_RETENTION_SECONDS?.trim();
+    if (days && seconds) {
+      problems.push('COMITY_RETENTION_DAYS and COMITY_RETENTION_SECONDS are both set: set one');
+      return null;
+    }
+    if (!days && !seconds) return null;
+    const name = days ? 'COMITY_RETENTION_DAYS' : 'COMITY_RETENTION_SECONDS';
+    const unitMs = days ? 86_400_000 : 1000;
+    const max = days ? 36_500 : 36_500 * 86_400;
+    const given = new Map<string, number | 'keep'>();
+    for (const entry of (days ?? seconds)!.split(',')) {
+      const [kind, raw, extra] = entry.split('=').map((part) => part.trim());
+      if (!kind || raw === undefined || extra !== undefined) {
+        problems.push(`${name}: "${entry.trim()}" is not kind=number (e.g. mla_request=3650)`);
+        continue;
+      }
+      if (kind !== 'default' && !(MESSAGE_KINDS as readonly string[]).includes(kind)) {
+        problems.push(
+          `${name}: "${kind}" is not a message kind (${MESSAGE_KINDS.join(', ')}) nor default`,
+        );
+        continue;
+      }
+      if (given.has(kind)) {
+        problems.push(`${name}: ${kind} is given twice`);
+        continue;
+      }
+      const value = Number(raw);
+      if (raw === 'keep') given.set(kind, 'keep');
+      else if (!/^\d+$/.test(raw) || !Number.isSafeInteger(value) || value < 1 || value > max) {
+        problems.push(
+          `${name}: ${kind} must be an integer from 1 to ${max}, or keep (got "${raw}")`,
+        );
+      } else given.set(kind, value);
+    }
+    const afterMs: Partial<Record<MessageKind, number>> = {};
+    for (const kind of MESSAGE_KINDS) {
+      const value = given.get(kind) ?? given.get('default') ?? 'keep';
+      if (value !== 'keep') afterMs[kind] = value * unitMs;
+    }
+    return {
+      afterMs,
+      sweepIntervalMs: integer('COMITY_RETENTION_SWEEP_SECONDS', 3600, 1, 86_400) * 1000,
+    };
+  };
+
   const flag = (name: string, fallback: boolean): boolean => {
     const raw = env[name]?.trim().toLowerCase();
     if (raw === undefined || raw === '') return fallback;
@@ -278,6 +339,7 @@ export function loadGatewayConfig(env: Env): GatewayConfig {
       caseSweepIntervalMs: integer('COMITY_CASE_SWEEP_MS', 1000, 50, 3_600_000),
       checkpointIntervalMs: integer('COMITY_CHECKPOINT_INTERVAL_SECONDS', 60, 1, 86_400) * 1000,
     },
+    retention: retentionOf(),
     transport: {
       prefetch: integer('COMITY_PREFETCH', 64, 1, 1000),
       declareTopology: flag('COMITY_AMQP_DECLARE', true),

@@ -18,6 +18,7 @@ import {
   type SenderCopyKey,
 } from '@comity/protocol';
 import { Clock } from '../common/clock';
+import { contentPurged, requireEnvelope } from '../common/content-purged';
 import { contentUnavailable } from '../common/content-unavailable';
 import type { OutboundMessageEntity } from '../persistence/entities/outbound-message.entity';
 import { SenderCopyKeyRepository } from '../persistence/sender-copy-key.repository';
@@ -78,17 +79,22 @@ export class SenderCopies {
    * the message's id. A copy that cannot be opened any more is a 409 naming the reason.
    */
   async open(
-    row: Pick<OutboundMessageEntity, 'id' | 'envelope' | 'createdAt' | 'senderCopy'>,
+    row: Pick<OutboundMessageEntity, 'id' | 'envelope' | 'createdAt' | 'senderCopy'> & {
+      contentPurgedAt?: Date | null;
+    },
   ): Promise<RequestContent> {
+    const bytes = requireEnvelope(row);
+    const senderCopy = row.senderCopy;
+    if (senderCopy === null) throw contentPurged(row);
     try {
-      const envelope = verifyEnvelopeSignature(row.envelope, this.trust.verifier, row.createdAt);
+      const envelope = verifyEnvelopeSignature(bytes, this.trust.verifier, row.createdAt);
       // The whole content JWE is bound by the signed header's digest: the content key alone
       // would not notice a changed encrypted-key part, which the recipient could not open.
       checkContentDigest(envelope);
-      const keyId = senderCopyKeyId(row.senderCopy);
+      const keyId = senderCopyKeyId(senderCopy);
       const dataKey = keyId === null ? null : await this.keyById(keyId);
       const contentJws = decryptSenderCopy(
-        row.senderCopy,
+        senderCopy,
         { dataKey, self: this.trust.decryption },
         envelope.contentJwe,
       );

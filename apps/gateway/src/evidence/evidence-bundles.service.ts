@@ -2,6 +2,7 @@ import { Injectable, NotFoundException } from '@nestjs/common';
 import { X509Certificate } from 'node:crypto';
 import { certificatesToPem } from '@comity/pki';
 import { inclusionProof, writeEvidenceBundle, type BundleMessage } from '@comity/protocol';
+import { Clock } from '../common/clock';
 import { EvidenceLogRepository } from '../persistence/evidence-log.repository';
 import { FederationTrust } from '../trust/federation-trust';
 import { EvidenceLog } from './evidence-log.service';
@@ -10,7 +11,7 @@ import { EvidenceLog } from './evidence-log.service';
  * Evidence bundles (docs/evidence.md, "Bundles"): for a message, or for a case (its request and
  * every case message), the envelopes and signed documents, the leaves of this node's log about
  * them with inclusion proofs to a checkpoint signed for the occasion, the node's signing chain
- * and the signed directory in force: one zip file that `comity evidence verify` checks offline
+ * and the signed directory in force, under a manifest the node signs: one zip file that `comity evidence verify` checks offline
  * against the federation's root.
  */
 @Injectable()
@@ -19,6 +20,7 @@ export class EvidenceBundles {
     private readonly log: EvidenceLog,
     private readonly store: EvidenceLogRepository,
     private readonly trust: FederationTrust,
+    private readonly clock: Clock,
   ) {}
 
   async of(id: string): Promise<Buffer> {
@@ -60,6 +62,9 @@ export class EvidenceBundles {
         timestamp: checkpoint.timestamp,
       },
       directory: this.trust.signedDirectory,
+      // The manifest (the case state, purge dates) is signed with the node's current key.
+      signer: this.trust.signing,
+      exportedAt: this.clock.now(),
       // The chain that signed this checkpoint (a key rotated since still proves it).
       signingChainPem: checkpoint.signerChain
         ? certificatesToPem(

@@ -14,6 +14,7 @@ import type { Principal } from '../auth/principal';
 import { authorityScope, mayReadContent, requireInScope } from '../auth/scope';
 import { EvidenceRepository } from '../persistence/evidence.repository';
 import { InboundMessageRepository } from '../persistence/inbound-message.repository';
+import { requireEnvelope } from '../common/content-purged';
 import { contentUnavailable } from '../common/content-unavailable';
 import { RetrievalEvidence } from '../retrieval/retrieval-evidence.service';
 import { FederationTrust } from '../trust/federation-trust';
@@ -40,11 +41,12 @@ export class InboundService {
     const evidences = await this.evidence.timeline(id, 'inbound');
     const view: MessageDetailView = { ...this.summary(row), timeline: timelineOf(evidences) };
     if (mayReadContent(principal)) {
+      const bytes = requireEnvelope(row);
       await this.audit.contentRead(principal, `inbound message ${id}`);
       // The stored bytes were authenticated on arrival; they are checked again at the time they
       // arrived (certificates may have expired since), then decrypted for this reader only.
       try {
-        const envelope = verifyEnvelopeSignature(row.envelope, this.trust.verifier, row.receivedAt);
+        const envelope = verifyEnvelopeSignature(bytes, this.trust.verifier, row.receivedAt);
         view.content = contentForView(
           openEnvelope(envelope, this.trust.decryption).statement.content,
         );
@@ -58,7 +60,8 @@ export class InboundService {
   }
 
   async envelope(id: string, principal: Principal): Promise<{ bytes: Buffer; mediaType: string }> {
-    return { bytes: (await this.require(id, principal)).envelope, mediaType: ENVELOPE_MEDIA_TYPE };
+    const bytes = requireEnvelope(await this.require(id, principal));
+    return { bytes, mediaType: ENVELOPE_MEDIA_TYPE };
   }
 
   async receipt(id: string, principal: Principal): Promise<Buffer> {

@@ -84,6 +84,8 @@ function existingRow(requestDigest: string | null): OutboundMessageEntity {
     status: 'sent',
     statusReason: null,
     envelope: Buffer.from('envelope'),
+    envelopeHeader: null,
+    contentPurgedAt: null,
     envelopeDigest: 'digest-of-the-first',
     senderCopy: 'sender-copy',
     receipt: null,

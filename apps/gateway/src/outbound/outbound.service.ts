@@ -37,10 +37,12 @@ import {
 } from '../common/message-views';
 import { GATEWAY_CONFIG, type GatewayConfig } from '../config/gateway-config';
 import { DuplicateError } from '../persistence/duplicate-error';
+import { requireEnvelope } from '../common/content-purged';
 import type { OutboundMessageEntity } from '../persistence/entities/outbound-message.entity';
 import { EvidenceRepository } from '../persistence/evidence.repository';
 import {
   OutboundMessageRepository,
+  type NewOutboundMessage,
   type AcceptedOutbound,
 } from '../persistence/outbound-message.repository';
 import type { Transaction } from '../persistence/database';
@@ -325,7 +327,7 @@ export class OutboundService {
     // Large attachments: their chunks are published first; the envelope is held until then.
     const transfer = this.transfers.plan(id, input.to.state, input.content);
 
-    const row: OutboundMessageEntity = {
+    const row: NewOutboundMessage = {
       id,
       threadId: sealed.header.thread,
       inReplyTo: sealed.header.inReplyTo,
@@ -396,6 +398,7 @@ export class OutboundService {
     const evidences = await this.evidence.timeline(id, 'outbound');
     const view: MessageDetailView = { ...this.summary(row), timeline: timelineOf(evidences) };
     if (principal && mayReadContent(principal)) {
+      requireEnvelope(row);
       await this.audit.contentRead(principal, `outbound message ${id}`);
       view.content = contentForView(await this.senderCopies.open(row));
     }
@@ -403,7 +406,8 @@ export class OutboundService {
   }
 
   async envelope(id: string, principal: Principal): Promise<{ bytes: Buffer; mediaType: string }> {
-    return { bytes: (await this.require(id, principal)).envelope, mediaType: ENVELOPE_MEDIA_TYPE };
+    const bytes = requireEnvelope(await this.require(id, principal));
+    return { bytes, mediaType: ENVELOPE_MEDIA_TYPE };
   }
 
   async receipt(id: string, principal: Principal): Promise<Buffer> {
@@ -433,7 +437,7 @@ export class OutboundService {
     return row;
   }
 
-  private summary(row: OutboundMessageEntity): MessageSummaryView {
+  private summary(row: NewOutboundMessage | OutboundMessageEntity): MessageSummaryView {
     return {
       id: row.id,
       kind: row.kind,

@@ -18,6 +18,7 @@ import { PeopleSessions1764470000000 } from './migrations/1764470000000-people-s
 import { RequestDrafts1764480000000 } from './migrations/1764480000000-request-drafts';
 import { EvidenceLog1764570000000 } from './migrations/1764570000000-evidence-log';
 import { CheckpointTimestamps1764580000000 } from './migrations/1764580000000-checkpoint-timestamps';
+import { ContentRetention1764590000000 } from './migrations/1764590000000-content-retention';
 import { EvidenceExchange1764600000000 } from './migrations/1764600000000-evidence-exchange';
 
 export const ENTITIES = [
@@ -49,6 +50,7 @@ export function dataSourceOptions(databaseUrl: string): DataSourceOptions {
       RequestDrafts1764480000000,
       EvidenceLog1764570000000,
       CheckpointTimestamps1764580000000,
+      ContentRetention1764590000000,
       EvidenceExchange1764600000000,
     ],
     // Run by SchemaMigrator under an advisory lock, so replicas starting together do not race.

@@ -40,7 +40,8 @@ export interface MessageDocuments {
   direction: 'outbound' | 'inbound';
   /** The authority of this node that is party to it (for scoping). */
   authority: string;
-  envelope: Buffer;
+  /** The envelope, or, its content purged under the retention policy, what is kept of it. */
+  envelope: Buffer | { header: string; envelopeDigest: string; purgedAt: Date };
   receipt: Buffer | null;
   nonDelivery: Buffer | null;
 }
@@ -222,7 +223,8 @@ export class EvidenceLogRepository {
   /** A message this node sent or received: its envelope and signed documents. */
   async messageDocuments(id: string): Promise<MessageDocuments | null> {
     const sent = await this.database.query<Array<Record<string, unknown>>>(
-      `SELECT from_authority AS authority, envelope, receipt,
+      `SELECT from_authority AS authority, envelope, envelope_header, envelope_digest,
+              content_purged_at, receipt,
               (SELECT signed FROM evidence WHERE message_id = $1 AND direction = 'outbound'
                   AND type = 'failed' AND signed IS NOT NULL ORDER BY id DESC LIMIT 1) AS non_delivery
          FROM outbound_message WHERE id = $1`,
@@ -232,20 +234,22 @@ export class EvidenceLogRepository {
       return {
         direction: 'outbound',
         authority: String(sent[0].authority),
-        envelope: sent[0].envelope as Buffer,
+        envelope: envelopeOf(sent[0]),
         receipt: (sent[0].receipt as Buffer | null) ?? null,
         nonDelivery: (sent[0].non_delivery as Buffer | null) ?? null,
       };
     }
     const received = await this.database.query<Array<Record<string, unknown>>>(
-      `SELECT to_authority AS authority, envelope, receipt FROM inbound_message WHERE id = $1`,
+      `SELECT to_authority AS authority, envelope, envelope_header, envelope_digest,
+              content_purged_at, receipt
+         FROM inbound_message WHERE id = $1`,
       [id],
     );
     if (!received[0]) return null;
     return {
       direction: 'inbound',
       authority: String(received[0].authority),
-      envelope: received[0].envelope as Buffer,
+      envelope: envelopeOf(received[0]),
       receipt: (received[0].receipt as Buffer | null) ?? null,
       nonDelivery: null,
     };
@@ -316,6 +320,15 @@ async function readSources(
     found.set(`audit:${String(row.id)}`, auditSource(row));
   }
   return found;
+}
+
+function envelopeOf(row: Record<string, unknown>): MessageDocuments['envelope'] {
+  if (row.content_purged_at === null) return row.envelope as Buffer;
+  return {
+    header: String(row.envelope_header),
+    envelopeDigest: String(row.envelope_digest),
+    purgedAt: row.content_purged_at as Date,
+  };
 }
 
 function messageSource(row: Record<string, unknown>): EvidenceSource {

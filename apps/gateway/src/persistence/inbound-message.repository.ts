@@ -7,9 +7,15 @@ import { GroupCommit } from './group-commit';
 import type { CaseOpeningRow } from './case.repository';
 import { asciiText, columnOf, lookupById, requireAscii } from './sql-values';
 
+/** A message as it is first stored: whole, its content not purged. */
+export type NewInboundMessage = Omit<
+  InboundMessageEntity,
+  'envelope' | 'envelopeHeader' | 'contentPurgedAt'
+> & { envelope: Buffer };
+
 /** A delivered envelope to store once, with its `received` evidence and its receipt's outbox entry. */
 export interface DeliveredInbound {
-  row: InboundMessageEntity;
+  row: NewInboundMessage;
   receiptRoutingKey: string;
   /** Until when the receipt's outbox entry is left to this process's relay. */
   leaseUntil: Date;

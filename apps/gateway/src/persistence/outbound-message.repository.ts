@@ -8,9 +8,15 @@ import { GroupCommit } from './group-commit';
 import type { CaseOpeningRow } from './case.repository';
 import { asciiText, columnOf, lookupById, requireAscii } from './sql-values';
 
+/** A message as it is first stored: whole, its content not purged. */
+export type NewOutboundMessage = Omit<
+  OutboundMessageEntity,
+  'envelope' | 'senderCopy' | 'envelopeHeader' | 'contentPurgedAt'
+> & { envelope: Buffer; senderCopy: string };
+
 /** A sealed request to store with its first evidence and its outbox entry (one group commit). */
 export interface AcceptedOutbound {
-  row: OutboundMessageEntity;
+  row: NewOutboundMessage;
   routingKey: string;
   /** Detail of the `submitted` evidence (e.g. "retry of …"). */
   detail: string | null;
@@ -255,7 +261,7 @@ export class OutboundMessageRepository {
     return items.map((item) => fresh.delete(item.messageId));
   }
 
-  async insertOutbound(tx: Transaction, row: OutboundMessageEntity): Promise<void> {
+  async insertOutbound(tx: Transaction, row: NewOutboundMessage): Promise<void> {
     await tx.insert(OutboundMessageEntity, row);
   }
 

@@ -7,6 +7,7 @@ import { CaseRepository } from './case.repository';
 import { PersonSessionRepository } from './person-session.repository';
 import { CaseStatisticsRepository } from './case-statistics.repository';
 import { AuditEventRepository } from './audit-event.repository';
+import { ContentRetentionRepository } from './content-retention.repository';
 import { dataSourceOptions } from './data-source-options';
 import { Database, UnitOfWork } from './database';
 import { EvidenceRepository } from './evidence.repository';
@@ -31,6 +32,7 @@ const REPOSITORIES = [
   AuditEventRepository,
   CaseRepository,
   CaseStatisticsRepository,
+  ContentRetentionRepository,
   EvidenceRepository,
   InboundChunkRepository,
   InboundMessageRepository,

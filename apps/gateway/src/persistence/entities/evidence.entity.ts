@@ -11,6 +11,7 @@ export const EVIDENCE_TYPES = [
   'duplicate',
   'retransmitted',
   'retried',
+  'content-purged',
   // Protocol §10.1: opened by the recipient authority, or not within the retrieval time frame.
   'retrieved',
   'not-retrieved',

@@ -27,8 +27,17 @@ export class InboundMessageEntity {
   @Column('text')
   status!: 'delivered';
 
-  @Column('bytea')
-  envelope!: Buffer;
+  /** The exact bytes received; null once the content was purged (`contentPurgedAt`). */
+  @Column('bytea', { nullable: true })
+  envelope!: Buffer | null;
+
+  /** What is kept of a purged envelope: its signed routing header (the `header` JWS). */
+  @Column('text', { name: 'envelope_header', nullable: true })
+  envelopeHeader!: string | null;
+
+  /** When the content was purged under the retention policy; null while it is kept. */
+  @Column('timestamptz', { name: 'content_purged_at', nullable: true })
+  contentPurgedAt!: Date | null;
 
   @Column('text', { name: 'envelope_digest' })
   envelopeDigest!: string;

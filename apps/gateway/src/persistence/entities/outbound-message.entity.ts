@@ -33,9 +33,20 @@ export class OutboundMessageEntity {
   @Column('text', { name: 'status_reason', nullable: true })
   statusReason!: string | null;
 
-  /** The exact sealed bytes: what was sent and what the receipt's digest binds. */
-  @Column('bytea')
-  envelope!: Buffer;
+  /**
+   * The exact sealed bytes: what was sent and what the receipt's digest binds. Null once the
+   * content was purged under the retention policy (`contentPurgedAt`).
+   */
+  @Column('bytea', { nullable: true })
+  envelope!: Buffer | null;
+
+  /** What is kept of a purged envelope: its signed routing header (the `header` JWS). */
+  @Column('text', { name: 'envelope_header', nullable: true })
+  envelopeHeader!: string | null;
+
+  /** When the content was purged under the retention policy; null while it is kept. */
+  @Column('timestamptz', { name: 'content_purged_at', nullable: true })
+  contentPurgedAt!: Date | null;
 
   @Column('text', { name: 'envelope_digest' })
   envelopeDigest!: string;
@@ -43,10 +54,10 @@ export class OutboundMessageEntity {
   /**
    * What lets this node read its own request (see `SenderCopies`): the envelope's content key
    * sealed under a data key, or, for rows written before, the signed content encrypted to the
-   * node's own encryption certificate. Content at rest stays sealed either way.
+   * node's own encryption certificate. Content at rest stays sealed either way. Null once purged.
    */
-  @Column('text', { name: 'sender_copy' })
-  senderCopy!: string;
+  @Column('text', { name: 'sender_copy', nullable: true })
+  senderCopy!: string | null;
 
   @Column('bytea', { nullable: true })
   receipt!: Buffer | null;
