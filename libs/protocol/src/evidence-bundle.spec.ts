@@ -7,12 +7,8 @@ import { signCheckpoint } from './checkpoint';
 import { CONTENT_PURGED, contentPurgedDetail } from './content-retention';
 import type { DirectoryDocument } from './directory';
 import { readEnvelopeParts } from './envelope';
-import {
-  BundleError,
-  verifyEvidenceBundle,
-  writeEvidenceBundle,
-  type BundleMessage,
-} from './evidence-bundle';
+import { BundleError, writeEvidenceBundle, type BundleMessage } from './evidence-bundle';
+import { verifyEvidenceBundle } from './evidence-bundle-verifier';
 import { evidenceLeaf, type EvidenceSource } from './evidence-leaf';
 import { inclusionProof, leafHash, rootOf } from './merkle-tree';
 import { issueReceipt } from './receipt';

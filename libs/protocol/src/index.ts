@@ -26,5 +26,6 @@ export * from './checkpoint';
 export * from './content-retention';
 export * from './evidence-leaf';
 export * from './evidence-bundle';
+export * from './evidence-bundle-verifier';
 export * from './retrieval-evidence';
 export * from './witness';
