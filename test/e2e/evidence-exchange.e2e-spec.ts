@@ -1,4 +1,6 @@
+import { createHash } from 'node:crypto';
 import { rmSync } from 'node:fs';
+import { strFromU8, strToU8, unzipSync, zipSync } from 'fflate';
 import { join } from 'node:path';
 import { Client } from 'pg';
 import {
@@ -11,8 +13,10 @@ import {
   leafHash,
   parseSignedCheckpoint,
   rootOf,
+  signBundleManifest,
   signCheckpoint,
   uuidV7,
+  verifyEvidenceBundle,
   witnessName,
   type DirectoryDocument,
 } from '@comity/protocol';
@@ -36,6 +40,8 @@ describe('evidence exchange between peers (protocol version 4)', () => {
   let world: TestFederation;
   let at: Client;
   let federation: string;
+  let openedId: string;
+  let unopenedId: string;
 
   beforeAll(async () => {
     const { layout } = await testPki();
@@ -90,6 +96,7 @@ describe('evidence exchange between peers (protocol version 4)', () => {
 
   it('sends the sender signed retrieval evidence when the recipient clerk first opens a request', async () => {
     const { id } = await world.client('AT').submit(mlaRequest({ subject: 'Opened at once' }));
+    openedId = id;
     await world.client('AT').waitForStatus(id, ['delivered']);
     await world.client('FR').inbound(id);
     await world.client('FR').inbound(id);
@@ -115,6 +122,7 @@ describe('evidence exchange between peers (protocol version 4)', () => {
 
   it('signs non-retrieval evidence when a request is not opened within its time frame, and retrieval once it is', async () => {
     const { id } = await world.client('AT').submit(mlaRequest({ subject: 'Left unopened' }));
+    unopenedId = id;
     const delivered = Date.now();
     await world.client('AT').waitForStatus(id, ['delivered']);
     const signed = await signedAtSender(id, 'not-retrieved');
@@ -189,6 +197,56 @@ describe('evidence exchange between peers (protocol version 4)', () => {
       `SELECT note FROM checkpoint_cosignature WHERE witness = 'FR' ORDER BY size DESC LIMIT 1`,
     );
     expect(rows[0]!.note).toContain(`\u2014 ${witnessName(federation, 'FR')} `);
+  });
+
+  it('puts the retrieval evidence and the witnesses in bundles, which verify offline and refuse a forked witness', async () => {
+    await auditor('AT').announceCheckpoint();
+    const opened = verifyEvidenceBundle(
+      await auditor('AT').evidenceBundle(openedId),
+      world.verifier,
+    );
+    expect(opened.account.join('\n')).toMatch(
+      /opened by FR\/fr-central-authority at \S+: retrieval evidence \S+ signed by FR's gateway \(verified\)/,
+    );
+    expect(opened.account.join('\n')).toMatch(
+      /witnessed: FR's gateway cosigned this log at size \d+ on \S+, and checkpoint.txt extends it/,
+    );
+    const unopened = verifyEvidenceBundle(
+      await auditor('AT').evidenceBundle(unopenedId),
+      world.verifier,
+    );
+    expect(unopened.account.join('\n')).toMatch(
+      /not opened by FR\/fr-central-authority by \S+: non-retrieval evidence/,
+    );
+    // FR's bundle of the same request holds the evidence FR signed itself.
+    const atFr = verifyEvidenceBundle(await auditor('FR').evidenceBundle(openedId), world.verifier);
+    expect(atFr.account.join('\n')).toContain('opened by FR/fr-central-authority');
+
+    // A witness's cosignature on a checkpoint the bundle's log does not extend: a fork, even
+    // with the manifest's digests fixed and signed again with AT's key.
+    const files = unzipSync(await auditor('AT').evidenceBundle(openedId));
+    const manifest = JSON.parse(strFromU8(files['manifest.json']!)) as {
+      origin: string;
+      files: Record<string, string>;
+    };
+    const at = world.signingIdentity('AT');
+    const fr = world.signingIdentity('FR');
+    const witnessed = parseSignedCheckpoint(strFromU8(files['witnesses/FR.txt']!)).checkpoint;
+    const forged = cosignCheckpoint(
+      signCheckpoint(
+        { origin: manifest.origin, size: witnessed.size, root: leafHash(Buffer.from('forked')) },
+        { keyName: manifest.origin, suite: at.suite, key: at.key },
+      ).note,
+      { keyName: witnessName(federation, 'FR'), suite: fr.suite, key: fr.key },
+      new Date(),
+    );
+    files['witnesses/FR.txt'] = strToU8(forged);
+    manifest.files['witnesses/FR.txt'] = createHash('sha256').update(forged).digest('base64url');
+    files['manifest.json'] = strToU8(JSON.stringify(manifest, null, 2));
+    files['manifest.jws'] = strToU8(signBundleManifest(files['manifest.json'], at));
+    expect(() => verifyEvidenceBundle(Buffer.from(zipSync(files)), world.verifier)).toThrow(
+      `witnesses/FR.txt: FR cosigned a checkpoint of size ${witnessed.size} that checkpoint.txt`,
+    );
   });
 
   it('catches a forked log: two checkpoints signed by the peer that cannot both be true', async () => {

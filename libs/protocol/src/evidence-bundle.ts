@@ -40,7 +40,19 @@ export interface BundleMessage {
   envelope: Buffer | PurgedEnvelope;
   receipt: Buffer | null;
   nonDelivery: Buffer | null;
+  /** Retrieval and non-retrieval evidence signed by the recipient's gateway (protocol §10.1). */
+  retrieval?: Buffer | null;
+  nonRetrieval?: Buffer | null;
   leaves: BundleLeaf[];
+}
+
+/** A peer's cosignature of one of the log's checkpoints, and its consistency with the bundle's. */
+export interface BundleWitness {
+  state: string;
+  /** The log's checkpoint as the witness returned it: the signed note with its cosignature. */
+  note: string;
+  /** RFC 9162 consistency proof from that checkpoint's size to the bundle's checkpoint. */
+  consistency: Buffer[];
 }
 
 export interface BundleInput {
@@ -55,6 +67,8 @@ export interface BundleInput {
   /** The exporting node's signing key: it signs the manifest (`manifest.jws`). */
   signer: SigningIdentity;
   exportedAt: Date;
+  /** Each peer's latest cosignature of a checkpoint no larger than the bundle's. */
+  witnesses?: BundleWitness[];
 }
 
 export interface ManifestMessage {
@@ -73,6 +87,8 @@ export interface Manifest {
   case: { id: string; state: string } | null;
   messages: ManifestMessage[];
   checkpointSignedAt: string;
+  /** The States whose cosigned checkpoints are in `witnesses/` (absent in older bundles). */
+  witnesses?: string[];
   files: Record<string, string>;
 }
 
@@ -141,12 +157,21 @@ export function writeEvidenceBundle(input: BundleInput): Buffer {
     }
     if (message.receipt) files[`messages/${message.id}/receipt.jws`] = message.receipt;
     if (message.nonDelivery) files[`messages/${message.id}/non-delivery.jws`] = message.nonDelivery;
+    if (message.retrieval) files[`messages/${message.id}/retrieval.jws`] = message.retrieval;
+    if (message.nonRetrieval)
+      files[`messages/${message.id}/non-retrieval.jws`] = message.nonRetrieval;
     for (const leaf of message.leaves) {
       files[`leaves/${leaf.index}.json`] = leaf.leaf;
       files[`proofs/${leaf.index}.txt`] = strToU8(
         tlogProof(leaf.index, leaf.proof, input.checkpoint.note),
       );
     }
+  }
+  for (const witness of input.witnesses ?? []) {
+    files[`witnesses/${witness.state}.txt`] = strToU8(witness.note);
+    files[`witnesses/${witness.state}.consistency`] = strToU8(
+      witness.consistency.map((hash) => `${hash.toString('base64')}\n`).join(''),
+    );
   }
   const manifest: Manifest = {
     format: BUNDLE_FORMAT,
@@ -166,6 +191,7 @@ export function writeEvidenceBundle(input: BundleInput): Buffer {
         : null,
     })),
     checkpointSignedAt: input.checkpoint.signedAt.toISOString(),
+    witnesses: (input.witnesses ?? []).map((witness) => witness.state),
     files: Object.fromEntries(Object.entries(files).map(([name, bytes]) => [name, sha256(bytes)])),
   };
   files['manifest.json'] = strToU8(JSON.stringify(manifest, null, 2));

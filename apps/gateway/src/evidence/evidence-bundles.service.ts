@@ -1,9 +1,15 @@
 import { Injectable, NotFoundException } from '@nestjs/common';
 import { X509Certificate } from 'node:crypto';
 import { certificatesToPem } from '@comity/pki';
-import { inclusionProof, writeEvidenceBundle, type BundleMessage } from '@comity/protocol';
+import {
+  consistencyProof,
+  inclusionProof,
+  writeEvidenceBundle,
+  type BundleMessage,
+} from '@comity/protocol';
 import { Clock } from '../common/clock';
 import { EvidenceLogRepository } from '../persistence/evidence-log.repository';
+import { WitnessRepository } from '../persistence/witness.repository';
 import { FederationTrust } from '../trust/federation-trust';
 import { EvidenceLog } from './evidence-log.service';
 
@@ -19,6 +25,7 @@ export class EvidenceBundles {
   constructor(
     private readonly log: EvidenceLog,
     private readonly store: EvidenceLogRepository,
+    private readonly witnesses: WitnessRepository,
     private readonly trust: FederationTrust,
     private readonly clock: Clock,
   ) {}
@@ -44,6 +51,8 @@ export class EvidenceBundles {
         envelope: documents.envelope,
         receipt: documents.receipt,
         nonDelivery: documents.nonDelivery,
+        retrieval: documents.retrieval,
+        nonRetrieval: documents.nonRetrieval,
         leaves: about.map(({ index, leaf }) => ({
           index,
           leaf,
@@ -65,6 +74,12 @@ export class EvidenceBundles {
       // The manifest (the case state, purge dates) is signed with the node's current key.
       signer: this.trust.signing,
       exportedAt: this.clock.now(),
+      // What the peers cosigned of this log, and the proof the checkpoint extends it.
+      witnesses: (await this.witnesses.latestCosignatures(checkpoint.size)).map((row) => ({
+        state: row.witness,
+        note: row.note,
+        consistency: consistencyProof(hashes, row.size, checkpoint.size),
+      })),
       // The chain that signed this checkpoint (a key rotated since still proves it).
       signingChainPem: checkpoint.signerChain
         ? certificatesToPem(

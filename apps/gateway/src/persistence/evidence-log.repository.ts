@@ -44,6 +44,9 @@ export interface MessageDocuments {
   envelope: Buffer | { header: string; envelopeDigest: string; purgedAt: Date };
   receipt: Buffer | null;
   nonDelivery: Buffer | null;
+  /** Retrieval and non-retrieval evidence signed by the recipient's gateway (protocol §10.1). */
+  retrieval: Buffer | null;
+  nonRetrieval: Buffer | null;
 }
 
 /** Serialises the sequencers of all replicas of a node on one database. */
@@ -237,6 +240,7 @@ export class EvidenceLogRepository {
         envelope: envelopeOf(sent[0]),
         receipt: (sent[0].receipt as Buffer | null) ?? null,
         nonDelivery: (sent[0].non_delivery as Buffer | null) ?? null,
+        ...(await this.retrievalEvidence(id, 'outbound')),
       };
     }
     const received = await this.database.query<Array<Record<string, unknown>>>(
@@ -252,7 +256,24 @@ export class EvidenceLogRepository {
       envelope: envelopeOf(received[0]),
       receipt: (received[0].receipt as Buffer | null) ?? null,
       nonDelivery: null,
+      ...(await this.retrievalEvidence(id, 'inbound')),
     };
+  }
+
+  /** The first signed retrieval and non-retrieval evidence on a message's timeline. */
+  private async retrievalEvidence(
+    id: string,
+    direction: 'outbound' | 'inbound',
+  ): Promise<{ retrieval: Buffer | null; nonRetrieval: Buffer | null }> {
+    const rows = await this.database.query<Array<{ type: string; signed: Buffer }>>(
+      `SELECT DISTINCT ON (e.type) type, signed FROM evidence e
+        WHERE e.message_id = $1 AND e.direction = $2 AND e.type IN ('retrieved', 'not-retrieved')
+          AND e.signed IS NOT NULL
+        ORDER BY e.type, e.id`,
+      [id, direction],
+    );
+    const signed = (type: string) => rows.find((row) => row.type === type)?.signed ?? null;
+    return { retrieval: signed('retrieved'), nonRetrieval: signed('not-retrieved') };
   }
 
   /** A case held at this node: its state and its messages (the request first), or null. */
