@@ -1,7 +1,9 @@
+import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { rmSync } from 'node:fs';
 import { strFromU8, strToU8, unzipSync, zipSync } from 'fflate';
 import { join } from 'node:path';
+import { promisify } from 'node:util';
 import { Client } from 'pg';
 import {
   authenticateRetrievalEvidence,
@@ -22,12 +24,26 @@ import {
 } from '@comity/protocol';
 import { writeSignedDirectory } from '../../apps/cli/src/federation/dev-certificates';
 import { DEV_STATES, buildDevDirectory } from '../../apps/cli/src/federation/dev-directory';
+import { repoRoot } from '../../apps/cli/src/federation/repo-root';
 import type { WitnessingStatus } from '../../apps/cli/src/gateway-client';
 import { publishToInbox, quarantineReasonOf, quarantineOf } from '../support/quarantine';
 import { mlaRequest, startTestFederation, type TestFederation } from '../support/test-federation';
 import { TEST_PKI_DIRECTORY, testPki } from '../support/test-pki';
 
 const RETRIEVAL_SECONDS = 4;
+const run = promisify(execFile);
+const cliPath = join(repoRoot(__dirname), 'dist', 'apps', 'cli', 'src', 'main.js');
+
+/** Runs the built `comity` CLI; its exit code and everything it printed. */
+async function runCli(...args: string[]): Promise<{ code: number; out: string }> {
+  try {
+    const { stdout } = await run(process.execPath, [cliPath, ...args]);
+    return { code: 0, out: stdout };
+  } catch (error) {
+    const failed = error as { code: number; stdout: string; stderr: string };
+    return { code: failed.code, out: `${failed.stdout}${failed.stderr}` };
+  }
+}
 
 /**
  * Protocol version 4 between real gateway processes: retrieval and non-retrieval evidence
@@ -302,6 +318,18 @@ describe('evidence exchange between peers (protocol version 4)', () => {
     ]);
     const sameSizeAlert = alerts.find((alert) => alert.note === sameSize)!;
     expect(parseSignedCheckpoint(sameSizeAlert.conflictingNote!).checkpoint.size).toBe(held.size);
+    // The CLI says so too, and exits 1.
+    const cli = await runCli(
+      'evidence',
+      'witnessing',
+      '--node',
+      world.federation.node('FR').url,
+      '--api-key',
+      world.apiKey('FR', 'auditor'),
+    );
+    expect(cli.code).toBe(1);
+    expect(cli.out).toContain(`ALERT peer-fork (AT)`);
+    expect(cli.out).toMatch(/cosigned by AT up to size \d+/);
     // FR kept witnessing AT's real log: the forged head was never taken.
     const after = (await auditor('FR').witnessing()).peers.find((peer) => peer.state === 'AT');
     expect(after!.root).toBe(held.root);

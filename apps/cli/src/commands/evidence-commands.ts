@@ -50,6 +50,35 @@ export function registerEvidenceCommands(program: Command): void {
     });
   withGateway(
     evidence
+      .command('witnessing')
+      .description(
+        "who cosigned this node's log, the peers' logs it witnesses, and forks seen; exit 1 if any",
+      ),
+    "an auditor's or operator's",
+  )
+    .option('--announce', 'sign a checkpoint and send it to the peers first')
+    .option('--json', 'print the status as JSON')
+    .action(async (options: Options & { announce?: boolean }) => {
+      const client = gatewayClient(options);
+      if (options.announce) await calling(() => client.announceCheckpoint());
+      const status = await calling(() => client.witnessing());
+      if (options.json) console.log(JSON.stringify(status, null, 2));
+      else {
+        console.log(`this log: size ${status.logSize}`);
+        for (const entry of status.witnessedBy) {
+          console.log(`  cosigned by ${entry.state} up to size ${entry.cosignedSize}`);
+        }
+        for (const peer of status.peers) {
+          console.log(`witnessing ${peer.state}: size ${peer.size}, received ${peer.receivedAt}`);
+        }
+        for (const alert of status.alerts) {
+          console.log(`ALERT ${alert.kind} (${alert.state}) at ${alert.at}: ${alert.detail}`);
+        }
+      }
+      if (status.alerts.length > 0) process.exitCode = 1;
+    });
+  withGateway(
+    evidence
       .command('export <id>')
       .description("a message's evidence bundle (zip) from the node, for `comity evidence verify`"),
     "an auditor's",

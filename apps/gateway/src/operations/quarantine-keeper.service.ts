@@ -84,7 +84,7 @@ export class QuarantineKeeper implements OnApplicationBootstrap {
           : ({
               action: 'quarantine',
               reason: 'unknown-message-type',
-              detail: 'neither an envelope nor a receipt',
+              detail: `a ${record.messageType} message cannot be released: only envelopes and receipts are processed again`,
             } as const);
     if (disposition.action === 'retry') {
       throw new ConflictException(

@@ -57,7 +57,8 @@ export interface InboxContext {
 export interface QuarantinedDelivery {
   /** Stable across redeliveries of the same quarantined copy. */
   fingerprint: string;
-  messageType: 'envelope' | 'receipt' | 'unknown';
+  /** The message's AMQP type if it is one of MESSAGE_TYPES, else `unknown`. */
+  messageType: MessageType | 'unknown';
   amqpMessageId: string | null;
   /** The account that published the original message (not our own copy's). */
   brokerUser: string | null;

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { Logger } from '@nestjs/common';
 import type { ConfirmChannel, ConsumeMessage } from 'amqplib';
-import type { QuarantinedDelivery } from '../message-transport';
+import { MESSAGE_TYPES, type MessageType, type QuarantinedDelivery } from '../message-transport';
 import type { AmqpSettings } from './amqp-settings';
 import { AmqpSession } from './amqp-session';
 import { QUARANTINE_DETAIL_HEADER, QUARANTINE_REASON_HEADER, quarantineQueue } from './topology';
@@ -107,7 +107,9 @@ export function describeQuarantined(
         `\0${reason}\0${printable(headers['x-comity-quarantined-at']) ?? ''}\0${printable(properties.messageId) ?? ''}`,
       )
       .digest('base64url'),
-    messageType: type === 'envelope' || type === 'receipt' ? type : 'unknown',
+    messageType: (MESSAGE_TYPES as readonly string[]).includes(type ?? '')
+      ? (type as MessageType)
+      : 'unknown',
     amqpMessageId: printable(properties.messageId, 200),
     brokerUser,
     reason,
