@@ -239,10 +239,11 @@ describe('the clerks’ workspace', () => {
     await at.getByTestId('back').click();
     await openCase(at, 'outbound', subject);
     await expectText(caseState(at), /^executed$/);
-    // The request's receipt, verified again when the case is shown.
+    // The request's receipt, verified again when the case is shown, and FR's signed retrieval
+    // evidence (its clerk opened the case).
     await expectText(
       at.getByTestId('receipt'),
-      /^Delivered, signed by FR at .* signature verified$/,
+      /^Delivered, signed by FR at .* signature verified\. Opened by FR at .* UTC \(signed evidence\)$/,
     );
     const large = at.getByTestId('download-large').filter({ hasText: 'statements.bin' });
     await large.waitFor({ timeout: 60_000 });

@@ -85,6 +85,17 @@ export class ReceiptSummaryView {
   @ApiProperty() verified!: boolean;
   @ApiPropertyOptional({ nullable: true, description: 'Reason code when it no longer verifies' })
   problem!: string | null;
+  @ApiPropertyOptional({
+    nullable: true,
+    description:
+      "When the recipient authority first opened it (the recipient's signed retrieval evidence)",
+  })
+  openedAt!: string | null;
+  @ApiPropertyOptional({
+    nullable: true,
+    description: 'When it was due to be opened, if signed non-retrieval evidence came',
+  })
+  notOpenedBy!: string | null;
 }
 
 export class CaseEventView {

@@ -1,5 +1,12 @@
 import { Injectable, NotFoundException } from '@nestjs/common';
-import { ProtocolError, verifyReceipt } from '@comity/protocol';
+import {
+  ProtocolError,
+  authenticateRetrievalEvidence,
+  checkRetrievalExpectation,
+  verifyReceipt,
+} from '@comity/protocol';
+import type { OutboundMessageEntity } from '../persistence/entities/outbound-message.entity';
+import { RetrievalRepository } from '../persistence/retrieval.repository';
 import type { Principal } from '../auth/principal';
 import { requireInScope } from '../auth/scope';
 import { OutboundMessageRepository } from '../persistence/outbound-message.repository';
@@ -16,6 +23,10 @@ export interface ReceiptSummary {
   verified: boolean;
   /** The reason code when the receipt no longer verifies. */
   problem: string | null;
+  /** When the recipient authority first opened it, per the recipient's signed retrieval evidence (verified again). */
+  openedAt: string | null;
+  /** When it was due to be opened, per signed non-retrieval evidence (verified again). */
+  notOpenedBy: string | null;
 }
 
 /**
@@ -29,6 +40,7 @@ export class ReceiptSummaries {
   constructor(
     private readonly messages: OutboundMessageRepository,
     private readonly trust: FederationTrust,
+    private readonly retrievals: RetrievalRepository,
   ) {}
 
   /** Null while no receipt has come. */
@@ -53,6 +65,7 @@ export class ReceiptSummaries {
         certificateThumbprint: signer.sha256Thumbprint,
         verified: true,
         problem: null,
+        ...(await this.retrievalOf(row)),
       };
     } catch (error) {
       return {
@@ -64,7 +77,35 @@ export class ReceiptSummaries {
         certificateThumbprint: null,
         verified: false,
         problem: error instanceof ProtocolError ? error.reason : 'unverifiable',
+        openedAt: null,
+        notOpenedBy: null,
       };
     }
+  }
+
+  /** The recipient's retrieval evidence, each verified again; what does not verify is not shown. */
+  private async retrievalOf(
+    row: OutboundMessageEntity,
+  ): Promise<{ openedAt: string | null; notOpenedBy: string | null }> {
+    const { retrieval, nonRetrieval } = await this.retrievals.peerEvidence(row.id);
+    const verified = (bytes: Buffer | null) => {
+      if (!bytes) return null;
+      try {
+        const evidence = authenticateRetrievalEvidence(bytes, this.trust.verifier);
+        checkRetrievalExpectation(evidence, {
+          envelopeId: row.id,
+          envelopeDigest: row.envelopeDigest,
+          recipient: { state: row.toState, authority: row.toAuthority },
+          sender: { state: this.trust.state, authority: row.fromAuthority },
+        });
+        return evidence.statement;
+      } catch {
+        return null;
+      }
+    };
+    return {
+      openedAt: verified(retrieval)?.time ?? null,
+      notOpenedBy: verified(nonRetrieval)?.due ?? null,
+    };
   }
 }

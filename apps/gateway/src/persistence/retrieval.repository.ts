@@ -95,6 +95,19 @@ export class RetrievalRepository {
     };
   }
 
+  /** The retrieval evidence the recipient sent for a message this node sent (signed bytes). */
+  async peerEvidence(
+    messageId: string,
+  ): Promise<{ retrieval: Buffer | null; nonRetrieval: Buffer | null }> {
+    const rows = (await this.database.query(
+      `SELECT type, signed FROM evidence
+        WHERE message_id = $1 AND direction = 'outbound' AND type IN ('retrieved', 'not-retrieved')`,
+      [messageId],
+    )) as Array<{ type: string; signed: Buffer }>;
+    const of = (type: string) => rows.find((row) => row.type === type)?.signed ?? null;
+    return { retrieval: of('retrieved'), nonRetrieval: of('not-retrieved') };
+  }
+
   /** Adds an evidence of the sender's retrieval type once per message (a repeat changes nothing). */
   async recordPeerEvidence(
     tx: Transaction,

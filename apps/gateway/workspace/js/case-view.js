@@ -283,6 +283,11 @@ function size(bytes) {
   return bytes + ' bytes';
 }
 
+/** `2026-12-05T10:00:00.000Z` → `2026-12-05 10:00:00`. */
+function utc(time) {
+  return time.replace('T', ' ').slice(0, 19);
+}
+
 /** "Delivered, signed by FR at …, verified": the receipt as the gateway checked it just now. */
 function receiptLine(receipt) {
   if (!receipt) {
@@ -300,8 +305,17 @@ function receiptLine(receipt) {
     ', signed by ' +
     receipt.signedBy +
     ' at ' +
-    receipt.signedAt.replace('T', ' ').slice(0, 19) +
+    utc(receipt.signedAt) +
     ' UTC, signature verified';
+  if (receipt.openedAt) {
+    text +=
+      '. Opened by ' + receipt.signedBy + ' at ' + utc(receipt.openedAt) + ' UTC (signed evidence)';
+  } else if (receipt.notOpenedBy) {
+    text +=
+      '. Not opened by ' +
+      utc(receipt.notOpenedBy) +
+      ' UTC, the end of its time frame (signed evidence)';
+  }
   return el(
     'p',
     {
