@@ -26,10 +26,11 @@ import { consoleAtVolume, consoleTable, type ConsoleResult } from './console-at-
 import { largeFile, largeFileTable } from './large-file';
 import { cpuSeconds, cpuSecondsOf, machineCpu, peakRssMiB } from './process-usage';
 import { rawRoundTrips } from './raw-baseline';
+import { soak, soakTable, type SoakResult } from './soak';
 
 /**
  * npm run bench [-- --count 4000 --body-bytes 4096 --concurrency 32 --rate 100,200 --rate-count 3000
- *                   --volume 100000 --cases 100000 --file-mib 1024]
+ *                   --volume 100000 --cases 100000 --file-mib 1024 --soak 20000]
  *
  * Two gateways (AT → FR) as separate processes with their own databases on the local RabbitMQ
  * and PostgreSQL. Measures, in the same run: the raw broker round trip (the floor), Comity end to
@@ -38,6 +39,8 @@ import { rawRoundTrips } from './raw-baseline';
  * page timed through FR's HTTP API; `--cases` cases (0 skips it) seeded the same way and the
  * statistics and case lists timed. Last, one large file (`--file-mib`, 0 skips it) uploaded to
  * AT in chunks and sent to FR (test/bench/large-file.ts): MB/s end to end and peak RSS of both.
+ * Before those, memory over a long run: `--soak` requests (0 skips it) in ten rounds, the
+ * gateways' resident memory read after each (test/bench/soak.ts).
  * Prints tables and writes a JSON result under var/bench/.
  */
 function stageLine(stages: StageBreakdown): string {
@@ -55,6 +58,7 @@ async function main(): Promise<void> {
       volume: { type: 'string', default: '100000' },
       cases: { type: 'string', default: '100000' },
       'file-mib': { type: 'string', default: '1024' },
+      soak: { type: 'string', default: '20000' },
     },
   });
   const fileMiB = Number(values['file-mib']);
@@ -74,6 +78,10 @@ async function main(): Promise<void> {
   if (!Number.isInteger(volume) || volume < 0)
     throw new Error(`--volume must be a whole number of messages (0 skips), not ${values.volume}`);
   const caseCount = Number(values.cases);
+  const soakCount = Number(values.soak);
+  if (!Number.isInteger(soakCount) || soakCount < 0) {
+    throw new Error(`--soak must be a whole number of requests (0 skips), not ${values.soak}`);
+  }
   if (!Number.isInteger(caseCount) || caseCount < 0)
     throw new Error(`--cases must be a whole number of cases (0 skips), not ${values.cases}`);
   const root = repoRoot();
@@ -166,6 +174,18 @@ async function main(): Promise<void> {
       });
     }
     const rss = { AT: peakRssMiB(pids.AT), FR: peakRssMiB(pids.FR) };
+    let soakResult: SoakResult | null = null;
+    if (soakCount > 0) {
+      console.log(`memory over a long run: ${soakCount} requests in ten rounds ...`);
+      soakResult = await soak({
+        client,
+        atDatabaseUrl: atDatabase.toString(),
+        pids,
+        requests: soakCount,
+        concurrency,
+        bodyBytes,
+      });
+    }
     client.close();
 
     let consoleResult: ConsoleResult | null = null;
@@ -230,6 +250,7 @@ async function main(): Promise<void> {
         (result) =>
           `where the slowest 1 % went at ${result.offered}/s (median of those, ms): ${stageLine(result.slowestStages)}`,
       ),
+      ...(soakResult ? ['', ...soakTable(soakResult)] : []),
       ...(consoleResult ? ['', ...consoleTable(consoleResult)] : []),
       ...(casesResult ? ['', ...casesTable(casesResult)] : []),
       ...(large ? ['', ...largeFileTable(large)] : []),
@@ -238,7 +259,7 @@ async function main(): Promise<void> {
     const file = join(output, `result-${new Date().toISOString().replace(/[:.]/g, '-')}.json`);
     writeFileSync(
       file,
-      `${JSON.stringify({ at: new Date().toISOString(), count, bodyBytes, concurrency, rates, rateCount, raw, closed, open, cpu, cpuMsPerRequest, rss, stages, ratio: closed.perSecond / raw.perSecond, console: consoleResult, cases: casesResult, largeFile: large }, null, 2)}\n`,
+      `${JSON.stringify({ at: new Date().toISOString(), count, bodyBytes, concurrency, rates, rateCount, raw, closed, open, cpu, cpuMsPerRequest, rss, stages, soak: soakResult, ratio: closed.perSecond / raw.perSecond, console: consoleResult, cases: casesResult, largeFile: large }, null, 2)}\n`,
     );
     console.log(`\nJSON: ${file}`);
   } finally {
