@@ -35,6 +35,7 @@ import {
   type Manifest,
 } from './evidence-bundle';
 import { HASH_BYTES, leafHash, verifyConsistency, verifyInclusion } from './merkle-tree';
+import { authenticateNonDeliveryEvidence } from './non-delivery-evidence';
 import { verifyReceipt } from './receipt';
 import { authenticateRetrievalEvidence, checkRetrievalExpectation } from './retrieval-evidence';
 import { stateOfName, verifyCosignature } from './witness';
@@ -254,6 +255,7 @@ export function verifyEvidenceBundle(
       );
     }
     account.push(
+      ...checkNonDelivery(files, at, header, envelopeDigest, leaves, verifier, notRevoked),
       ...checkRetrievals(files, at, header, envelopeDigest, leaves, verifier, notRevoked),
     );
     for (const leaf of leaves) {
@@ -360,6 +362,47 @@ function directoryInstant(signed: string): Date {
 }
 
 type ProvenLeaf = Record<string, unknown> & { index: number };
+
+/**
+ * The sender's own non-delivery evidence (protocol §4.1): signed by the sender's gateway for
+ * this envelope (id, digest, parties), not revoked when it signed, recorded by a leaf.
+ */
+function checkNonDelivery(
+  files: Record<string, Uint8Array>,
+  at: string,
+  header: RoutingHeader,
+  envelopeDigest: string,
+  leaves: ProvenLeaf[],
+  verifier: CertificateVerifier,
+  notRevoked: RevocationCheck,
+): string[] {
+  const name = `${at}/non-delivery.jws`;
+  const bytes = files[name];
+  if (!bytes) return [];
+  try {
+    const { statement, signer } = authenticateNonDeliveryEvidence(bytes, verifier);
+    if (
+      statement.envelopeId !== header.id ||
+      statement.envelopeDigest !== envelopeDigest ||
+      statement.from.state !== header.from.state ||
+      statement.from.authority !== header.from.authority ||
+      statement.to.state !== header.to.state ||
+      statement.to.authority !== header.to.authority
+    ) {
+      throw new Error('it is not about this envelope (id, digest or parties differ)');
+    }
+    notRevoked(signer, new Date(statement.time), name);
+    if (!leaves.some((leaf) => leaf.signedSha256 === sha256(bytes))) {
+      throw new BundleError(`no leaf of the log records the digest of ${name}`);
+    }
+    return [
+      `  not delivered (${statement.reason}, ${statement.transmissions} transmissions): non-delivery evidence ${statement.id} signed by ${signer.state}'s gateway at ${statement.time} (verified)`,
+    ];
+  } catch (error) {
+    if (error instanceof BundleError) throw error;
+    throw new BundleError(`${name}: ${(error as Error).message}`);
+  }
+}
 
 /**
  * A message's retrieval and non-retrieval evidence (protocol §10.1): signed by the recipient's

@@ -11,6 +11,7 @@ import { BundleError, writeEvidenceBundle, type BundleMessage } from './evidence
 import { verifyEvidenceBundle } from './evidence-bundle-verifier';
 import { evidenceLeaf, type EvidenceSource } from './evidence-leaf';
 import { inclusionProof, leafHash, rootOf } from './merkle-tree';
+import { issueNonDeliveryEvidence } from './non-delivery-evidence';
 import { issueReceipt } from './receipt';
 import { signDirectory } from './signed-directory';
 
@@ -61,6 +62,8 @@ function bundle(
     purge?: boolean;
     claimedDigest?: string;
     revoked?: DirectoryDocument['revokedCertificates'];
+    /** Not delivered: no receipt, the sender's non-delivery evidence (for this envelope or another). */
+    undelivered?: 'this envelope' | 'another envelope';
   } = {},
 ): { bytes: Buffer; id: string; receiptAt: Date } {
   const sealed = sealFor(f, 'AT', 'FR');
@@ -88,9 +91,23 @@ function bundle(
       ...more,
     }) as EvidenceSource;
   const purgedAt = new Date(f.now.getTime() + 5000);
+  const nonDelivery = options.undelivered
+    ? issueNonDeliveryEvidence({
+        signer: f.states.AT.signer,
+        envelopeId: options.undelivered === 'this envelope' ? id : sealFor(f, 'AT', 'FR').header.id,
+        envelopeDigest: sealed.digest,
+        reason: 'expired-undelivered',
+        transmissions: 4,
+        from: sealed.header.from,
+        to: sealed.header.to,
+        now: receiptAt,
+      }).bytes
+    : null;
   const sources = [
     row(1, 'submitted', f.now, { detail: 'by at-central-clerk' }),
-    row(2, 'delivered', receiptAt, { signed: receipt }),
+    nonDelivery
+      ? row(2, 'failed', receiptAt, { reason: 'expired-undelivered', signed: nonDelivery })
+      : row(2, 'delivered', receiptAt, { signed: receipt }),
     ...(options.purge
       ? [row(3, CONTENT_PURGED, purgedAt, { detail: contentPurgedDetail(sealed.digest) })]
       : []),
@@ -111,8 +128,8 @@ function bundle(
           purgedAt,
         }
       : sealed.bytes,
-    receipt,
-    nonDelivery: null,
+    receipt: nonDelivery ? null : receipt,
+    nonDelivery,
     leaves: leaves.map((leaf, index) => ({
       index,
       leaf,
@@ -166,6 +183,16 @@ describe('evidence bundles', () => {
     expect(account).toContain(`header signed by AT's gateway (verified)`);
     expect(account).toContain(
       `content purged under AT's retention policy on ${new Date(f.now.getTime() + 5000).toISOString().slice(0, 23)}`,
+    );
+  });
+
+  it("verify the sender's non-delivery evidence, and refuse one for another envelope", () => {
+    expect(verify(bundle({ undelivered: 'this envelope' }).bytes)).toMatch(
+      /not delivered \(expired-undelivered, 4 transmissions\): non-delivery evidence \S+ signed by AT's gateway at \S+ \(verified\)/,
+    );
+    const { bytes, id } = bundle({ undelivered: 'another envelope' });
+    expect(refusal(bytes)).toBe(
+      `messages/${id}/non-delivery.jws: it is not about this envelope (id, digest or parties differ)`,
     );
   });
 
