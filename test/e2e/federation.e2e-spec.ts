@@ -323,9 +323,11 @@ describe('a federation of three gateways (AT, FR on Ed25519/X25519; KE on RSA)',
       await new Promise((resolve) => setTimeout(resolve, 100));
       timeline = (await world.client('FR').inbound(id)).timeline;
     }
+    // The first read above was the clerk's first opening: signed retrieval evidence follows it.
     expect(timeline.map((evidence) => evidence.type)).toEqual([
       'received',
       'receipt-sent',
+      'retrieved',
       'duplicate',
       'receipt-sent',
     ]);
