@@ -1,9 +1,11 @@
-import type { X509Certificate } from 'node:crypto';
+import { createHash, type X509Certificate } from 'node:crypto';
 import { readFileSync, writeFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { CertificateVerifier, readCertificatesPem } from '@comity/pki';
 import { BundleError, verifyEvidenceBundle } from '@comity/protocol';
+import { EXIT } from './exit-codes';
 import { calling, gatewayClient, withGateway, type GatewayOptions } from './gateway-options';
+import { emit } from './output';
 
 type Options = GatewayOptions & { json?: boolean };
 
@@ -34,7 +36,7 @@ export function registerEvidenceCommands(program: Command): void {
           `invalid: ${report.problem}${report.firstBadLeaf === null ? '' : ` (first bad leaf: ${report.firstBadLeaf})`}`,
         );
       }
-      if (!report.ok) process.exitCode = 1;
+      if (!report.ok) process.exitCode = EXIT.failed;
     });
   withGateway(
     evidence
@@ -75,7 +77,7 @@ export function registerEvidenceCommands(program: Command): void {
           console.log(`ALERT ${alert.kind} (${alert.state}) at ${alert.at}: ${alert.detail}`);
         }
       }
-      if (status.alerts.length > 0) process.exitCode = 1;
+      if (status.alerts.length > 0) process.exitCode = EXIT.failed;
     });
   withGateway(
     evidence
@@ -84,10 +86,16 @@ export function registerEvidenceCommands(program: Command): void {
     "an auditor's",
   )
     .requiredOption('--out <file>', 'where to write the bundle')
+    .option('--json', 'print { file, bytes, sha256 } as JSON')
     .action(async (id: string, options: Options & { out: string }) => {
       const bytes = await calling(() => gatewayClient(options).evidenceBundle(id));
       writeFileSync(options.out, bytes);
-      console.log(`${options.out}: ${bytes.length} bytes`);
+      const sha256 = createHash('sha256').update(bytes).digest('hex');
+      emit(
+        options.json,
+        { file: options.out, bytes: bytes.length, sha256 },
+        () => `${options.out}: ${bytes.length} bytes`,
+      );
     });
   evidence
     .command('verify <file>')
@@ -99,10 +107,11 @@ export function registerEvidenceCommands(program: Command): void {
       '--tsa-anchor <pem>',
       "the time-stamping authority's CA, to check the checkpoint's RFC 3161 token chain",
     )
-    .action((file: string, options: { anchor: string; tsaAnchor?: string }) => {
+    .option('--json', 'print { valid, lines } as JSON')
+    .action((file: string, options: { anchor: string; tsaAnchor?: string; json?: boolean }) => {
       const result = checkBundleFile(file, options.anchor, options.tsaAnchor);
-      for (const line of result.lines) console.log(line);
-      if (!result.valid) process.exitCode = 1;
+      emit(options.json, result, () => result.lines);
+      if (!result.valid) process.exitCode = EXIT.failed;
     });
 }
 

@@ -1,8 +1,9 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { GatewayClient, OperationsOverview } from '../gateway-client';
+import { EXIT, exitCodeFor } from './exit-codes';
 
-/** Exit code of `comity queues` when the node reports at least one critical alert. */
-export const CRITICAL_EXIT_CODE = 3;
+/** Exit code of `comity queues` when the node reports at least one critical alert: a failed check. */
+export const CRITICAL_EXIT_CODE = EXIT.failed;
 
 export type Cell = string | number | null | undefined;
 
@@ -219,7 +220,7 @@ export function describeError(error: unknown): string {
   return cause && !error.message.includes(cause) ? `${error.message}: ${cause}` : error.message;
 }
 
-/** 0 when no alert is critical, CRITICAL_EXIT_CODE (3) otherwise. */
+/** 0 when no alert is critical, CRITICAL_EXIT_CODE (1) otherwise. */
 export function overviewExitCode(overview: OperationsOverview): number {
   return overview.alerts.some((alert) => alert.severity === 'critical') ? CRITICAL_EXIT_CODE : 0;
 }
@@ -240,8 +241,8 @@ const CLEAR_SCREEN = '\u001b[2J\u001b[H';
 
 /**
  * Prints the overview (once, or every `watchSeconds` until aborted) and answers the exit code
- * for the last view: 0, 3 with critical alerts, 1 when the last fetch failed while watching.
- * Without --watch a failed fetch throws (the caller prints it and exits 1).
+ * for the last view: 0, 1 with critical alerts, 3 or 4 when the last fetch failed while
+ * watching (refused, unreachable). Without --watch a failed fetch throws (the caller exits so).
  */
 export async function runQueues(
   client: GatewayClient,
@@ -266,7 +267,7 @@ export async function runQueues(
       exitCode = overviewExitCode(overview);
     } catch (error) {
       text = `comity: ${describeError(error)}`;
-      exitCode = 1;
+      exitCode = exitCodeFor(error);
     }
     const now = (options.now ?? (() => new Date()))();
     write(

@@ -1,4 +1,5 @@
 import type { StatisticsReport } from '../gateway-client';
+import { UsageError } from './exit-codes';
 import { formatTime, renderTable } from './queues.command';
 
 export interface StatsOptions {
@@ -17,7 +18,8 @@ export function statisticsQuery(options: StatsOptions): Record<string, string> {
   for (const field of ['from', 'to'] as const) {
     const value = options[field];
     if (value === undefined) continue;
-    if (!DATE.test(value)) throw new Error(`--${field} must be a date (YYYY-MM-DD), not ${value}`);
+    if (!DATE.test(value))
+      throw new UsageError(`--${field} must be a date (YYYY-MM-DD), not ${value}`);
     query[field] = value;
   }
   if (options.direction) query.direction = options.direction;
