@@ -141,7 +141,7 @@ describe('caseActionBody', () => {
     const body = caseActionBody(
       command('complete'),
       { attach: ['/tmp/results.pdf'], inReplyTo: '0195f0a1-0000-7000-8000-000000000001' },
-      (paths) => readAttachments(paths, () => Buffer.from('results')),
+      (paths) => readAttachments(paths, () => Buffer.from('%PDF-1.7 results')),
     );
     expect(body).toEqual({
       kind: 'execution_completed',
@@ -150,7 +150,7 @@ describe('caseActionBody', () => {
         {
           filename: 'results.pdf',
           mediaType: 'application/pdf',
-          data: Buffer.from('results').toString('base64'),
+          data: Buffer.from('%PDF-1.7 results').toString('base64'),
         },
       ],
     });

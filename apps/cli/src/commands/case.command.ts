@@ -1,7 +1,9 @@
-import { readFileSync } from 'node:fs';
-import { basename, extname } from 'node:path';
-import { REFUSAL_GROUNDS } from '@comity/protocol';
+import { readFileSync, statSync } from 'node:fs';
+import { basename } from 'node:path';
+import { CONTENT_LIMITS, REFUSAL_GROUNDS } from '@comity/protocol';
 import type { CasePage, CaseView } from '../gateway-client';
+import { UsageError } from './exit-codes';
+import { mediaTypeByExtension, mediaTypeOfBytes, OCTET_STREAM } from './media-type';
 import { formatTime, renderTable } from './queues.command';
 
 /** A detail an action subcommand takes besides --note and --in-reply-to. */
@@ -159,33 +161,47 @@ export interface InlineAttachment {
   data: string;
 }
 
-const MEDIA_TYPES: Record<string, string> = {
-  '.pdf': 'application/pdf',
-  '.txt': 'text/plain',
-  '.json': 'application/json',
-  '.xml': 'application/xml',
-  '.csv': 'text/csv',
-  '.png': 'image/png',
-  '.jpg': 'image/jpeg',
-  '.jpeg': 'image/jpeg',
-  '.zip': 'application/zip',
-};
-
 /** A media type from a file name's extension; application/octet-stream when unknown. */
 export function mediaTypeOf(path: string): string {
-  return MEDIA_TYPES[extname(path).toLowerCase()] ?? 'application/octet-stream';
+  return mediaTypeByExtension(path) ?? OCTET_STREAM;
 }
 
-/** Files to attach inline, read from disk. */
+/** A file to attach inline, refused before it is read when it alone is over the inline limit. */
+function readInlineFile(path: string): Buffer {
+  let size: number;
+  try {
+    size = statSync(path).size;
+  } catch (error) {
+    throw new UsageError(`cannot read ${path}: ${(error as Error).message}`);
+  }
+  if (size > CONTENT_LIMITS.attachmentBytesTotal) {
+    throw new UsageError(INLINE_LIMIT_HINT(`${path} is ${size} bytes`));
+  }
+  return readFileSync(path);
+}
+
+const INLINE_LIMIT_HINT = (what: string): string =>
+  `${what}; inline attachments take ${CONTENT_LIMITS.attachmentBytesTotal} bytes in all: upload large files with \`comity upload\` and send them with --attachment-ref`;
+
+/** Files to attach inline, read from disk, each with the media type its bytes show. */
 export function readAttachments(
   paths: readonly string[],
-  read: (path: string) => Buffer = (path) => readFileSync(path),
+  read: (path: string) => Buffer = readInlineFile,
 ): InlineAttachment[] {
-  return paths.map((path) => ({
-    filename: basename(path),
-    mediaType: mediaTypeOf(path),
-    data: read(path).toString('base64'),
-  }));
+  let total = 0;
+  return paths.map((path) => {
+    const bytes = read(path);
+    total += bytes.length;
+    if (total > CONTENT_LIMITS.attachmentBytesTotal) {
+      throw new UsageError(INLINE_LIMIT_HINT(`the files to attach make ${total} bytes or more`));
+    }
+    const filename = basename(path);
+    return {
+      filename,
+      mediaType: mediaTypeOfBytes(filename, bytes),
+      data: bytes.toString('base64'),
+    };
+  });
 }
 
 const DATE = /^\d{4}-\d{2}-\d{2}$/;
@@ -208,7 +224,7 @@ export function parseGrounds(value: string): string[] {
     (ground) => !(REFUSAL_GROUNDS as readonly string[]).includes(ground),
   );
   if (grounds.length === 0 || unknown.length > 0) {
-    throw new Error(
+    throw new UsageError(
       `${unknown.length ? `unknown refusal ground ${unknown.join(', ')}; ` : ''}--grounds takes one or more of ${REFUSAL_GROUNDS.join(', ')}`,
     );
   }
@@ -227,13 +243,13 @@ export function caseActionBody(
   for (const option of command.required) {
     const value = options[option];
     if (value === undefined || value === '' || (Array.isArray(value) && value.length === 0)) {
-      throw new Error(`case ${command.name} needs ${FLAGS[option]}`);
+      throw new UsageError(`case ${command.name} needs ${FLAGS[option]}`);
     }
   }
   for (const option of ['estimatedCompletion', 'respondBy'] as const) {
     const value = options[option];
     if (value !== undefined && !DATE.test(value)) {
-      throw new Error(`${FLAGS[option]} must be a date (YYYY-MM-DD), not ${value}`);
+      throw new UsageError(`${FLAGS[option]} must be a date (YYYY-MM-DD), not ${value}`);
     }
   }
   const has = (option: CaseActionOption): boolean => command.options.includes(option);
