@@ -1,4 +1,15 @@
 /** A thin HTTP client for a gateway node's API, as a State's case-management system would use it. */
+import type {
+  AttachmentUpload,
+  AuditEvent,
+  CasePage,
+  CaseView,
+  MessagePage,
+  StatisticsReport,
+} from './gateway-views';
+
+export type * from './gateway-views';
+
 export interface MessageView {
   id: string;
   kind: string;
@@ -99,74 +110,6 @@ export interface QuarantineItem {
 export interface QuarantinePage {
   items: QuarantineItem[];
   nextCursor: string | null;
-}
-
-export interface CaseView {
-  id: string;
-  direction: 'outbound' | 'inbound';
-  kind: string;
-  urgency: string;
-  state: string;
-  requesting: { state: string; authority: string };
-  requested: { state: string; authority: string };
-  nextStep: string | null;
-  nextStepBy: string | null;
-  dueAt: string | null;
-  overdue: boolean;
-  overdueSince: string | null;
-  deadline: string | null;
-  reference: string | null;
-  estimatedCompletion: string | null;
-  openedAt: string;
-  acknowledgedAt: string | null;
-  outcomeAt: string | null;
-  closedAt: string | null;
-  refusalGrounds: string[];
-  partialExecutions: number;
-  messages: number;
-  lastMessageAt: string;
-  subject?: string;
-  timeline?: Array<{
-    id: string;
-    kind: string;
-    direction: string;
-    side: string;
-    createdAt: string;
-    status: string;
-    applied: boolean;
-    details: Record<string, unknown> | null;
-    content?: { subject: string; body: string; case?: Record<string, unknown> };
-  }>;
-  events?: Array<{ type: string; step: string | null; at: string; detail: string | null }>;
-  allowedActions?: string[];
-}
-
-export interface CasePage {
-  items: CaseView[];
-  nextCursor: string | null;
-}
-
-export interface StatisticsLine {
-  direction: string;
-  counterpartState: string | null;
-  kind: string | null;
-  requests: number;
-  pending: number;
-  overdue: number;
-  executed: number;
-  partiallyExecuted: number;
-  refused: number;
-  withdrawn: number;
-  acknowledgeDaysMedian: number | null;
-  acknowledgeDaysP90: number | null;
-  executeDaysMedian: number | null;
-  executeDaysP90: number | null;
-}
-
-export interface StatisticsReport {
-  generatedAt: string;
-  lines: StatisticsLine[];
-  refusalGrounds: Array<{ direction: string; ground: string; count: number }>;
 }
 
 export class GatewayApiError extends Error {
@@ -336,6 +279,59 @@ export class GatewayClient {
     return this.json('POST', '/v1/witnessing/announcements');
   }
 
+  /** POST /v1/attachments: start a chunked upload; the node answers with the chunk size to use. */
+  createAttachment(input: {
+    filename: string;
+    mediaType: string;
+    size: number;
+  }): Promise<AttachmentUpload> {
+    return this.json('POST', '/v1/attachments', input);
+  }
+
+  /** GET /v1/attachments/{id}: chunks received and missing, digest once complete. */
+  attachment(id: string): Promise<AttachmentUpload> {
+    return this.json('GET', `/v1/attachments/${encodeURIComponent(id)}`);
+  }
+
+  /** PUT /v1/attachments/{id}/chunks/{index}: exactly chunkSize bytes (the last: the rest). */
+  async putChunk(
+    id: string,
+    index: number,
+    bytes: Uint8Array,
+  ): Promise<{ index: number; stored: boolean }> {
+    const response = await fetch(
+      `${this.baseUrl}/v1/attachments/${encodeURIComponent(id)}/chunks/${index}`,
+      {
+        method: 'PUT',
+        headers: { 'content-type': 'application/octet-stream', ...this.authorization },
+        body: bytes,
+      },
+    );
+    return (await this.answer(response)) as { index: number; stored: boolean };
+  }
+
+  /** POST /v1/attachments/{id}/complete: every chunk present; the node computes the SHA-256. */
+  completeAttachment(id: string): Promise<AttachmentUpload> {
+    return this.json('POST', `/v1/attachments/${encodeURIComponent(id)}/complete`);
+  }
+
+  /** GET /v1/inbound-messages: delivered requests, newest first (metadata only). */
+  inboundMessages(query: { limit?: number; before?: string } = {}): Promise<MessagePage> {
+    return this.json('GET', `/v1/inbound-messages${searchOf(query)}`);
+  }
+
+  /** GET /v1/audit-events: the audit log, newest first (auditor). */
+  auditEvents(query: { limit?: number; before?: string } = {}): Promise<AuditEvent[]> {
+    return this.json('GET', `/v1/audit-events${searchOf(query)}`);
+  }
+
+  /** A GET whose body the caller streams (e.g. an attachment); throws on an HTTP error. */
+  async stream(path: string): Promise<Response> {
+    const response = await fetch(`${this.baseUrl}${path}`, { headers: this.authorization });
+    if (!response.ok) await this.answer(response);
+    return response;
+  }
+
   /** Polls until the message reaches one of `statuses`; returns it, or throws after the timeout. */
   async waitForStatus(id: string, statuses: string[], timeoutMs = 30_000): Promise<MessageView> {
     const deadline = Date.now() + timeoutMs;
@@ -363,10 +359,21 @@ export class GatewayClient {
           : { 'content-type': 'application/json', ...this.authorization, ...headers },
       body: body === undefined ? undefined : JSON.stringify(body),
     });
+    return (await this.answer(response)) as T;
+  }
+
+  /** A response's JSON body; a GatewayApiError for an HTTP error (its body as text if not JSON). */
+  private async answer(response: Response): Promise<unknown> {
     const text = await response.text();
-    const parsed: unknown = text ? JSON.parse(text) : null;
+    let parsed: unknown;
+    try {
+      parsed = text ? JSON.parse(text) : null;
+    } catch (error) {
+      if (response.ok) throw error;
+      parsed = { message: text.slice(0, 300) };
+    }
     if (!response.ok) throw new GatewayApiError(response.status, parsed);
-    return parsed as T;
+    return parsed;
   }
 
   private async bytes(path: string): Promise<Buffer> {
@@ -375,4 +382,13 @@ export class GatewayClient {
       throw new GatewayApiError(response.status, await response.json().catch(() => null));
     return Buffer.from(await response.arrayBuffer());
   }
+}
+
+/** "?limit=…&before=…" from the members given (none: ""). */
+function searchOf(query: Record<string, string | number | undefined>): string {
+  const search = new URLSearchParams();
+  for (const [key, value] of Object.entries(query)) {
+    if (value !== undefined) search.set(key, String(value));
+  }
+  return search.size ? `?${search.toString()}` : '';
 }
