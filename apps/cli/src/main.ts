@@ -1,8 +1,7 @@
 import 'reflect-metadata';
-import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { hashPassword } from '../../gateway/src/auth/password-hash';
-import { Command, InvalidArgumentError, Option } from 'commander';
+import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import {
   inspectDirectoryFile,
   revokeInDirectoryFile,
@@ -10,7 +9,9 @@ import {
 } from './commands/directory.command';
 import { checkReceiptFiles } from './commands/receipt-verify.command';
 import { runDemo } from './commands/demo.command';
-import { threadingOf } from './commands/send.command';
+import { registerMessageCommands } from './commands/message-commands';
+import { CheckFailed, EXIT, exitCodeFor, gatewayStatusOf, UsageError } from './commands/exit-codes';
+import { emit, integerFrom } from './commands/output';
 import { registerCaseCommands, registerStatsCommand } from './commands/case-commands';
 import { registerEvidenceCommands } from './commands/evidence-commands';
 import {
@@ -21,18 +22,37 @@ import {
 import { CRITICAL_EXIT_CODE, runQueues } from './commands/queues.command';
 import {
   calling,
+  describeGatewayError,
   gatewayClient,
   withGateway,
   type GatewayOptions,
 } from './commands/gateway-options';
 import { ensureDevCertificates } from './federation/dev-certificates';
 import { DEV_STATES, type DevStateDescription } from './federation/dev-directory';
-import { GatewayClient, type QuarantineStatus } from './gateway-client';
+import type { QuarantineStatus } from './gateway-client';
+
+/** Errors commander printed itself (usage errors, help); others are printed here. */
+const printedByCommander = new WeakSet<Error>();
 
 const program = new Command()
   .name('comity')
   .description(
     'Comity: signed, encrypted transmission of MLA and extradition requests between States',
+  )
+  // Usage errors throw instead of exiting, so that they exit 2 (subcommands inherit this).
+  .exitOverride((error) => {
+    printedByCommander.add(error);
+    throw error;
+  })
+  .addHelpText(
+    'after',
+    `
+--json (every command but demo): one JSON document on stdout (docs/cli.md). Exit codes:
+  ${EXIT.ok}  ok
+  ${EXIT.failed}  a check failed or something is invalid
+  ${EXIT.usage}  usage error (bad flags or values)
+  ${EXIT.refused}  the gateway refused (HTTP 4xx)
+  ${EXIT.unavailable}  the gateway could not be reached, or answered HTTP 5xx`,
   );
 
 const port = (value: string): number => {
@@ -53,7 +73,8 @@ certs
     DEV_STATES.map((state) => state.code).join(','),
   )
   .option('--rsa <codes>', 'States that use the RSA suite (PS256, RSA-OAEP-256)', 'KE')
-  .action(async (options: { dir: string; states: string; rsa: string }) => {
+  .option('--json', 'print the paths as JSON')
+  .action(async (options: { dir: string; states: string; rsa: string; json?: boolean }) => {
     const rsa = new Set(options.rsa.split(',').filter(Boolean));
     const states: DevStateDescription[] = options.states.split(',').map((code) => ({
       code,
@@ -62,77 +83,28 @@ certs
       languages: DEV_STATES.find((state) => state.code === code)?.languages ?? ['en'],
     }));
     const result = await ensureDevCertificates(resolve(options.dir), states);
-    console.log(`trust anchor: ${result.layout.trustAnchor}`);
-    for (const [code, paths] of Object.entries(result.layout.states)) {
-      console.log(`${code}: ${resolve(paths.signingCertificate, '..')}`);
-    }
-    console.log(`directory: ${result.directoryPath}`);
+    const directories = Object.fromEntries(
+      Object.entries(result.layout.states).map(([code, paths]) => [
+        code,
+        resolve(paths.signingCertificate, '..'),
+      ]),
+    );
+    emit(
+      options.json,
+      {
+        trustAnchor: result.layout.trustAnchor,
+        states: directories,
+        directory: result.directoryPath,
+      },
+      () => [
+        `trust anchor: ${result.layout.trustAnchor}`,
+        ...Object.entries(directories).map(([code, path]) => `${code}: ${path}`),
+        `directory: ${result.directoryPath}`,
+      ],
+    );
   });
 
-program
-  .command('send')
-  .description('submit a request to a gateway node')
-  .requiredOption('--node <url>', 'the sending gateway, e.g. http://127.0.0.1:4101')
-  .option(
-    '--api-key <key>',
-    "the clerk's API key (default: $COMITY_API_KEY)",
-    process.env.COMITY_API_KEY,
-  )
-  .requiredOption('--from <authority>', "the sending authority's id")
-  .requiredOption('--to <state>', 'recipient State code')
-  .requiredOption('--authority <id>', 'recipient authority id')
-  .option('--kind <kind>', 'mla_request, extradition_request, ...', 'mla_request')
-  .requiredOption('--legal-basis <text>', 'treaty or convention article')
-  .option('--urgency <level>', 'routine, urgent or immediate', 'routine')
-  .option('--deadline <date>', 'YYYY-MM-DD')
-  .requiredOption('--subject <text>', 'subject line')
-  .option('--body <text>', 'request text')
-  .option('--body-file <path>', 'read the request text from a file')
-  .option('--attach <path...>', 'files to attach inline (5 MiB in all)')
-  .option('--thread <id>', 'the case (thread) this message belongs to (default: --in-reply-to)')
-  .option('--in-reply-to <id>', 'the message this one answers, e.g. the request of a case')
-  .action(async (options: Record<string, string | string[] | undefined>) => {
-    const body = options.bodyFile ? readFileSync(String(options.bodyFile), 'utf8') : options.body;
-    if (!body) throw new InvalidArgumentError('give --body or --body-file');
-    const attachments = ((options.attach as string[] | undefined) ?? []).map((path) => ({
-      filename: path.split('/').pop() ?? path,
-      mediaType: 'application/octet-stream',
-      data: readFileSync(path).toString('base64'),
-    }));
-    const client = new GatewayClient(String(options.node), options.apiKey as string | undefined);
-    const message = await calling(() =>
-      client.submit({
-        kind: options.kind,
-        senderAuthority: options.from,
-        recipient: { state: options.to, authority: options.authority },
-        legalBasis: options.legalBasis,
-        urgency: options.urgency,
-        ...(options.deadline ? { deadline: options.deadline } : {}),
-        subject: options.subject,
-        body,
-        attachments,
-        ...threadingOf(options),
-      }),
-    );
-    console.log(`${message.id} ${message.status}`);
-  });
-
-program
-  .command('status <id>')
-  .description("show a sent request's status and timeline")
-  .requiredOption('--node <url>', 'the sending gateway')
-  .option('--api-key <key>', 'an API key (default: $COMITY_API_KEY)', process.env.COMITY_API_KEY)
-  .action(async (id: string, options: { node: string; apiKey?: string }) => {
-    const message = await new GatewayClient(options.node, options.apiKey).outbound(id);
-    console.log(
-      `${message.id} ${message.kind} ${message.from.state} -> ${message.to.state}/${message.to.authority}: ${message.status}${message.statusReason ? ` (${message.statusReason})` : ''}`,
-    );
-    for (const evidence of message.timeline) {
-      console.log(
-        `  ${evidence.at}  ${evidence.type}${evidence.reason ? ` (${evidence.reason})` : ''}${evidence.detail ? `  ${evidence.detail}` : ''}`,
-      );
-    }
-  });
+registerMessageCommands(program);
 
 const positiveNumber = (value: string): number => {
   const parsed = Number(value);
@@ -166,9 +138,10 @@ withGateway(
     'after',
     `
 Exit codes:
-  0  no critical alert (warnings only, or none)
+  ${EXIT.ok}  no critical alert (warnings only, or none)
   ${CRITICAL_EXIT_CODE}  at least one critical alert
-  1  an error, e.g. the gateway answered an HTTP error or could not be reached
+  ${EXIT.refused}  the gateway refused (HTTP 4xx, e.g. a key without the operator or auditor role)
+  ${EXIT.unavailable}  the gateway could not be reached, or answered HTTP 5xx
 With --watch, stopped with Ctrl-C: the code for the last view.`,
   )
   .action(async (options: GatewayOptions & { json?: boolean; watch?: number | true }) => {
@@ -214,7 +187,7 @@ withGateway(
     ) => {
       const client = gatewayClient(options);
       const page = await calling(() => client.quarantine(options.status, options.limit));
-      console.log(options.json ? JSON.stringify(page, null, 2) : formatQuarantine(page));
+      emit(options.json, page, () => formatQuarantine(page));
     },
   );
 for (const action of ['release', 'discard'] as const) {
@@ -223,7 +196,7 @@ for (const action of ['release', 'discard'] as const) {
       .command(`${action} <id>`)
       .description(
         action === 'release'
-          ? 'process a held message again, with every check in force now (exit 1 if still refused)'
+          ? 'process a held message again, with every check in force now (exit 3 if still refused)'
           : 'drop a held message for good',
       ),
     "an operator's",
@@ -237,7 +210,7 @@ for (const action of ['release', 'discard'] as const) {
           ? client.releaseQuarantined(id, options.reason)
           : client.discardQuarantined(id, options.reason),
       );
-      console.log(options.json ? JSON.stringify(item, null, 2) : formatResolution(item));
+      emit(options.json, item, () => formatResolution(item));
     });
 }
 
@@ -261,19 +234,37 @@ directory
     'certs-dev/directory-signer.crt.pem',
   )
   .option('--out <path>', 'where to write the signed directory', 'certs-dev/directory.jws')
-  .action((options: { document: string; key: string; certificate: string; out: string }) => {
-    console.log(signDirectoryFile(options));
-  });
+  .option('--json', 'print the result as JSON')
+  .action(
+    (options: {
+      document: string;
+      key: string;
+      certificate: string;
+      out: string;
+      json?: boolean;
+    }) => {
+      const message = signDirectoryFile(options);
+      emit(options.json, { signed: true, out: options.out, message }, () => message);
+    },
+  );
 directory
   .command('revoke')
   .description('revoke a certificate in a directory document (a new edition; sign it afterwards)')
   .requiredOption('--document <path>', 'the directory document')
   .requiredOption('--certificate <path>', 'the certificate to revoke (PEM)')
   .requiredOption('--reason <text>', 'why, e.g. "key compromise"')
-  .option('--valid-days <days>', 'validity of the new edition', (value) => Number(value), 30)
+  .option('--valid-days <days>', 'validity of the new edition', integerFrom(1, 3650), 30)
+  .option('--json', 'print the result as JSON')
   .action(
-    (options: { document: string; certificate: string; reason: string; validDays: number }) => {
-      console.log(revokeInDirectoryFile(options));
+    (options: {
+      document: string;
+      certificate: string;
+      reason: string;
+      validDays: number;
+      json?: boolean;
+    }) => {
+      const message = revokeInDirectoryFile(options);
+      emit(options.json, { revoked: true, document: options.document, message }, () => message);
     },
   );
 directory
@@ -282,8 +273,15 @@ directory
     'verify a signed directory against the trust anchor and list its States and authorities',
   )
   .option('--anchor <path>', 'the federation trust anchor', 'certs-dev/federation-root.crt.pem')
-  .action((file: string, options: { anchor: string }) => {
-    for (const line of inspectDirectoryFile({ file, anchor: options.anchor })) console.log(line);
+  .option('--json', 'print { valid, lines } as JSON')
+  .action((file: string, options: { anchor: string; json?: boolean }) => {
+    let lines: string[];
+    try {
+      lines = inspectDirectoryFile({ file, anchor: options.anchor });
+    } catch (error) {
+      throw new CheckFailed(`invalid: ${(error as Error).message}`, { cause: error });
+    }
+    emit(options.json, { valid: true, lines }, () => lines);
   });
 
 const receipt = program.command('receipt').description('delivery receipts');
@@ -295,10 +293,11 @@ receipt
   .requiredOption('--receipt <path>', 'the receipt (compact JWS)')
   .requiredOption('--envelope <path>', 'the envelope exactly as sent')
   .requiredOption('--anchor <path>', 'the federation trust anchor (PEM)')
-  .action((options: { receipt: string; envelope: string; anchor: string }) => {
+  .option('--json', 'print { valid, lines } as JSON')
+  .action((options: { receipt: string; envelope: string; anchor: string; json?: boolean }) => {
     const result = checkReceiptFiles(options);
-    for (const line of result.lines) console.log(line);
-    process.exitCode = result.valid ? 0 : 1;
+    emit(options.json, result, () => result.lines);
+    process.exitCode = result.valid ? EXIT.ok : EXIT.failed;
   });
 
 program
@@ -332,17 +331,35 @@ program
   .description("people's accounts for the workspace (COMITY_ACCOUNTS)")
   .command('hash')
   .description('read a password on standard input and print its scrypt hash for accounts.json')
-  .action(async () => {
+  .option('--json', 'print { hash } as JSON')
+  .action(async (options: { json?: boolean }) => {
     const chunks: Buffer[] = [];
     for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
     const password = Buffer.concat(chunks)
       .toString('utf8')
       .replace(/\r?\n$/, '');
-    if (password.length < 12) throw new Error('a password of at least 12 characters, please');
-    console.log(await hashPassword(password));
+    if (password.length < 12) throw new UsageError('a password of at least 12 characters, please');
+    const hash = await hashPassword(password);
+    emit(options.json, { hash }, () => hash);
   });
 
 program.parseAsync(process.argv).catch((error: unknown) => {
-  console.error(`comity: ${error instanceof Error ? error.message : String(error)}`);
-  process.exitCode = 1;
+  const code = exitCodeFor(error);
+  process.exitCode = code;
+  const printed = error instanceof CommanderError && printedByCommander.has(error);
+  if (printed && code === EXIT.ok) return; // --help
+  if (!printed) console.error(`comity: ${describeGatewayError(error)}`);
+  // With --json, scripts get one JSON document on stdout whatever happened.
+  if (process.argv.includes('--json')) {
+    const message = printed
+      ? (error as CommanderError).message.replace(/^error: /, '')
+      : describeGatewayError(error);
+    console.log(
+      JSON.stringify(
+        { error: { exitCode: code, status: gatewayStatusOf(error), message } },
+        null,
+        2,
+      ),
+    );
+  }
 });
