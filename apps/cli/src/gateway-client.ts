@@ -4,8 +4,11 @@ import type {
   AuditEvent,
   CasePage,
   CaseView,
+  EventPage,
   MessagePage,
   StatisticsReport,
+  WebhookDeadLetter,
+  WebhookSubscription,
 } from './gateway-views';
 
 export type * from './gateway-views';
@@ -323,6 +326,41 @@ export class GatewayClient {
   /** GET /v1/audit-events: the audit log, newest first (auditor). */
   auditEvents(query: { limit?: number; before?: string } = {}): Promise<AuditEvent[]> {
     return this.json('GET', `/v1/audit-events${searchOf(query)}`);
+  }
+
+  /** GET /v1/events: events after a cursor, waiting up to `wait` seconds for one. */
+  events(query: {
+    after?: number;
+    wait?: number;
+    limit?: number;
+    types?: string;
+  }): Promise<EventPage> {
+    return this.json('GET', `/v1/events${searchOf(query)}`);
+  }
+
+  /** POST/GET/PATCH/DELETE /v1/webhooks: the node's webhook subscriptions. */
+  webhooks(): Promise<WebhookSubscription[]> {
+    return this.json('GET', '/v1/webhooks');
+  }
+
+  subscribeWebhook(body: Record<string, unknown>): Promise<WebhookSubscription> {
+    return this.json('POST', '/v1/webhooks', body);
+  }
+
+  updateWebhook(id: string, body: Record<string, unknown>): Promise<WebhookSubscription> {
+    return this.json('PATCH', `/v1/webhooks/${encodeURIComponent(id)}`, body);
+  }
+
+  async removeWebhook(id: string): Promise<void> {
+    await this.json('DELETE', `/v1/webhooks/${encodeURIComponent(id)}`);
+  }
+
+  webhookDeadLetters(): Promise<WebhookDeadLetter[]> {
+    return this.json('GET', '/v1/webhooks/dead-letters');
+  }
+
+  redeliverDeadLetter(id: string): Promise<{ redeliveredAt: string }> {
+    return this.json('POST', `/v1/webhooks/dead-letters/${encodeURIComponent(id)}/redeliver`);
   }
 
   /** A GET whose body the caller streams (e.g. an attachment); throws on an HTTP error. */

@@ -117,3 +117,53 @@ export interface AuditEvent {
   reason: string;
   client: string | null;
 }
+
+/** One event of a node's feed (GET /v1/events): ids and metadata, never content. */
+export interface FeedEvent {
+  seq: number;
+  id: string;
+  type: string;
+  time: string;
+  authority: string | null;
+  subject: string | null;
+  data: Record<string, unknown>;
+}
+
+export interface EventPage {
+  items: FeedEvent[];
+  /** The last sequence number returned: pass it as `after` for the next page. */
+  cursor: number;
+}
+
+/** A webhook subscription (GET /v1/webhooks). */
+export interface WebhookSubscription {
+  id: string;
+  url: string;
+  eventTypes: string[];
+  authority: string | null;
+  active: boolean;
+  disabledReason: string | null;
+  deliveredUpTo: number;
+  failing: {
+    since: string;
+    attempts: number;
+    nextAttemptAt: string | null;
+    lastError: string | null;
+  } | null;
+  createdBy: string;
+  createdAt: string;
+  updatedAt: string;
+  /** Only in the answer that created it: the secret, shown once. */
+  secret?: string;
+}
+
+/** An event given up after the retry period (GET /v1/webhooks/dead-letters). */
+export interface WebhookDeadLetter {
+  id: string;
+  subscriptionId: string;
+  eventSeq: number;
+  attempts: number;
+  lastError: string | null;
+  failedAt: string;
+  redeliveredAt: string | null;
+}

@@ -10,6 +10,7 @@ import {
 import { checkReceiptFiles } from './commands/receipt-verify.command';
 import { runDemo } from './commands/demo.command';
 import { registerMessageCommands } from './commands/message-commands';
+import { registerEventCommands } from './commands/event-commands';
 import { CheckFailed, EXIT, exitCodeFor, gatewayStatusOf, UsageError } from './commands/exit-codes';
 import { emit, integerFrom } from './commands/output';
 import { registerCaseCommands, registerStatsCommand } from './commands/case-commands';
@@ -105,6 +106,7 @@ certs
   });
 
 registerMessageCommands(program);
+registerEventCommands(program);
 
 const positiveNumber = (value: string): number => {
   const parsed = Number(value);

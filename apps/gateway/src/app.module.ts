@@ -6,6 +6,7 @@ import { CommonModule } from './common/common.module';
 import { ConfigModule } from './config/config.module';
 import type { GatewayConfig } from './config/gateway-config';
 import { InboundModule } from './inbound/inbound.module';
+import { NotificationsModule } from './notifications/notifications.module';
 import { ObservabilityModule } from './observability/observability.module';
 import { OperationsModule } from './operations/operations.module';
 import { OutboundModule } from './outbound/outbound.module';
@@ -41,6 +42,7 @@ export class AppModule {
         RequestsModule,
         EvidenceModule,
         WitnessModule,
+        NotificationsModule,
         RetentionModule,
         OperationsModule,
       ],

@@ -29,3 +29,4 @@ export * from './evidence-bundle';
 export * from './evidence-bundle-verifier';
 export * from './retrieval-evidence';
 export * from './witness';
+export * from './webhooks';

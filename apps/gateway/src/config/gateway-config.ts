@@ -70,6 +70,22 @@ export interface GatewayConfig {
     /** How often messages are swept for content past its retention. */
     sweepIntervalMs: number;
   } | null;
+  /**
+   * `development` (the default) or `production`: in production webhooks must use HTTPS
+   * (docs/integration.md).
+   */
+  environment: 'development' | 'production';
+  /** Webhook delivery (docs/integration.md). */
+  webhooks: {
+    /** Host names or addresses a webhook may reach although private or loopback. */
+    allowedHosts: string[];
+    /** The first retry's wait; each next one doubles (±20 %), up to an hour. */
+    retryBaseMs: number;
+    /** After this long failing, an event is given up as a dead letter and the next one goes. */
+    giveUpMs: number;
+    /** Time allowed for an endpoint's answer. */
+    timeoutMs: number;
+  };
   transport: {
     prefetch: number;
     /**
@@ -243,6 +259,15 @@ export function loadGatewayConfig(env: Env): GatewayConfig {
     return fallback;
   };
 
+  const environmentOf = (): GatewayConfig['environment'] => {
+    const raw = env.COMITY_ENV?.trim() || 'development';
+    if (raw !== 'development' && raw !== 'production') {
+      problems.push(`COMITY_ENV must be development or production (got "${raw}")`);
+      return 'development';
+    }
+    return raw;
+  };
+
   const timestampingOf = (): GatewayConfig['timestamping'] => {
     const url = env.COMITY_TSA_URL?.trim();
     const caPath = env.COMITY_TSA_CA?.trim() || null;
@@ -340,6 +365,16 @@ export function loadGatewayConfig(env: Env): GatewayConfig {
       checkpointIntervalMs: integer('COMITY_CHECKPOINT_INTERVAL_SECONDS', 60, 1, 86_400) * 1000,
     },
     retention: retentionOf(),
+    environment: environmentOf(),
+    webhooks: {
+      allowedHosts: (env.COMITY_WEBHOOK_ALLOWED_HOSTS ?? '')
+        .split(',')
+        .map((host) => host.trim().toLowerCase())
+        .filter((host) => host !== ''),
+      retryBaseMs: integer('COMITY_WEBHOOK_RETRY_BASE_MS', 5000, 10, 3_600_000),
+      giveUpMs: integer('COMITY_WEBHOOK_GIVE_UP_SECONDS', 259_200, 1, 2_592_000) * 1000,
+      timeoutMs: integer('COMITY_WEBHOOK_TIMEOUT_SECONDS', 15, 1, 60) * 1000,
+    },
     transport: {
       prefetch: integer('COMITY_PREFETCH', 64, 1, 1000),
       declareTopology: flag('COMITY_AMQP_DECLARE', true),

@@ -5,6 +5,7 @@ import { UnitOfWork } from '../persistence/database';
 import { CaseRepository } from '../persistence/case.repository';
 import { QuarantineRepository } from '../persistence/quarantine.repository';
 import { TrafficRepository, type PeerCounts } from '../persistence/traffic.repository';
+import { WebhookRepository } from '../persistence/webhook.repository';
 import {
   MESSAGE_TRANSPORT,
   type MessageTransport,
@@ -29,7 +30,9 @@ export interface Alert {
     | 'receipt-overdue'
     | 'delivery-failed'
     | 'quarantine-held'
-    | 'case-overdue';
+    | 'case-overdue'
+    | 'webhook-failing'
+    | 'webhook-dead-letters';
   message: string;
 }
 
@@ -58,6 +61,8 @@ export interface OperationsSnapshot {
   /** Open cases whose next step is past its due date, by counterpart State and step. */
   overdueCases: Array<{ counterpartState: string; kind: string; step: string; count: number }>;
   certificates: CertificateExpiry[];
+  /** Webhook endpoints alerted as failing for long, and events given up (not yet redelivered). */
+  webhooks: { alerted: number; deadLetters: number };
   alerts: Alert[];
 }
 
@@ -74,6 +79,7 @@ export class OperationsOverview {
     private readonly traffic: TrafficRepository,
     private readonly quarantine: QuarantineRepository,
     private readonly cases: CaseRepository,
+    private readonly webhooks: WebhookRepository,
     @Inject(MESSAGE_TRANSPORT) private readonly transport: MessageTransport,
     private readonly trust: FederationTrust,
     private readonly clock: Clock,
@@ -95,16 +101,30 @@ export class OperationsOverview {
       .catch(() => 'down' as const);
     const fromDatabase = async <T>(query: () => Promise<T>, fallback: T): Promise<T> =>
       database === 'up' ? query().catch(() => fallback) : fallback;
-    const [queues, outbox, peers, quarantineHeld, overdueReceipts, failedLastDay, overdueCases] =
-      await Promise.all([
-        this.transport.queueDepths(),
-        fromDatabase(() => this.traffic.outboxBacklog(), { backlog: 0, oldest: null }),
-        fromDatabase(() => this.traffic.peerCounts(now), []),
-        fromDatabase(() => this.quarantine.countQuarantined(), 0),
-        fromDatabase(() => this.traffic.overdueReceipts(now), { count: 0, oldestSince: null }),
-        fromDatabase(() => this.traffic.failuresSince(new Date(now.getTime() - 86_400_000)), 0),
-        fromDatabase(() => this.cases.overdueCounts(), []),
-      ]);
+    const [
+      queues,
+      outbox,
+      peers,
+      quarantineHeld,
+      overdueReceipts,
+      failedLastDay,
+      overdueCases,
+      webhooks,
+    ] = await Promise.all([
+      this.transport.queueDepths(),
+      fromDatabase(() => this.traffic.outboxBacklog(), { backlog: 0, oldest: null }),
+      fromDatabase(() => this.traffic.peerCounts(now), []),
+      fromDatabase(() => this.quarantine.countQuarantined(), 0),
+      fromDatabase(() => this.traffic.overdueReceipts(now), { count: 0, oldestSince: null }),
+      fromDatabase(() => this.traffic.failuresSince(new Date(now.getTime() - 86_400_000)), 0),
+      fromDatabase(() => this.cases.overdueCounts(), []),
+      fromDatabase(() => this.webhooks.deliveryHealth(), {
+        failing: 0,
+        alerted: 0,
+        disabled: 0,
+        deadLetters: 0,
+      }),
+    ]);
     const { version, expires } = this.trust.directory.validity;
     const snapshot: OperationsSnapshot = {
       state: this.trust.state,
@@ -127,6 +147,7 @@ export class OperationsOverview {
       failedLastDay,
       overdueCases,
       certificates: this.certificates(),
+      webhooks: { alerted: webhooks.alerted, deadLetters: webhooks.deadLetters },
       alerts: [],
     };
     snapshot.alerts = alertsOf(snapshot, now);
@@ -258,6 +279,20 @@ export function alertsOf(snapshot: Omit<OperationsSnapshot, 'alerts'>, now: Date
       severity: 'warning',
       code: 'case-overdue',
       message: `${overdue} case step(s) overdue: ${groups.join(', ')}${snapshot.overdueCases.length > 3 ? ' and more' : ''}. Clerks see them in their case lists.`,
+    });
+  }
+  if (snapshot.webhooks.alerted > 0) {
+    alerts.push({
+      severity: 'critical',
+      code: 'webhook-failing',
+      message: `${snapshot.webhooks.alerted} webhook endpoint(s) keep failing: their national systems receive nothing until they answer again (see the webhook subscriptions).`,
+    });
+  }
+  if (snapshot.webhooks.deadLetters > 0) {
+    alerts.push({
+      severity: 'warning',
+      code: 'webhook-dead-letters',
+      message: `${snapshot.webhooks.deadLetters} webhook event(s) given up after the retry period: redeliver them once the endpoint works.`,
     });
   }
   return alerts;

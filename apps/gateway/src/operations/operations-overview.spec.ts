@@ -20,6 +20,7 @@ function healthy(): Omit<OperationsSnapshot, 'alerts'> {
     failedLastDay: 0,
     overdueCases: [],
     certificates: [],
+    webhooks: { alerted: 0, deadLetters: 0 },
   };
 }
 
@@ -54,5 +55,17 @@ describe('alertsOf: overdue case steps', () => {
           '7 case step(s) overdue: 3 to acknowledge (AT), 2 to provide information (AT), 1 to execute (KE) and more. Clerks see them in their case lists.',
       },
     ]);
+  });
+});
+
+describe('alertsOf: webhooks', () => {
+  it('raises a critical alert for endpoints that keep failing and a warning for dead letters', () => {
+    const alerts = alertsOf({ ...healthy(), webhooks: { alerted: 2, deadLetters: 5 } }, now);
+    expect(alerts.map((alert) => [alert.code, alert.severity])).toEqual([
+      ['webhook-failing', 'critical'],
+      ['webhook-dead-letters', 'warning'],
+    ]);
+    expect(alerts[0]?.message).toContain('2 webhook endpoint(s)');
+    expect(alerts[1]?.message).toContain('5 webhook event(s)');
   });
 });

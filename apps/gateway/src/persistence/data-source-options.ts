@@ -20,6 +20,7 @@ import { EvidenceLog1764570000000 } from './migrations/1764570000000-evidence-lo
 import { CheckpointTimestamps1764580000000 } from './migrations/1764580000000-checkpoint-timestamps';
 import { ContentRetention1764590000000 } from './migrations/1764590000000-content-retention';
 import { EvidenceExchange1764600000000 } from './migrations/1764600000000-evidence-exchange';
+import { Events1764610000000 } from './migrations/1764610000000-events';
 
 export const ENTITIES = [
   OutboundMessageEntity,
@@ -52,6 +53,7 @@ export function dataSourceOptions(databaseUrl: string): DataSourceOptions {
       CheckpointTimestamps1764580000000,
       ContentRetention1764590000000,
       EvidenceExchange1764600000000,
+      Events1764610000000,
     ],
     // Run by SchemaMigrator under an advisory lock, so replicas starting together do not race.
     migrationsRun: false,

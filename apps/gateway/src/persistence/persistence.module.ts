@@ -11,6 +11,7 @@ import { ContentRetentionRepository } from './content-retention.repository';
 import { dataSourceOptions } from './data-source-options';
 import { Database, UnitOfWork } from './database';
 import { EvidenceRepository } from './evidence.repository';
+import { EventRepository } from './event.repository';
 import { InboundChunkRepository } from './inbound-chunk.repository';
 import { InboundMessageRepository } from './inbound-message.repository';
 import { MessageSearchRepository } from './message-search.repository';
@@ -24,6 +25,7 @@ import { EvidenceLogRepository } from './evidence-log.repository';
 import { SchemaMigrator } from './schema-migrator';
 import { SenderCopyKeyRepository } from './sender-copy-key.repository';
 import { TrafficRepository } from './traffic.repository';
+import { WebhookRepository } from './webhook.repository';
 import { WitnessRepository } from './witness.repository';
 
 const REPOSITORIES = [
@@ -34,6 +36,7 @@ const REPOSITORIES = [
   CaseStatisticsRepository,
   ContentRetentionRepository,
   EvidenceRepository,
+  EventRepository,
   InboundChunkRepository,
   InboundMessageRepository,
   MessageSearchRepository,
@@ -46,6 +49,7 @@ const REPOSITORIES = [
   EvidenceLogRepository,
   SenderCopyKeyRepository,
   TrafficRepository,
+  WebhookRepository,
   WitnessRepository,
 ];
 

@@ -1,0 +1,201 @@
+import {
+  Inject,
+  Injectable,
+  Logger,
+  type BeforeApplicationShutdown,
+  type OnApplicationBootstrap,
+} from '@nestjs/common';
+import { cloudEventOf, signWebhook, type NodeEvent } from '@comity/protocol';
+import { BackgroundLoop } from '../common/background-loop';
+import { Clock } from '../common/clock';
+import { GATEWAY_CONFIG, type GatewayConfig } from '../config/gateway-config';
+import { EventRepository } from '../persistence/event.repository';
+import { WebhookRepository, type WebhookSubscriptionRow } from '../persistence/webhook.repository';
+import { FederationTrust } from '../trust/federation-trust';
+import { postToEndpoint } from './webhook-endpoint';
+import { WebhookSubscriptions } from './webhook-subscriptions.service';
+
+const BATCH = 50;
+const MAX_BACKOFF_MS = 3_600_000;
+/** An endpoint failing this many times in a row, or this long, raises one alert. */
+const ALERT_AFTER_ATTEMPTS = 8;
+const ALERT_AFTER_MS = 15 * 60_000;
+
+export type DeliveryOutcome =
+  { kind: 'delivered' } | { kind: 'gone' } | { kind: 'failed'; error: string };
+
+/**
+ * Delivers events to webhook subscriptions (docs/integration.md): at least once, in sequence
+ * order per endpoint (the next event waits for the one before), each signed per Standard
+ * Webhooks with a CloudEvents JSON body. A failure is retried with exponential backoff and
+ * jitter; after COMITY_WEBHOOK_GIVE_UP_SECONDS (three days) of failures the event becomes a dead letter (for
+ * an operator to redeliver) and the next one goes. `410 Gone` disables the subscription.
+ */
+@Injectable()
+export class WebhookDispatcher implements OnApplicationBootstrap, BeforeApplicationShutdown {
+  private readonly logger = new Logger(WebhookDispatcher.name);
+  private readonly loop: BackgroundLoop;
+
+  constructor(
+    @Inject(GATEWAY_CONFIG) private readonly config: GatewayConfig,
+    private readonly store: WebhookRepository,
+    private readonly events: EventRepository,
+    private readonly subscriptions: WebhookSubscriptions,
+    private readonly trust: FederationTrust,
+    private readonly clock: Clock,
+  ) {
+    this.loop = new BackgroundLoop({
+      name: 'webhook dispatcher',
+      pass: async () => (await this.dispatch()) > 0,
+      idleMs: 200,
+      errorDelayMs: 2000,
+      logger: this.logger,
+    });
+  }
+
+  onApplicationBootstrap(): void {
+    this.loop.start();
+  }
+
+  async beforeApplicationShutdown(): Promise<void> {
+    await this.loop.stop();
+  }
+
+  /** One pass over the due subscriptions, each in parallel; returns the events delivered. */
+  async dispatch(): Promise<number> {
+    // One cheap look first: a subscription already at the latest event has nothing to do.
+    const latest = await this.events.latestSeq();
+    const due = (await this.store.due(this.clock.now())).filter(
+      (subscription) => subscription.cursorSeq < latest,
+    );
+    const delivered = await Promise.all(
+      due.map((subscription) => this.serve(subscription, latest)),
+    );
+    return delivered.reduce((sum, count) => sum + count, 0);
+  }
+
+  /** Sends one event to a subscription now (an operator's redelivery of a dead letter). */
+  async deliverOnce(
+    subscription: WebhookSubscriptionRow,
+    event: NodeEvent,
+  ): Promise<DeliveryOutcome> {
+    return this.post(subscription, event, await this.subscriptions.secretsOf(subscription));
+  }
+
+  private async serve(subscription: WebhookSubscriptionRow, latest: number): Promise<number> {
+    const leaseMs = this.config.webhooks.timeoutMs * 2 + 5000;
+    if (!(await this.store.lease(subscription.id, this.clock.now(), leaseMs))) return 0;
+    try {
+      const events = await this.events.page(subscription.cursorSeq, BATCH, {
+        authority: subscription.authority,
+        types: subscription.eventTypes,
+      });
+      if (events.length === 0) {
+        // Nothing for it: move past what did not match, so the next pass reads from here.
+        if (latest > subscription.cursorSeq) {
+          await this.store.advance(subscription.id, subscription.cursorSeq, latest);
+        }
+        return 0;
+      }
+      const secrets = await this.subscriptions.secretsOf(subscription);
+      let cursor = subscription.cursorSeq;
+      let delivered = 0;
+      for (const event of events) {
+        const outcome = await this.post(subscription, event, secrets);
+        if (outcome.kind === 'delivered') {
+          if (!(await this.store.advance(subscription.id, cursor, event.seq))) break;
+          cursor = event.seq;
+          delivered += 1;
+          continue;
+        }
+        if (outcome.kind === 'gone') {
+          await this.store.disable(
+            subscription.id,
+            'the endpoint answered 410 Gone',
+            this.clock.now(),
+          );
+          this.logger.warn(
+            `webhook subscription ${subscription.id} disabled: its endpoint answered 410 Gone`,
+          );
+        } else {
+          await this.failed({ ...subscription, cursorSeq: cursor }, event, outcome.error);
+        }
+        break;
+      }
+      return delivered;
+    } finally {
+      await this.store.release(subscription.id);
+    }
+  }
+
+  private async failed(subscription: WebhookSubscriptionRow, event: NodeEvent, error: string) {
+    const now = this.clock.now();
+    const attempts = subscription.attempts + 1;
+    const failingSince = subscription.failingSince ?? now;
+    const host = new URL(subscription.url).host;
+    if (now.getTime() - failingSince.getTime() >= this.config.webhooks.giveUpMs) {
+      await this.store.addDeadLetter({
+        subscriptionId: subscription.id,
+        eventSeq: event.seq,
+        attempts,
+        lastError: error,
+        failedAt: now,
+      });
+      await this.store.advance(subscription.id, subscription.cursorSeq, event.seq);
+      this.logger.error(
+        `alert: webhook event ${event.seq} to ${host} given up after ${attempts} attempts (dead letter): ${error}`,
+      );
+      return;
+    }
+    const backoff = Math.min(
+      MAX_BACKOFF_MS,
+      this.config.webhooks.retryBaseMs * 2 ** (attempts - 1),
+    );
+    const nextAttemptAt = new Date(now.getTime() + backoff * (0.8 + Math.random() * 0.4));
+    const alert =
+      !subscription.alerted &&
+      (attempts >= ALERT_AFTER_ATTEMPTS ||
+        now.getTime() - failingSince.getTime() >= ALERT_AFTER_MS);
+    if (alert) {
+      this.logger.error(
+        `alert: webhook endpoint ${host} keeps failing (${attempts} attempts since ${failingSince.toISOString()}): ${error}`,
+      );
+    }
+    await this.store.recordFailure(subscription.id, {
+      attempts,
+      failingSince,
+      nextAttemptAt,
+      error,
+      alerted: subscription.alerted || alert,
+    });
+  }
+
+  private async post(
+    subscription: WebhookSubscriptionRow,
+    event: NodeEvent,
+    secrets: string[],
+  ): Promise<DeliveryOutcome> {
+    const body = JSON.stringify(cloudEventOf(event, `urn:comity:${this.trust.state}`));
+    const headers = signWebhook({
+      id: event.id,
+      timestamp: Math.floor(this.clock.now().getTime() / 1000),
+      body,
+      secrets,
+      ...(this.trust.signing.suite === 'ed25519-x25519'
+        ? { ed25519Key: this.trust.signing.key }
+        : {}),
+    });
+    try {
+      const answer = await postToEndpoint(new URL(subscription.url), headers, body, {
+        environment: this.config.environment,
+        allowedHosts: this.config.webhooks.allowedHosts,
+        timeoutMs: this.config.webhooks.timeoutMs,
+      });
+      if (answer.status >= 200 && answer.status < 300) return { kind: 'delivered' };
+      if (answer.status === 410) return { kind: 'gone' };
+      return { kind: 'failed', error: `HTTP ${answer.status}` };
+    } catch (error) {
+      return { kind: 'failed', error: (error as Error).message.slice(0, 300) };
+    }
+  }
+}
