@@ -27,10 +27,11 @@ import { largeFile, largeFileTable } from './large-file';
 import { cpuSeconds, cpuSecondsOf, machineCpu, peakRssMiB } from './process-usage';
 import { rawRoundTrips } from './raw-baseline';
 import { soak, soakTable, type SoakResult } from './soak';
+import { WebhookFanout } from './webhook-fanout';
 
 /**
  * npm run bench [-- --count 4000 --body-bytes 4096 --concurrency 32 --rate 100,200 --rate-count 3000
- *                   --volume 100000 --cases 100000 --file-mib 1024 --soak 20000]
+ *                   --volume 100000 --cases 100000 --file-mib 1024 --soak 20000 --webhooks 3]
  *
  * Two gateways (AT → FR) as separate processes with their own databases on the local RabbitMQ
  * and PostgreSQL. Measures, in the same run: the raw broker round trip (the floor), Comity end to
@@ -41,6 +42,8 @@ import { soak, soakTable, type SoakResult } from './soak';
  * AT in chunks and sent to FR (test/bench/large-file.ts): MB/s end to end and peak RSS of both.
  * Before those, memory over a long run: `--soak` requests (0 skips it) in ten rounds, the
  * gateways' resident memory read after each (test/bench/soak.ts).
+ * `--webhooks` local HTTP endpoints (0 for none) are subscribed to every event of both nodes
+ * for the whole run, so the CPU figures include the fan-out (test/bench/webhook-fanout.ts).
  * Prints tables and writes a JSON result under var/bench/.
  */
 function stageLine(stages: StageBreakdown): string {
@@ -59,6 +62,7 @@ async function main(): Promise<void> {
       cases: { type: 'string', default: '100000' },
       'file-mib': { type: 'string', default: '1024' },
       soak: { type: 'string', default: '20000' },
+      webhooks: { type: 'string', default: '3' },
     },
   });
   const fileMiB = Number(values['file-mib']);
@@ -81,6 +85,10 @@ async function main(): Promise<void> {
   const soakCount = Number(values.soak);
   if (!Number.isInteger(soakCount) || soakCount < 0) {
     throw new Error(`--soak must be a whole number of requests (0 skips), not ${values.soak}`);
+  }
+  const webhookEndpoints = Number(values.webhooks);
+  if (!Number.isInteger(webhookEndpoints) || webhookEndpoints < 0 || webhookEndpoints > 20) {
+    throw new Error(`--webhooks must be 0 to 20 endpoints, not ${values.webhooks}`);
   }
   if (!Number.isInteger(caseCount) || caseCount < 0)
     throw new Error(`--cases must be a whole number of cases (0 skips), not ${values.cases}`);
@@ -105,7 +113,10 @@ async function main(): Promise<void> {
     postgresAdminUrl: POSTGRES_ADMIN_URL,
     amqpUrl,
     logDirectory: join(output, 'logs'),
-    environment: { COMITY_RATE_LIMIT_PER_SECOND: '100000' },
+    environment: {
+      COMITY_RATE_LIMIT_PER_SECOND: '100000',
+      COMITY_WEBHOOK_ALLOWED_HOSTS: '127.0.0.1',
+    },
   });
   try {
     const stateDirectory = join(pki.layout.states.AT!.signingCertificate, '..');
@@ -120,7 +131,16 @@ async function main(): Promise<void> {
     console.log(`raw baseline: ${count} round trips, ${bodyBytes} B, window ${concurrency} ...`);
     const raw = await rawRoundTrips(amqpUrl, count, bodyBytes, concurrency);
 
+    const fanout = await WebhookFanout.start(
+      webhookEndpoints,
+      (['AT', 'FR'] as const).map((state) => ({
+        url: federation.node(state).url,
+        apiKey: devApiKey(join(pki.layout.states[state]!.signingCertificate, '..'), 'operator'),
+      })),
+    );
     await submitClosedLoop(client, 500, concurrency, bodyBytes); // warm-up (JIT, pools), not measured
+    await fanout.drain();
+    const deliveriesBefore = fanout.received;
     const commitsBefore = await commitsOf(Object.values(databases));
     const cpuBefore = {
       AT: cpuSeconds(pids.AT),
@@ -136,6 +156,10 @@ async function main(): Promise<void> {
     );
     const closedIds = await submitClosedLoop(client, count, concurrency, bodyBytes);
     const closed = await measureDelivered(atDatabase.toString(), closedIds, 600_000);
+    // The webhook deliveries of these requests belong to their cost: wait for them (idle time
+    // adds no CPU seconds, and CPU per request is CPU seconds over requests).
+    if (webhookEndpoints > 0) await fanout.drain();
+    const webhookDeliveries = fanout.received - deliveriesBefore;
     const wall = (performance.now() - wallBefore) / 1000;
     const benchCpu = process.cpuUsage(cpuBefore.bench);
     const machine = machineCpu();
@@ -187,6 +211,7 @@ async function main(): Promise<void> {
       });
     }
     client.close();
+    await fanout.close();
 
     let consoleResult: ConsoleResult | null = null;
     if (volume > 0) {
@@ -243,6 +268,7 @@ async function main(): Promise<void> {
       '',
       `ratio Comity/raw: ${(closed.perSecond / raw.perSecond).toFixed(3)}`,
       `CPU during the closed-loop run (cores): AT ${cpu.AT.toFixed(2)}, FR ${cpu.FR.toFixed(2)}, PostgreSQL ${cpu.postgres.toFixed(2)}, RabbitMQ ${cpu.rabbitmq.toFixed(2)}, load generator ${cpu.loadGenerator.toFixed(2)}; machine busy ${cpu.machineBusyPercent.toFixed(0)}%`,
+      `webhooks: ${webhookEndpoints} endpoint(s) subscribed to every event of AT and FR; ${webhookDeliveries} deliveries for these ${count} requests`,
       `CPU per request (ms): AT ${cpuMsPerRequest.AT.toFixed(2)}, FR ${cpuMsPerRequest.FR.toFixed(2)}, PostgreSQL ${cpuMsPerRequest.postgres.toFixed(2)}, RabbitMQ ${cpuMsPerRequest.rabbitmq.toFixed(2)}, load generator ${cpuMsPerRequest.loadGenerator.toFixed(2)}; total ${cpuMsPerRequest.total.toFixed(2)}`,
       `peak RSS MiB: AT ${rss.AT.toFixed(0)}, FR ${rss.FR.toFixed(0)}; PostgreSQL transactions per request (both nodes): ${(commits / count).toFixed(2)}`,
       `where the time goes (closed loop, median ms): ${stageLine(stages)}`,
@@ -259,7 +285,7 @@ async function main(): Promise<void> {
     const file = join(output, `result-${new Date().toISOString().replace(/[:.]/g, '-')}.json`);
     writeFileSync(
       file,
-      `${JSON.stringify({ at: new Date().toISOString(), count, bodyBytes, concurrency, rates, rateCount, raw, closed, open, cpu, cpuMsPerRequest, rss, stages, soak: soakResult, ratio: closed.perSecond / raw.perSecond, console: consoleResult, cases: casesResult, largeFile: large }, null, 2)}\n`,
+      `${JSON.stringify({ at: new Date().toISOString(), count, bodyBytes, concurrency, rates, rateCount, raw, closed, open, cpu, cpuMsPerRequest, webhooks: { endpoints: webhookEndpoints, deliveries: webhookDeliveries }, rss, stages, soak: soakResult, ratio: closed.perSecond / raw.perSecond, console: consoleResult, cases: casesResult, largeFile: large }, null, 2)}\n`,
     );
     console.log(`\nJSON: ${file}`);
   } finally {

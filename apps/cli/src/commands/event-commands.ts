@@ -2,7 +2,7 @@ import { createPublicKey, type KeyObject } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import { type Command } from 'commander';
-import { verifyWebhook, webhookSecretKey, type CloudEvent } from '@comity/protocol';
+import { EVENT_TYPES, verifyWebhook, webhookSecretKey, type CloudEvent } from '@comity/protocol';
 import type { FeedEvent, WebhookDeadLetter, WebhookSubscription } from '../gateway-client';
 import { UsageError } from './exit-codes';
 import { calling, gatewayClient, withGateway, type GatewayOptions } from './gateway-options';
@@ -315,7 +315,7 @@ export function registerEventCommands(program: Command): void {
         const created = await calling(() =>
           client.subscribeWebhook({
             url: options.endpoint,
-            ...(options.type ? { eventTypes: options.type } : {}),
+            eventTypes: options.type ?? [...EVENT_TYPES],
             ...(options.authority ? { authority: options.authority } : {}),
             ...(options.secret ? { secret: options.secret } : {}),
           }),

@@ -46,7 +46,9 @@ export class WebhookDispatcher implements OnApplicationBootstrap, BeforeApplicat
   ) {
     this.loop = new BackgroundLoop({
       name: 'webhook dispatcher',
-      pass: async () => (await this.dispatch()) > 0,
+      // Again at once only with a backlog: otherwise events gather for up to 200 ms and go
+      // in one pass (a pass costs a few queries however few events it carries).
+      pass: async () => (await this.dispatch()) >= BATCH,
       idleMs: 200,
       errorDelayMs: 2000,
       logger: this.logger,
@@ -98,16 +100,21 @@ export class WebhookDispatcher implements OnApplicationBootstrap, BeforeApplicat
         return 0;
       }
       const secrets = await this.subscriptions.secretsOf(subscription);
+      // The cursor moves once per pass (one commit, not one per event): a crash in the middle
+      // delivers this pass's events again, which at-least-once allows (webhook-id tells).
       let cursor = subscription.cursorSeq;
       let delivered = 0;
+      const moveCursor = async () =>
+        cursor === subscription.cursorSeq ||
+        (await this.store.advance(subscription.id, subscription.cursorSeq, cursor));
       for (const event of events) {
         const outcome = await this.post(subscription, event, secrets);
         if (outcome.kind === 'delivered') {
-          if (!(await this.store.advance(subscription.id, cursor, event.seq))) break;
           cursor = event.seq;
           delivered += 1;
           continue;
         }
+        if (!(await moveCursor())) return delivered;
         if (outcome.kind === 'gone') {
           await this.store.disable(
             subscription.id,
@@ -118,10 +125,17 @@ export class WebhookDispatcher implements OnApplicationBootstrap, BeforeApplicat
             `webhook subscription ${subscription.id} disabled: its endpoint answered 410 Gone`,
           );
         } else {
-          await this.failed({ ...subscription, cursorSeq: cursor }, event, outcome.error);
+          // Events delivered in this pass ended the previous failure streak.
+          const streak = delivered > 0 ? { attempts: 0, failingSince: null, alerted: false } : {};
+          await this.failed(
+            { ...subscription, ...streak, cursorSeq: cursor },
+            event,
+            outcome.error,
+          );
         }
-        break;
+        return delivered;
       }
+      await moveCursor();
       return delivered;
     } finally {
       await this.store.release(subscription.id);

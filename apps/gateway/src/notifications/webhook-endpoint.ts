@@ -1,6 +1,6 @@
 import { lookup as dnsLookup, type LookupAddress } from 'node:dns';
-import { request as httpRequest } from 'node:http';
-import { request as httpsRequest } from 'node:https';
+import { Agent as HttpAgent, request as httpRequest } from 'node:http';
+import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
 import { BlockList, isIP, type LookupFunction } from 'node:net';
 
 /**
@@ -125,6 +125,35 @@ export async function checkEndpointReachable(url: URL, policy: EndpointPolicy): 
   });
 }
 
+/**
+ * One keep-alive agent per endpoint origin: deliveries reuse their connections instead of a
+ * TCP (and TLS) handshake each. Its lookup is the guarded one, so every new connection is
+ * checked again.
+ */
+const agents = new Map<string, HttpAgent | HttpsAgent>();
+
+function agentFor(url: URL, host: string, policy: EndpointPolicy): HttpAgent | HttpsAgent {
+  const key = `${url.protocol}//${url.host} ${policy.allowedHosts.includes(host) ? 'allowed' : ''}`;
+  let agent = agents.get(key);
+  if (!agent) {
+    const options = {
+      keepAlive: true,
+      keepAliveMsecs: 10_000,
+      maxSockets: 2,
+      maxFreeSockets: 2,
+      timeout: 60_000,
+      lookup: guardedLookup(host, policy),
+    };
+    agent = url.protocol === 'https:' ? new HttpsAgent(options) : new HttpAgent(options);
+    if (agents.size >= 500) {
+      for (const old of agents.values()) old.destroy();
+      agents.clear();
+    }
+    agents.set(key, agent);
+  }
+  return agent;
+}
+
 export interface EndpointAnswer {
   status: number;
 }
@@ -150,6 +179,7 @@ export function postToEndpoint(
     const request = send(
       url,
       {
+        agent: agentFor(url, host, policy),
         method: 'POST',
         headers: {
           ...headers,
@@ -157,7 +187,6 @@ export function postToEndpoint(
           'content-length': String(Buffer.byteLength(body)),
           'user-agent': 'Comity-Webhooks/1',
         },
-        lookup: guardedLookup(host, policy),
       },
       (response) => {
         let read = 0;

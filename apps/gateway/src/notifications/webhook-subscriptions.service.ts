@@ -151,11 +151,21 @@ export class WebhookSubscriptions {
   async secretsOf(row: WebhookSubscriptionRow): Promise<string[]> {
     const secrets: string[] = [];
     for (const sealed of row.sealedSecrets) {
-      const secret = await this.seals.openNote(sealed);
-      if (secret) secrets.push(secret);
+      let secret = this.opened.get(sealed);
+      if (secret === undefined) {
+        secret = (await this.seals.openNote(sealed)) ?? undefined;
+        if (secret === undefined) continue;
+        // Opened once per process, not on every delivery pass; bounded.
+        if (this.opened.size >= 1000) this.opened.clear();
+        this.opened.set(sealed, secret);
+      }
+      secrets.push(secret);
     }
     return secrets;
   }
+
+  /** Secrets already opened, by their sealed form (they change only with the sealed form). */
+  private readonly opened = new Map<string, string>();
 
   async require(principal: Principal, id: string): Promise<WebhookSubscriptionRow> {
     const row = await this.store.get(id);
