@@ -453,6 +453,10 @@ describe('events and webhooks for national systems', () => {
     ]);
     expect(JSON.parse(redelivered.stdout).redeliveredAt).toBeDefined();
     expect(failing.accepted().map((delivery) => delivery.event.subject)).toEqual([id]);
+    const audit = await api('FR', 'auditor', 'GET', '/v1/audit-events?limit=50');
+    expect(audit.body.map((event: { action: string }) => event.action)).toContain(
+      `webhook redeliver ${letters[0]!.id}`,
+    );
     await api('FR', 'operator', 'DELETE', `/v1/webhooks/${goneSubscription.body.id}`);
     await api('FR', 'operator', 'DELETE', `/v1/webhooks/${failingSubscription.body.id}`);
   }, 60_000);

@@ -61,19 +61,43 @@ export class WebhookDispatcher implements OnApplicationBootstrap, BeforeApplicat
 
   async beforeApplicationShutdown(): Promise<void> {
     await this.loop.stop();
+    await Promise.allSettled(this.serving.values());
   }
 
-  /** One pass over the due subscriptions, each in parallel; returns the events delivered. */
+  /** Subscriptions being served now: a slow endpoint holds its own pass, not everyone's. */
+  private readonly serving = new Map<string, Promise<number>>();
+
+  /**
+   * Starts a pass for each due subscription not already being served, and waits up to half a
+   * second for them; returns the events those that finished delivered.
+   */
   async dispatch(): Promise<number> {
     // One cheap look first: a subscription already at the latest event has nothing to do.
     const latest = await this.events.latestSeq();
     const due = (await this.store.due(this.clock.now())).filter(
-      (subscription) => subscription.cursorSeq < latest,
+      (subscription) => subscription.cursorSeq < latest && !this.serving.has(subscription.id),
     );
-    const delivered = await Promise.all(
-      due.map((subscription) => this.serve(subscription, latest)),
-    );
-    return delivered.reduce((sum, count) => sum + count, 0);
+    const started = due.map((subscription) => {
+      const pass = this.serve(subscription, latest)
+        .catch((error: unknown) => {
+          this.logger.warn(
+            `webhook pass for ${subscription.id} failed: ${(error as Error).message}`,
+          );
+          return 0;
+        })
+        .finally(() => this.serving.delete(subscription.id));
+      this.serving.set(subscription.id, pass);
+      return pass;
+    });
+    let timer: NodeJS.Timeout | undefined;
+    const finished = await Promise.race([
+      Promise.all(started),
+      new Promise<null>((resolve) => {
+        timer = setTimeout(() => resolve(null), 500);
+      }),
+    ]);
+    clearTimeout(timer);
+    return finished ? finished.reduce((sum, count) => sum + count, 0) : 0;
   }
 
   /** Sends one event to a subscription now (an operator's redelivery of a dead letter). */
@@ -86,7 +110,11 @@ export class WebhookDispatcher implements OnApplicationBootstrap, BeforeApplicat
 
   private async serve(subscription: WebhookSubscriptionRow, latest: number): Promise<number> {
     const leaseMs = this.config.webhooks.timeoutMs * 2 + 5000;
+    const leasedAt = Date.now();
     if (!(await this.store.lease(subscription.id, this.clock.now(), leaseMs))) return 0;
+    // No delivery starts that could outlast the lease (another replica would take over).
+    const mayStartAnother = () =>
+      Date.now() - leasedAt < leaseMs - this.config.webhooks.timeoutMs - 1000;
     try {
       const events = await this.events.page(subscription.cursorSeq, BATCH, {
         authority: subscription.authority,
@@ -108,6 +136,7 @@ export class WebhookDispatcher implements OnApplicationBootstrap, BeforeApplicat
         cursor === subscription.cursorSeq ||
         (await this.store.advance(subscription.id, subscription.cursorSeq, cursor));
       for (const event of events) {
+        if (!mayStartAnother()) break;
         const outcome = await this.post(subscription, event, secrets);
         if (outcome.kind === 'delivered') {
           cursor = event.seq;
@@ -121,8 +150,8 @@ export class WebhookDispatcher implements OnApplicationBootstrap, BeforeApplicat
             'the endpoint answered 410 Gone',
             this.clock.now(),
           );
-          this.logger.warn(
-            `webhook subscription ${subscription.id} disabled: its endpoint answered 410 Gone`,
+          this.logger.error(
+            `alert: webhook subscription ${subscription.id} disabled: its endpoint answered 410 Gone`,
           );
         } else {
           // Events delivered in this pass ended the previous failure streak.
@@ -189,15 +218,21 @@ export class WebhookDispatcher implements OnApplicationBootstrap, BeforeApplicat
     event: NodeEvent,
     secrets: string[],
   ): Promise<DeliveryOutcome> {
+    const ed25519 = this.trust.signing.suite === 'ed25519-x25519';
+    if (secrets.length === 0 && !ed25519) {
+      return {
+        kind: 'failed',
+        error:
+          'no secret of this subscription can be opened (sealed with keys this node no longer holds): set a new secret',
+      };
+    }
     const body = JSON.stringify(cloudEventOf(event, `urn:comity:${this.trust.state}`));
     const headers = signWebhook({
       id: event.id,
       timestamp: Math.floor(this.clock.now().getTime() / 1000),
       body,
       secrets,
-      ...(this.trust.signing.suite === 'ed25519-x25519'
-        ? { ed25519Key: this.trust.signing.key }
-        : {}),
+      ...(ed25519 ? { ed25519Key: this.trust.signing.key } : {}),
     });
     try {
       const answer = await postToEndpoint(new URL(subscription.url), headers, body, {

@@ -1,4 +1,9 @@
-import { checkEndpointReachable, checkEndpointUrl, isPublicAddress } from './webhook-endpoint';
+import {
+  checkEndpointReachable,
+  checkEndpointUrl,
+  isPublicAddress,
+  postToEndpoint,
+} from './webhook-endpoint';
 
 const development = { environment: 'development' as const, allowedHosts: [] };
 const production = { environment: 'production' as const, allowedHosts: [] };
@@ -51,5 +56,14 @@ describe('webhook endpoints', () => {
         allowedHosts: ['127.0.0.1'],
       }),
     ).resolves.toBeUndefined();
+  });
+
+  it('does not deliver over plain HTTP in production, even to a subscription made before', async () => {
+    await expect(
+      postToEndpoint(new URL('http://example.org/hook'), {}, '{}', {
+        ...production,
+        timeoutMs: 1000,
+      }),
+    ).rejects.toThrow('not HTTPS');
   });
 });

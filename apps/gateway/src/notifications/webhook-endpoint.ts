@@ -169,6 +169,12 @@ export function postToEndpoint(
   policy: EndpointPolicy & { timeoutMs: number },
 ): Promise<EndpointAnswer> {
   const host = hostOf(url);
+  if (url.protocol !== 'https:' && policy.environment === 'production') {
+    // A subscription made before the node went to production is not sent in the clear.
+    return Promise.reject(
+      new WebhookEndpointError('the endpoint is not HTTPS (COMITY_ENV is production)'),
+    );
+  }
   if (isIP(host) && !policy.allowedHosts.includes(host) && !isPublicAddress(host)) {
     return Promise.reject(
       new WebhookEndpointError(`${host} is a private, loopback or otherwise non-public address`),

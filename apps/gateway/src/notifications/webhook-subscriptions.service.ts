@@ -232,6 +232,11 @@ export class WebhookSubscriptions {
     };
   }
 
+  /** An operator's or clerk's redelivery of a dead letter, for the audit log. */
+  recordRedelivery(principal: Principal, letterId: string, outcome: string): Promise<void> {
+    return this.record(principal, `webhook redeliver ${letterId}`, outcome);
+  }
+
   private record(principal: Principal, action: string, reason: string): Promise<void> {
     return this.audit.action({
       principal: principal.id,

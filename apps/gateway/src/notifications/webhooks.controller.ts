@@ -101,6 +101,11 @@ export class WebhooksController {
     const event = await this.events.bySeq(letter.eventSeq);
     if (!event) throw new NotFoundException(`event ${letter.eventSeq} is gone`);
     const outcome = await this.dispatcher.deliverOnce(subscription, event);
+    await this.subscriptions.recordRedelivery(
+      principal,
+      id,
+      outcome.kind === 'failed' ? outcome.error : outcome.kind,
+    );
     if (outcome.kind !== 'delivered') {
       throw new BadGatewayException(
         `the endpoint did not take it: ${outcome.kind === 'gone' ? 'HTTP 410' : outcome.error}`,
