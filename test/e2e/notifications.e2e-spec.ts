@@ -1,4 +1,5 @@
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { mkdirSync } from 'node:fs';
 import { createPublicKey, type KeyObject } from 'node:crypto';
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -8,11 +9,13 @@ import { promisify } from 'node:util';
 import { Webhook } from 'standardwebhooks';
 import { newWebhookSecret, verifyWebhook, type CloudEvent } from '@comity/protocol';
 import { repoRoot } from '../../apps/cli/src/federation/repo-root';
+import { launchChromium } from '../support/browser';
 import type { FeedEvent } from '../../apps/cli/src/gateway-client';
 import { mlaRequest, startTestFederation, type TestFederation } from '../support/test-federation';
 
 const run = promisify(execFile);
 const cliPath = join(repoRoot(__dirname), 'dist', 'apps', 'cli', 'src', 'main.js');
+const screenshots = join(repoRoot(__dirname), 'test-output', 'screenshots');
 
 interface Delivery {
   headers: IncomingHttpHeaders;
@@ -459,6 +462,63 @@ describe('events and webhooks for national systems', () => {
     );
     await api('FR', 'operator', 'DELETE', `/v1/webhooks/${goneSubscription.body.id}`);
     await api('FR', 'operator', 'DELETE', `/v1/webhooks/${failingSubscription.body.id}`);
+  }, 60_000);
+
+  it('shows subscriptions and dead letters in the operator console, and redelivers one with a click', async () => {
+    const endpoint = await receiver();
+    let down = true;
+    endpoint.respond = () => (down ? 500 : 204);
+    const created = await api('FR', 'operator', 'POST', '/v1/webhooks', {
+      url: endpoint.url,
+      eventTypes: ['message.received'],
+    });
+    const id = await send('For the console');
+    const letter = await until('a dead letter', async () => {
+      const list = await api('FR', 'operator', 'GET', '/v1/webhooks/dead-letters');
+      return (list.body as Array<{ id: string; subscriptionId: string }>).find(
+        (entry) => entry.subscriptionId === created.body.id,
+      );
+    });
+
+    const browser = await launchChromium();
+    const problems: string[] = [];
+    try {
+      const page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
+      page.on('pageerror', (error) => problems.push(error.message));
+      page.on('console', (message) => {
+        if (/content security policy/i.test(message.text())) problems.push(message.text());
+      });
+      await page.goto(`${world.federation.node('FR').url}/console/#webhooks`);
+      await page.getByTestId('api-key').fill(world.apiKey('FR', 'operator'));
+      await page.getByTestId('sign-in').click();
+      const row = page.locator(`[data-testid="webhook-row"][data-id="${created.body.id}"]`);
+      await row.waitFor({ timeout: 20_000 });
+      expect(await row.textContent()).toContain(endpoint.url);
+      const waiting = page.locator(
+        `[data-testid="dead-letter-row"][data-id="${letter.id}"][data-status="waiting"]`,
+      );
+      await waiting.waitFor({ timeout: 20_000 });
+      expect(await waiting.textContent()).toContain('HTTP 500');
+      mkdirSync(screenshots, { recursive: true });
+      await page.screenshot({
+        path: join(screenshots, 'webhooks-dead-letter.png'),
+        fullPage: true,
+      });
+
+      down = false;
+      await waiting.getByTestId('redeliver').click();
+      await page
+        .locator(
+          `[data-testid="dead-letter-row"][data-id="${letter.id}"][data-status="redelivered"]`,
+        )
+        .waitFor({ timeout: 20_000 });
+      expect(await page.getByTestId('webhook-result').getAttribute('data-kind')).toBe('success');
+      expect(endpoint.accepted().map((delivery) => delivery.event.subject)).toEqual([id]);
+    } finally {
+      await browser.close();
+    }
+    expect(problems).toEqual([]);
+    await api('FR', 'operator', 'DELETE', `/v1/webhooks/${created.body.id}`);
   }, 60_000);
 
   it('refuses private addresses, unknown event types, bad secrets, another authority, and plain HTTP in production', async () => {

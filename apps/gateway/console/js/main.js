@@ -13,6 +13,7 @@ import { submitRetry } from './retry.js';
 import { session } from './session.js';
 import { resumeSession, signIn, signOut } from './sign-in.js';
 import { selectTab } from './tabs.js';
+import { refreshWebhooks } from './webhooks.js';
 
 function refreshJobs() {
   var jobs = [pollOverview()];
@@ -21,6 +22,7 @@ function refreshJobs() {
     jobs.push(loadDetail(false));
   }
   if (session.tab === 'quarantine') jobs.push(refreshQuarantine());
+  if (session.tab === 'webhooks') jobs.push(refreshWebhooks());
   return jobs;
 }
 
@@ -81,7 +83,7 @@ function start() {
   $('quarantine-action-cancel').addEventListener('click', closeQuarantineAction);
 
   var hash = window.location.hash.replace('#', '');
-  if (hash === 'overview' || hash === 'messages' || hash === 'quarantine') session.tab = hash;
+  if (['overview', 'messages', 'quarantine', 'webhooks'].indexOf(hash) >= 0) session.tab = hash;
 
   resumeSession();
 }
